@@ -1,0 +1,186 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// What the gate does with a listing.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// The listing goes live.
+    Approve,
+    /// A human reviewer decides.
+    Review,
+    /// The listing does not go live.
+    Reject,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Approve => "approve",
+            Action::Review => "review",
+            Action::Reject => "reject",
+        }
+    }
+}
+
+/// The kind of harm a violation describes.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationType {
+    /// Use of someone else's mark.
+    Trademark,
+    /// A fake of a branded product.
+    Counterfeit,
+    /// Use of a copyrighted image.
+    Copyright,
+    /// Goods that may not be sold in the region.
+    Prohibited,
+    /// Goods that need a qualification the seller lacks.
+    Restricted,
+}
+
+impl ViolationType {
+    pub const ALL: [ViolationType; 5] = [
+        ViolationType::Trademark,
+        ViolationType::Counterfeit,
+        ViolationType::Copyright,
+        ViolationType::Prohibited,
+        ViolationType::Restricted,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ViolationType::Trademark => "trademark",
+            ViolationType::Counterfeit => "counterfeit",
+            ViolationType::Copyright => "copyright",
+            ViolationType::Prohibited => "prohibited",
+            ViolationType::Restricted => "restricted",
+        }
+    }
+}
+
+/// Why a violation was found: enough for a seller to see what was matched,
+/// where, against which right or rule, and how.
+///
+/// Only `why` is always present; each detector fills the fields that apply.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Evidence {
+    /// The listing field the evidence is in: `title`, `description`,
+    /// `brand`, `price`, `images[0]`...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Byte offsets `[start, end)` into that field's original UTF-8 text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub span: Option<[usize; 2]>,
+    /// The text at `span`, exactly as the seller wrote it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// The registered mark (or alias) that matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mark: Option<String>,
+    /// How it matched: `exact`, `homoglyph`, `leet`, `edit distance 1`...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Counterfeit cue words found near the mark.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cues: Vec<String>,
+    /// Listing price divided by the right's price floor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_ratio: Option<f64>,
+    /// Hamming distance between the image hash and the registered hash.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance: Option<u32>,
+    /// Which dihedral variant of the listing image matched.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
+    /// PDQ quality of the listing image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quality: Option<u8>,
+    /// PDQ quality of the registered image.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_quality: Option<u8>,
+    /// Policy pack and version that produced a policy violation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack_version: Option<String>,
+    /// The law or public policy a rule follows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub citation: Option<String>,
+    /// The qualification a restricted item needs and the seller lacks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub qualification: Option<String>,
+    /// A sentence a seller can read.
+    pub why: String,
+}
+
+/// One problem the gate found with a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Violation {
+    #[serde(rename = "type")]
+    pub kind: ViolationType,
+    /// The right infringed, for IP violations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_id: Option<String>,
+    /// The policy rule broken, for policy violations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
+    /// The detector that found it.
+    pub detector: String,
+    /// How sure the detector is, 0 to 1.
+    pub confidence: f64,
+    pub evidence: Evidence,
+}
+
+/// The gate's answer about one version of a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Decision {
+    /// The listing id.
+    pub id: String,
+    /// `{listing id}@v{version}`.
+    pub decision_id: String,
+    /// Version of the listing this decision is about (1 for the first submission).
+    pub listing_version: u32,
+    pub action: Action,
+    /// Combined evidence score, 0 to 1.
+    pub score: f64,
+    pub violations: Vec<Violation>,
+    /// Version of the rights registry used.
+    pub registry_version: u64,
+    /// Versions of the policy packs used, by pack name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub policy_versions: BTreeMap<String, String>,
+    pub decided_at: DateTime<Utc>,
+}
+
+impl Decision {
+    pub fn decision_id(listing_id: &str, version: u32) -> String {
+        format!("{listing_id}@v{version}")
+    }
+}

@@ -1,0 +1,43 @@
+use crate::ValidationError;
+
+/// Longest accepted identifier, in bytes.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Checks an identifier: 1 to [`MAX_ID_LEN`] ASCII letters, digits or `.` `_`
+/// `:` `-`. Identifiers appear in URLs and logs, so nothing else is allowed.
+pub fn validate_id(field: &str, id: &str) -> Result<(), ValidationError> {
+    if id.is_empty() {
+        return Err(ValidationError::new(field, "must not be empty"));
+    }
+    if id.len() > MAX_ID_LEN {
+        return Err(ValidationError::new(
+            field,
+            format!("is {} bytes long; the limit is {MAX_ID_LEN}", id.len()),
+        ));
+    }
+    if let Some(c) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+    {
+        return Err(ValidationError::new(
+            field,
+            format!("contains {c:?}; only ASCII letters, digits and . _ : - are allowed"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids() {
+        assert!(validate_id("id", "l-1").is_ok());
+        assert!(validate_id("id", "shop:9_a.b").is_ok());
+        assert_eq!(validate_id("id", "").unwrap_err().field, "id");
+        assert!(validate_id("id", "a b").is_err());
+        assert!(validate_id("id", "ü").is_err());
+        assert!(validate_id("id", &"x".repeat(129)).is_err());
+    }
+}

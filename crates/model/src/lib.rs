@@ -1,0 +1,47 @@
+//! The shopshield domain model.
+//!
+//! Everything that crosses a crate boundary in shopshield is defined here:
+//! rights holders and their [`Right`]s, [`Shop`]s and [`Creator`]s, the
+//! [`Listing`]s they submit, the [`Decision`]s the gate takes about them, the
+//! [`Region`]s rights and listings apply to, and the category [`Taxonomy`]
+//! that maps listing categories to Nice classes.
+//!
+//! The types are plain data with serde support. Input types validate
+//! themselves ([`Listing::validate`], [`NewRight::validate`]) and report the
+//! first problem as a [`ValidationError`] that names the field and the reason.
+//! Nothing here performs I/O.
+
+mod decision;
+mod error;
+mod ids;
+mod listing;
+mod money;
+mod qualification;
+mod region;
+mod right;
+mod taxonomy;
+
+pub use decision::{Action, Decision, Evidence, Violation, ViolationType};
+pub use error::ValidationError;
+pub use ids::{MAX_ID_LEN, validate_id};
+pub use listing::{Creator, Listing, MAX_DESCRIPTION_LEN, MAX_IMAGES, MAX_TITLE_LEN, Shop};
+pub use money::Money;
+pub use qualification::Qualification;
+pub use region::{Region, RegionSet};
+pub use right::{MAX_ALIASES, MAX_MARK_LEN, NewRight, Right, RightKind, RightsHolder};
+pub use taxonomy::{Category, Taxonomy, TaxonomyError};
+
+/// A Nice Classification class number (1 to 45).
+pub type NiceClass = u8;
+
+/// Validates a Nice class number.
+pub fn validate_nice_class(field: &str, class: i64) -> Result<NiceClass, ValidationError> {
+    if (1..=45).contains(&class) {
+        Ok(class as NiceClass)
+    } else {
+        Err(ValidationError::new(
+            field,
+            format!("Nice class {class} is outside 1..=45"),
+        ))
+    }
+}

@@ -1,0 +1,1 @@
+//! PDQ perceptual hashing, an exact Hamming-radius index and match banks.
