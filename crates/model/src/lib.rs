@@ -18,6 +18,7 @@ mod listing;
 mod money;
 mod qualification;
 mod region;
+mod role;
 mod right;
 mod taxonomy;
 
@@ -28,6 +29,7 @@ pub use listing::{Creator, Listing, MAX_DESCRIPTION_LEN, MAX_IMAGES, MAX_TITLE_L
 pub use money::Money;
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
+pub use role::Role;
 pub use right::{MAX_ALIASES, MAX_MARK_LEN, NewRight, Right, RightKind, RightsHolder};
 pub use taxonomy::{Category, Taxonomy, TaxonomyError};
 

@@ -1,0 +1,34 @@
+use chrono::{DateTime, Utc};
+use shopshield_model::{Category, Listing, Qualification, Violation};
+
+/// Everything a detector may look at for one listing. Detectors never fetch
+/// anything themselves: images arrive already hashed, qualifications already
+/// loaded, and the time is given.
+#[derive(Debug, Clone, Copy)]
+pub struct ScreenInput<'a> {
+    pub listing: &'a Listing,
+    /// The listing's category, resolved from the taxonomy.
+    pub category: &'a Category,
+    /// The shop's qualifications (licences, registrations).
+    pub qualifications: &'a [Qualification],
+    pub now: DateTime<Utc>,
+}
+
+/// One kind of check on a listing.
+///
+/// Implementations are built from a registry snapshot and are immutable
+/// afterwards, so `detect` needs only `&self` and runs on many threads.
+pub trait Detector: Send + Sync {
+    /// A short stable name, recorded as `Violation::detector`.
+    fn name(&self) -> &'static str;
+
+    /// Appends what this detector finds to `out`. Each violation carries
+    /// its own confidence in 0..=1 and evidence a seller can read.
+    fn detect(&self, input: &ScreenInput<'_>, out: &mut Vec<Violation>);
+
+    /// Versions of the data this detector uses (e.g. policy packs), recorded
+    /// on every decision.
+    fn versions(&self) -> Vec<(String, String)> {
+        Vec::new()
+    }
+}

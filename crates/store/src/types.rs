@@ -1,0 +1,75 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shopshield_model::{Decision, Listing, Right, Role};
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened, read or written.
+    #[error("database error: {0}")]
+    Database(String),
+    /// A write clashed with existing data (a taken id, a stale version).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// Stored data could not be read back (a bug or a hand-edited file).
+    #[error("corrupt record {what}: {reason}")]
+    Corrupt { what: String, reason: String },
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        StoreError::Database(e.to_string())
+    }
+}
+
+/// A right with the bytes of its registered image, if any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RightRecord {
+    pub right: Right,
+    pub image: Option<Vec<u8>>,
+}
+
+/// One stored version of a listing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredListing {
+    pub listing: Listing,
+    pub version: u32,
+    pub content_hash: String,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// A listing version and the decision taken on it, to be stored together.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Screened {
+    pub listing: Listing,
+    pub version: u32,
+    pub content_hash: String,
+    pub decision: Decision,
+}
+
+/// An API key's record. The secret itself is never stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKey {
+    /// SHA-256 of the secret, hex.
+    pub key_hash: String,
+    pub role: Role,
+    /// For `rights_holder` keys: the holder they act for.
+    pub holder_id: Option<String>,
+    /// For `seller` keys: the shop they act for.
+    pub shop_id: Option<String>,
+    pub label: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Keyset pagination: items after `after`, at most `limit`.
+#[derive(Debug, Clone, Default)]
+pub struct Page {
+    pub after: Option<String>,
+    pub limit: usize,
+}
+
+impl Page {
+    pub fn first(limit: usize) -> Page {
+        Page { after: None, limit }
+    }
+}
