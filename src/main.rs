@@ -1,1 +1,303 @@
-fn main() {}
+//! `shopshield`: the command-line front of the engine. Thin by design: each
+//! command parses its arguments, opens the application on the data
+//! directory and calls into the library crates.
+
+mod demo;
+mod scan;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use shopshield_app::{App, AppConfig, AppError, Principal, SystemClock};
+use shopshield_intake::{ImageBase, JsonlReader, read_image};
+use shopshield_model::{NewRight, Role};
+use shopshield_store::SqliteStore;
+
+#[derive(Parser)]
+#[command(
+    name = "shopshield",
+    version,
+    about = "Screens marketplace listings for IP infringement and unsafe goods, with evidence for every decision"
+)]
+struct Cli {
+    /// Data directory (SQLite store and configuration).
+    #[arg(
+        long,
+        global = true,
+        env = "SHOPSHIELD_DATA",
+        default_value = "./shopshield-data"
+    )]
+    data: PathBuf,
+    /// Configuration file [default: DATA/shopshield.toml].
+    #[arg(long, global = true, env = "SHOPSHIELD_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API.
+    Serve {
+        #[arg(long, env = "SHOPSHIELD_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+    /// Manage the rights registry.
+    Rights {
+        #[command(subcommand)]
+        command: RightsCommand,
+    },
+    /// Screen listings JSONL (a file, or - for standard input); one decision
+    /// JSON per line out, in input order.
+    Scan {
+        #[arg(default_value = "-")]
+        input: String,
+        /// Write decisions here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Manage API keys.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Build a small realistic marketplace, screen it, and serve the API.
+    Demo {
+        /// Exit after the summary instead of serving.
+        #[arg(long)]
+        no_serve: bool,
+        #[arg(long, env = "SHOPSHIELD_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RightsCommand {
+    /// Import rights from JSONL, all or nothing. Image paths are relative to the file.
+    Import { file: PathBuf },
+    /// List the registered rights as JSONL.
+    List,
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Create an API key and print it (it is shown once).
+    Create {
+        #[arg(long, value_parser = parse_role)]
+        role: Role,
+        /// For rights_holder keys: the holder id.
+        #[arg(long)]
+        holder: Option<String>,
+        /// For seller keys: the shop id.
+        #[arg(long)]
+        shop: Option<String>,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// List keys (without secrets).
+    List,
+}
+
+fn parse_role(s: &str) -> Result<Role, String> {
+    Role::parse(s).ok_or_else(|| {
+        let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+        format!("unknown role {s:?}; one of {}", all.join(", "))
+    })
+}
+
+/// Bad input from the user: exit code 2.
+#[derive(Debug)]
+pub struct BadInput(pub String);
+
+impl std::fmt::Display for BadInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BadInput {}
+
+/// Turns application errors caused by input into [`BadInput`].
+pub fn classify(e: AppError) -> anyhow::Error {
+    match e {
+        AppError::Store(s) => anyhow::Error::new(s),
+        other => anyhow::Error::new(BadInput(other.to_string())),
+    }
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHOPSHIELD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+/// Opens the store in the data directory and the application on it.
+pub fn open_app(data: &Path, config: Option<&Path>) -> Result<Arc<App>> {
+    std::fs::create_dir_all(data)
+        .with_context(|| format!("cannot create data directory {}", data.display()))?;
+    let config_path = config
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| data.join("shopshield.toml"));
+    let config = AppConfig::load(&config_path).map_err(|e| BadInput(e.to_string()))?;
+    let store = SqliteStore::open(&data.join("shopshield.db"))
+        .with_context(|| format!("cannot open the store in {}", data.display()))?;
+    let app = App::new(Arc::new(store), config, Arc::new(SystemClock)).map_err(classify)?;
+    Ok(Arc::new(app))
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    let config = cli.config.as_deref();
+    match cli.command {
+        Command::Serve { addr } => {
+            let app = open_app(&cli.data, config)?;
+            serve(app, &addr)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rights { command } => {
+            let app = open_app(&cli.data, config)?;
+            match command {
+                RightsCommand::Import { file } => {
+                    let (n, version) = import_rights(&app, &file)?;
+                    eprintln!("imported {n} rights; registry version {version}");
+                }
+                RightsCommand::List => {
+                    for r in app
+                        .rights(&Principal::admin("cli"), None)
+                        .map_err(classify)?
+                    {
+                        println!("{}", serde_json::to_string(&r)?);
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Scan { input, out } => {
+            let app = open_app(&cli.data, config)?;
+            scan::run(&app, &input, out.as_deref())
+        }
+        Command::Keys { command } => {
+            let app = open_app(&cli.data, config)?;
+            match command {
+                KeysCommand::Create {
+                    role,
+                    holder,
+                    shop,
+                    label,
+                } => {
+                    let (secret, _) = app
+                        .create_key(role, holder, shop, &label)
+                        .map_err(classify)?;
+                    println!("{secret}");
+                    eprintln!(
+                        "created a {role} key; it is shown once and stored only as a SHA-256 hash"
+                    );
+                }
+                KeysCommand::List => {
+                    for k in app.store().api_keys()? {
+                        println!(
+                            "{}",
+                            serde_json::json!({
+                                "key_sha256_prefix": &k.key_hash[..12],
+                                "role": k.role,
+                                "holder": k.holder_id,
+                                "shop": k.shop_id,
+                                "label": k.label,
+                                "created_at": k.created_at,
+                            })
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { no_serve, addr } => {
+            let app = open_app(&cli.data, config)?;
+            demo::run(&app, &cli.data)?;
+            if !no_serve {
+                serve(app, &addr)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Reads a rights JSONL file and imports it, all or nothing: every bad line
+/// is reported, and then nothing is imported.
+pub fn import_rights(app: &App, file: &Path) -> Result<(usize, u64)> {
+    let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
+    let base = file.parent().unwrap_or(Path::new("."));
+    let mut entries = Vec::new();
+    let mut bad = 0;
+    for line in JsonlReader::<_, NewRight>::new(std::io::BufReader::new(f)) {
+        let checked = line
+            .value
+            .map_err(|e| e.to_string())
+            .and_then(|r: NewRight| {
+                r.validate().map_err(|e| e.to_string())?;
+                let image = match &r.image {
+                    Some(reference) => Some(
+                        read_image("image", reference, ImageBase::Dir(base))
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    None => None,
+                };
+                Ok((r, image))
+            });
+        match checked {
+            Ok(entry) => entries.push(entry),
+            Err(e) => {
+                bad += 1;
+                eprintln!("{}:{}: {e}", file.display(), line.number);
+            }
+        }
+    }
+    if bad > 0 {
+        return Err(BadInput(format!(
+            "{bad} bad line(s) in {}; nothing was imported",
+            file.display()
+        ))
+        .into());
+    }
+    app.import_rights(&Principal::admin("cli"), entries)
+        .map_err(classify)
+}
+
+fn serve(app: Arc<App>, addr: &str) -> Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr}"))?;
+        eprintln!(
+            "serving the API on http://{} (Ctrl-C to stop)",
+            listener.local_addr()?
+        );
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!("stopping");
+        };
+        shopshield_server::serve(app, listener, shutdown).await?;
+        Ok(())
+    })
+}

@@ -18,8 +18,8 @@ mod listing;
 mod money;
 mod qualification;
 mod region;
-mod role;
 mod right;
+mod role;
 mod taxonomy;
 
 pub use decision::{Action, Decision, Evidence, Violation, ViolationType};
@@ -29,8 +29,8 @@ pub use listing::{Creator, Listing, MAX_DESCRIPTION_LEN, MAX_IMAGES, MAX_TITLE_L
 pub use money::Money;
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
-pub use role::Role;
 pub use right::{MAX_ALIASES, MAX_MARK_LEN, NewRight, Right, RightKind, RightsHolder};
+pub use role::Role;
 pub use taxonomy::{Category, Taxonomy, TaxonomyError};
 
 /// A Nice Classification class number (1 to 45).

@@ -13,7 +13,7 @@ mod sqlite;
 mod types;
 
 pub use sqlite::SqliteStore;
-pub use types::{ApiKey, Page, RightRecord, Screened, StoredListing, StoreError};
+pub use types::{ApiKey, Page, RightRecord, Screened, StoreError, StoredListing};
 
 use shopshield_model::{Decision, Right, RightsHolder};
 

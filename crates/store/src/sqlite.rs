@@ -2,7 +2,7 @@ use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
 use chrono::{DateTime, Utc};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::de::DeserializeOwned;
 use shopshield_model::{Decision, Right, RightsHolder, Role};
 
@@ -164,9 +164,7 @@ fn write_right(tx: &rusqlite::Transaction<'_>, rec: &RightRecord, replace: bool)
     Ok(())
 }
 
-fn read_stored_listing(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, u32, String, String)> {
+fn read_stored_listing(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, u32, String, String)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
 }
 
@@ -179,7 +177,16 @@ fn stored_listing_from(t: (String, u32, String, String)) -> Result<StoredListing
     })
 }
 
-fn api_key_from(t: (String, String, Option<String>, Option<String>, String, String)) -> Result<ApiKey> {
+fn api_key_from(
+    t: (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+    ),
+) -> Result<ApiKey> {
     let role = Role::parse(&t.1).ok_or_else(|| StoreError::Corrupt {
         what: "api_keys.role".into(),
         reason: format!("unknown role {:?}", t.1),
@@ -199,8 +206,22 @@ const KEY_COLUMNS: &str = "key_hash, role, holder_id, shop_id, label, created_at
 #[allow(clippy::type_complexity)]
 fn row_key(
     r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(String, String, Option<String>, Option<String>, String, String)> {
-    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
+) -> rusqlite::Result<(
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+)> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+    ))
 }
 
 fn limit(page: &Page) -> i64 {
@@ -291,9 +312,11 @@ impl Store for SqliteStore {
         }
         for rec in rights {
             let existing: Option<String> = tx
-                .query_row("SELECT doc FROM rights WHERE id = ?1", [&rec.right.id], |r| {
-                    r.get(0)
-                })
+                .query_row(
+                    "SELECT doc FROM rights WHERE id = ?1",
+                    [&rec.right.id],
+                    |r| r.get(0),
+                )
                 .optional()?;
             if let Some(doc) = existing {
                 let old: Right = from_json("rights.doc", &doc)?;
@@ -327,9 +350,8 @@ impl Store for SqliteStore {
 
     fn rights(&self, holder_id: Option<&str>) -> Result<Vec<Right>> {
         let conn = self.conn();
-        let mut st = conn.prepare(
-            "SELECT doc FROM rights WHERE ?1 IS NULL OR holder_id = ?1 ORDER BY id",
-        )?;
+        let mut st =
+            conn.prepare("SELECT doc FROM rights WHERE ?1 IS NULL OR holder_id = ?1 ORDER BY id")?;
         let rows = st.query_map([holder_id], |r| r.get::<_, String>(0))?;
         rows.map(|d| from_json("rights.doc", &d?)).collect()
     }
@@ -454,7 +476,10 @@ impl Store for SqliteStore {
              FROM listings l JOIN listing_versions v ON v.listing_id = l.id AND v.version = l.version \
              WHERE l.shop_id = ?1 AND (?2 IS NULL OR l.id > ?2) ORDER BY l.id LIMIT ?3",
         )?;
-        let rows = st.query_map(params![shop_id, page.after, limit(page)], read_stored_listing)?;
+        let rows = st.query_map(
+            params![shop_id, page.after, limit(page)],
+            read_stored_listing,
+        )?;
         rows.map(|r| stored_listing_from(r?)).collect()
     }
 

@@ -1,9 +1,7 @@
 //! The SQLite store on a real file.
 
 use chrono::Utc;
-use shopshield_model::{
-    Action, Decision, Listing, NewRight, Right, RightsHolder, Role,
-};
+use shopshield_model::{Action, Decision, Listing, NewRight, Right, RightsHolder, Role};
 use shopshield_store::{ApiKey, Page, RightRecord, Screened, SqliteStore, Store, StoreError};
 
 fn holder(id: &str, name: &str) -> RightsHolder {
@@ -58,8 +56,10 @@ fn everything_survives_reopening() {
         let s = SqliteStore::open(&path).unwrap();
         s.insert_holder(&holder("nike", "Nike, Inc.")).unwrap();
         assert_eq!(s.insert_right(&right("r-nike", "nike", "Nike")).unwrap(), 1);
-        s.record_screenings(&[screened("l-1", "shop-1", 1, "Shoes")]).unwrap();
-        s.record_screenings(&[screened("l-1", "shop-1", 2, "Red shoes")]).unwrap();
+        s.record_screenings(&[screened("l-1", "shop-1", 1, "Shoes")])
+            .unwrap();
+        s.record_screenings(&[screened("l-1", "shop-1", 2, "Red shoes")])
+            .unwrap();
         s.insert_api_key(&ApiKey {
             key_hash: "ab".repeat(32),
             role: Role::Seller,
@@ -73,14 +73,20 @@ fn everything_survives_reopening() {
     let s = SqliteStore::open(&path).unwrap();
     assert_eq!(s.registry_version().unwrap(), 1);
     assert_eq!(s.holder_by_name("Nike, Inc.").unwrap().unwrap().id, "nike");
-    assert_eq!(s.rights(Some("nike")).unwrap()[0].mark.as_deref(), Some("Nike"));
+    assert_eq!(
+        s.rights(Some("nike")).unwrap()[0].mark.as_deref(),
+        Some("Nike")
+    );
     let latest = s.latest_listing("l-1").unwrap().unwrap();
     assert_eq!(latest.version, 2);
     assert_eq!(latest.listing.title, "Red shoes");
     assert_eq!(s.listing_history("l-1").unwrap().len(), 2);
     assert_eq!(s.decisions_for_listing("l-1").unwrap().len(), 2);
     assert!(s.decision("l-1@v1").unwrap().is_some());
-    assert_eq!(s.api_key(&"ab".repeat(32)).unwrap().unwrap().role, Role::Seller);
+    assert_eq!(
+        s.api_key(&"ab".repeat(32)).unwrap().unwrap().role,
+        Role::Seller
+    );
     let page = s.listings_by_shop("shop-1", &Page::first(10)).unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(s.decisions(&Page::first(10)).unwrap().len(), 2);
@@ -116,7 +122,10 @@ fn import_is_all_or_nothing() {
             &[right("r1", "h1", "Alpha"), right("r2", "missing", "Beta")],
         )
         .unwrap_err();
-    assert!(matches!(err, StoreError::Conflict(_) | StoreError::Database(_)), "{err}");
+    assert!(
+        matches!(err, StoreError::Conflict(_) | StoreError::Database(_)),
+        "{err}"
+    );
     assert!(s.holders().unwrap().is_empty());
     assert!(s.rights(None).unwrap().is_empty());
     assert_eq!(s.registry_version().unwrap(), 0);
@@ -141,13 +150,23 @@ fn disabling_bumps_the_registry() {
     let s = SqliteStore::in_memory().unwrap();
     s.insert_holder(&holder("h", "H")).unwrap();
     s.insert_right(&right("r", "h", "Mark")).unwrap();
-    let (r, v) = s.set_right_enabled("r", false, Utc::now()).unwrap().unwrap();
+    let (r, v) = s
+        .set_right_enabled("r", false, Utc::now())
+        .unwrap()
+        .unwrap();
     assert!(!r.enabled);
     assert_eq!(v, 2);
-    assert!(s.set_right_enabled("nope", false, Utc::now()).unwrap().is_none());
+    assert!(
+        s.set_right_enabled("nope", false, Utc::now())
+            .unwrap()
+            .is_none()
+    );
     assert!(matches!(
         s.insert_right(&right("r", "h", "Again")),
         Err(StoreError::Conflict(_))
     ));
-    assert!(matches!(s.insert_holder(&holder("h2", "H")), Err(StoreError::Conflict(_))));
+    assert!(matches!(
+        s.insert_holder(&holder("h2", "H")),
+        Err(StoreError::Conflict(_))
+    ));
 }

@@ -1,0 +1,44 @@
+use shopshield_intake::IntakeError;
+use shopshield_model::ValidationError;
+use shopshield_store::StoreError;
+
+/// Why an application operation did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The input is wrong: the field and the reason.
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    /// The input could not be parsed or read.
+    #[error("{0}")]
+    Intake(#[from] IntakeError),
+    /// Nothing by that id exists within the caller's scope.
+    #[error("{what} {id:?} not found")]
+    NotFound { what: &'static str, id: String },
+    /// The operation clashes with existing data.
+    #[error("{0}")]
+    Conflict(String),
+    /// The caller's role may not do this at all.
+    #[error("{0}")]
+    Forbidden(String),
+    /// Storage failed; nothing was changed.
+    #[error("{0}")]
+    Store(StoreError),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(m) => AppError::Conflict(m),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+impl AppError {
+    pub(crate) fn not_found(what: &'static str, id: &str) -> AppError {
+        AppError::NotFound {
+            what,
+            id: id.to_string(),
+        }
+    }
+}

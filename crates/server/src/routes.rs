@@ -1,0 +1,361 @@
+//! Handlers of the `/v1` API. Every handler authenticates, runs the
+//! application operation on a blocking thread (storage commits are fsynced)
+//! and answers JSON.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use shopshield_app::{App, AppError};
+use shopshield_intake::{ImageBase, parse_json, read_image};
+use shopshield_model::{Category, Decision, Listing, NewRight, Right, RightsHolder, Role};
+use shopshield_store::{Page, StoredListing};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ErrorBody};
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Runs a blocking application call off the async workers.
+async fn run<T: Send + 'static>(
+    app: &Arc<App>,
+    f: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
+) -> ApiResult<T> {
+    let app = app.clone();
+    tokio::task::spawn_blocking(move || f(&app))
+        .await
+        .map_err(|e| ApiError::internal(format!("task failed: {e}")))?
+        .map_err(ApiError::from)
+}
+
+/// Reads a JSON body, turning every failure into a JSON error answer.
+fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> ApiResult<T> {
+    let bytes = b.map_err(|r| {
+        let status = r.status();
+        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
+            "too_large"
+        } else {
+            "malformed_json"
+        };
+        ApiError::new(status, code, r.body_text())
+    })?;
+    Ok(parse_json(&bytes)?)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PageQuery {
+    /// Return items after this id.
+    pub after: Option<String>,
+    /// At most this many items (1 to 1000, default 100).
+    pub limit: Option<usize>,
+}
+
+impl PageQuery {
+    fn page(self) -> Page {
+        Page {
+            after: self.after,
+            limit: self.limit.unwrap_or(100).clamp(1, 1000),
+        }
+    }
+}
+
+// ---------------------------------------------------------------- holders
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewHolder {
+    /// Optional id; derived from the name when absent.
+    pub id: Option<String>,
+    pub name: String,
+}
+
+#[utoipa::path(post, path = "/v1/holders", tag = "registry", request_body = NewHolder,
+    responses((status = 201, body = RightsHolder), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn create_holder(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<RightsHolder>)> {
+    let new: NewHolder = body(b)?;
+    let h = run(&app, move |a| a.create_holder(&p, new.id, &new.name)).await?;
+    Ok((StatusCode::CREATED, Json(h)))
+}
+
+#[utoipa::path(get, path = "/v1/holders", tag = "registry",
+    responses((status = 200, body = Vec<RightsHolder>)), security(("api_key" = [])))]
+pub async fn list_holders(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+) -> ApiResult<Json<Vec<RightsHolder>>> {
+    Ok(Json(run(&app, move |a| a.holders(&p)).await?))
+}
+
+#[utoipa::path(get, path = "/v1/holders/{id}", tag = "registry",
+    responses((status = 200, body = RightsHolder), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn get_holder(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<RightsHolder>> {
+    Ok(Json(run(&app, move |a| a.holder(&p, &id)).await?))
+}
+
+// ----------------------------------------------------------------- rights
+
+#[utoipa::path(post, path = "/v1/rights", tag = "registry", request_body = NewRight,
+    description = "Registers a right. `holder` is the holder's id. For logo and copyright_image rights, `image` is a data: URL.",
+    responses((status = 201, body = Right), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn create_right(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Right>)> {
+    let new: NewRight = body(b)?;
+    let image = match &new.image {
+        Some(r) => Some(read_image("image", r, ImageBase::DataOnly)?),
+        None => None,
+    };
+    let r = run(&app, move |a| a.create_right(&p, new, image)).await?;
+    Ok((StatusCode::CREATED, Json(r)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct RightsQuery {
+    /// Only rights of this holder.
+    pub holder: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/rights", tag = "registry", params(RightsQuery),
+    responses((status = 200, body = Vec<Right>)), security(("api_key" = [])))]
+pub async fn list_rights(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Query(q): Query<RightsQuery>,
+) -> ApiResult<Json<Vec<Right>>> {
+    Ok(Json(
+        run(&app, move |a| a.rights(&p, q.holder.as_deref())).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/rights/{id}", tag = "registry",
+    responses((status = 200, body = Right), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn get_right(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Right>> {
+    Ok(Json(run(&app, move |a| a.right(&p, &id)).await?))
+}
+
+#[utoipa::path(post, path = "/v1/rights/{id}/disable", tag = "registry",
+    description = "Stops enforcing a right. In force for the very next listing.",
+    responses((status = 200, body = Right), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn disable_right(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Right>> {
+    Ok(Json(
+        run(&app, move |a| a.set_right_enabled(&p, &id, false)).await?,
+    ))
+}
+
+#[utoipa::path(post, path = "/v1/rights/{id}/enable", tag = "registry",
+    responses((status = 200, body = Right), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn enable_right(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Right>> {
+    Ok(Json(
+        run(&app, move |a| a.set_right_enabled(&p, &id, true)).await?,
+    ))
+}
+
+// --------------------------------------------------------------- listings
+
+#[utoipa::path(post, path = "/v1/listings", tag = "listings", request_body = Listing,
+    description = "Screens a listing and answers the decision once it is stored. The same content again answers the stored decision (200); changed content is screened as a new version (201).",
+    responses((status = 201, body = Decision), (status = 200, body = Decision), (status = 400, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn submit_listing(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Decision>)> {
+    let listing: Listing = body(b)?;
+    for (i, img) in listing.images.iter().enumerate() {
+        if !img.starts_with("data:") {
+            return Err(ApiError::from(shopshield_intake::IntakeError::Image {
+                field: format!("images[{i}]"),
+                reason: "over HTTP, images are data: URLs".into(),
+            }));
+        }
+    }
+    let s = run(&app, move |a| a.submit(&p, listing)).await?;
+    let status = if s.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(s.decision)))
+}
+
+/// A stored version of a listing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ListingVersion {
+    pub listing: Listing,
+    pub version: u32,
+    pub content_hash: String,
+    pub submitted_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl From<StoredListing> for ListingVersion {
+    fn from(s: StoredListing) -> Self {
+        ListingVersion {
+            listing: s.listing,
+            version: s.version,
+            content_hash: s.content_hash,
+            submitted_at: s.submitted_at,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/v1/listings/{id}", tag = "listings",
+    responses((status = 200, body = ListingVersion), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn get_listing(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ListingVersion>> {
+    Ok(Json(run(&app, move |a| a.listing(&p, &id)).await?.into()))
+}
+
+#[utoipa::path(get, path = "/v1/listings/{id}/history", tag = "listings",
+    responses((status = 200, body = Vec<ListingVersion>), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn listing_history(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<ListingVersion>>> {
+    let h = run(&app, move |a| a.listing_history(&p, &id)).await?;
+    Ok(Json(h.into_iter().map(Into::into).collect()))
+}
+
+#[utoipa::path(get, path = "/v1/listings/{id}/decisions", tag = "decisions",
+    responses((status = 200, body = Vec<Decision>), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn listing_decisions(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<Decision>>> {
+    Ok(Json(
+        run(&app, move |a| a.decisions_for_listing(&p, &id)).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/v1/shops/{shop_id}/listings", tag = "listings", params(PageQuery),
+    responses((status = 200, body = Vec<ListingVersion>), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn shop_listings(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(shop): Path<String>,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<ListingVersion>>> {
+    let page = q.page();
+    let l = run(&app, move |a| a.listings_by_shop(&p, &shop, &page)).await?;
+    Ok(Json(l.into_iter().map(Into::into).collect()))
+}
+
+// -------------------------------------------------------------- decisions
+
+#[utoipa::path(get, path = "/v1/decisions", tag = "decisions", params(PageQuery),
+    responses((status = 200, body = Vec<Decision>), (status = 403, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn list_decisions(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Query(q): Query<PageQuery>,
+) -> ApiResult<Json<Vec<Decision>>> {
+    let page = q.page();
+    Ok(Json(run(&app, move |a| a.decisions(&p, &page)).await?))
+}
+
+#[utoipa::path(get, path = "/v1/decisions/{decision_id}", tag = "decisions",
+    responses((status = 200, body = Decision), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
+pub async fn get_decision(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Decision>> {
+    Ok(Json(run(&app, move |a| a.decision(&p, &id)).await?))
+}
+
+// ----------------------------------------------------------------- others
+
+#[utoipa::path(get, path = "/v1/categories", tag = "registry",
+    responses((status = 200, body = Vec<Category>)), security(("api_key" = [])))]
+pub async fn categories(State(app): State<Arc<App>>, _auth: Auth) -> Json<Vec<Category>> {
+    Json(app.taxonomy().categories().to_vec())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewKey {
+    pub role: Role,
+    /// For `rights_holder` keys.
+    pub holder: Option<String>,
+    /// For `seller` keys.
+    pub shop: Option<String>,
+    #[serde(default)]
+    pub label: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    /// The secret. It is shown once and never stored.
+    pub key: String,
+    pub role: Role,
+    pub holder: Option<String>,
+    pub shop: Option<String>,
+    pub label: String,
+}
+
+#[utoipa::path(post, path = "/v1/keys", tag = "access", request_body = NewKey,
+    responses((status = 201, body = CreatedKey), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn create_key(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
+    if !p.is_admin() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "only admins create keys",
+        ));
+    }
+    let new: NewKey = body(b)?;
+    let (secret, k) = run(&app, move |a| {
+        a.create_key(new.role, new.holder, new.shop, &new.label)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedKey {
+            key: secret,
+            role: k.role,
+            holder: k.holder_id,
+            shop: k.shop_id,
+            label: k.label,
+        }),
+    ))
+}
