@@ -1,0 +1,442 @@
+//! The HTTP API over real HTTP on a random port, with the SQLite store on a
+//! real file. Covers every role boundary, bad input and durability.
+
+use std::sync::Arc;
+
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use shopshield_app::{App, AppConfig, SystemClock};
+use shopshield_model::Role;
+use shopshield_store::SqliteStore;
+
+struct Server {
+    base: String,
+    app: Arc<App>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Server {
+    async fn start(db: &std::path::Path) -> Server {
+        let store = SqliteStore::open(db).unwrap();
+        let app = Arc::new(
+            App::new(Arc::new(store), AppConfig::default(), Arc::new(SystemClock)).unwrap(),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let served = app.clone();
+        let task = tokio::spawn(async move {
+            shopshield_server::serve(served, listener, async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Server {
+            base,
+            app,
+            stop: Some(tx),
+            task,
+        }
+    }
+
+    fn key(&self, role: Role, holder: Option<&str>, shop: Option<&str>) -> String {
+        self.app
+            .create_key(role, holder.map(Into::into), shop.map(Into::into), "test")
+            .unwrap()
+            .0
+    }
+
+    async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+struct Call<'a> {
+    c: &'a Client,
+    base: &'a str,
+}
+
+impl Call<'_> {
+    async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
+        let r = self
+            .c
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post(&self, key: &str, path: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .c
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn post_raw(&self, key: &str, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
+        let r = self
+            .c
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let s = r.status();
+        (s, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn nike_right() -> Value {
+    json!({"id":"r-nike","holder":"nike","kind":"trademark","mark":"Nike","aliases":["NIKE"],
+           "nice_classes":[25,28],"regions":["*"],"authorized_sellers":["shop-nike"],
+           "price_floor":{"amount":60,"currency":"USD"}})
+}
+
+fn listing(id: &str, shop: &str, title: &str, brand: Option<&str>) -> Value {
+    let mut l =
+        json!({"id":id,"shop_id":shop,"region":"US","category":"apparel/shoes","title":title});
+    if let Some(b) = brand {
+        l["brand"] = json!(b);
+    }
+    l
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn roles_scopes_bad_input_and_durability() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shopshield.db");
+    let srv = Server::start(&db).await;
+    let c = Client::new();
+    let api = Call {
+        c: &c,
+        base: &srv.base,
+    };
+
+    // Open endpoints.
+    let r = c.get(format!("{}/healthz", srv.base)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: Value = c
+        .get(format!("{}/openapi.json", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    assert!(doc["paths"]["/v1/listings"]["post"].is_object());
+    assert!(doc["components"]["schemas"]["Decision"].is_object());
+
+    // No key, a wrong key.
+    let r = c
+        .get(format!("{}/v1/rights", srv.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unauthorized");
+    let (s, _) = api.get("ssk_nope", "/v1/rights").await;
+    assert_eq!(s, 401);
+
+    let admin = srv.key(Role::Admin, None, None);
+    // Holders and rights.
+    let (s, h) = api
+        .post(
+            &admin,
+            "/v1/holders",
+            &json!({"id":"nike","name":"Nike, Inc."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{h}");
+    let (s, _) = api
+        .post(&admin, "/v1/holders", &json!({"name":"Adidas AG"}))
+        .await;
+    assert_eq!(s, 201);
+    let (s, e) = api
+        .post(&admin, "/v1/holders", &json!({"id":"nike","name":"Other"}))
+        .await;
+    assert_eq!(s, 409, "{e}");
+    let (s, r) = api.post(&admin, "/v1/rights", &nike_right()).await;
+    assert_eq!(s, 201, "{r}");
+    assert_eq!(r["holder_id"], "nike");
+
+    let nike_holder = srv.key(Role::RightsHolder, Some("nike"), None);
+    let adidas_holder = srv.key(Role::RightsHolder, Some("adidas-ag"), None);
+    let seller = srv.key(Role::Seller, None, Some("shop-9"));
+    let other_seller = srv.key(Role::Seller, None, Some("shop-7"));
+    let reviewer = srv.key(Role::Reviewer, None, None);
+    let service = srv.key(Role::Service, None, None);
+
+    // A rights holder registers for itself, sees only its own.
+    let adidas = json!({"id":"r-adidas","holder":"adidas-ag","kind":"trademark","mark":"Adidas",
+                        "nice_classes":[25],"regions":["*"]});
+    let (s, _) = api.post(&adidas_holder, "/v1/rights", &adidas).await;
+    assert_eq!(s, 201);
+    let (s, body) = api.get(&nike_holder, "/v1/rights").await;
+    assert_eq!(s, 200);
+    let ids: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["r-nike"]);
+    let (s, body) = api.get(&nike_holder, "/v1/rights/r-adidas").await;
+    assert_eq!(s, 404, "another holder's right does not exist for you");
+    assert_eq!(body["error"]["code"], "not_found");
+    let (s, _) = api.get(&nike_holder, "/v1/holders/adidas-ag").await;
+    assert_eq!(s, 404);
+    let (s, _) = api
+        .post(&nike_holder, "/v1/rights/r-adidas/disable", &json!({}))
+        .await;
+    assert_eq!(s, 404);
+    let mut theirs = adidas.clone();
+    theirs["id"] = json!("r-adidas-2");
+    let (s, e) = api.post(&nike_holder, "/v1/rights", &theirs).await;
+    assert_eq!(s, 422, "cannot register for another holder: {e}");
+    assert_eq!(e["error"]["field"], "holder");
+    let (s, _) = api
+        .post(&nike_holder, "/v1/holders", &json!({"name":"X"}))
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = api
+        .post(&nike_holder, "/v1/keys", &json!({"role":"admin"}))
+        .await;
+    assert_eq!(s, 403);
+    // Sellers and services do not read the registry.
+    let (s, _) = api.get(&seller, "/v1/rights").await;
+    assert_eq!(s, 403);
+    let (s, _) = api.get(&seller, "/v1/rights/r-nike").await;
+    assert_eq!(s, 404);
+
+    // Sellers submit for their own shop only.
+    let l1 = listing("l-1", "shop-9", "Air Max 90 sneakers", Some("Nike"));
+    let (s, d) = api.post(&seller, "/v1/listings", &l1).await;
+    assert_eq!(s, 201, "{d}");
+    assert_eq!(d["action"], "reject");
+    assert_eq!(d["violations"][0]["right_id"], "r-nike");
+    assert_eq!(d["violations"][0]["evidence"]["field"], "brand");
+    assert_eq!(d["violations"][0]["evidence"]["span"], json!([0, 4]));
+    assert!(
+        d["violations"][0]["evidence"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("not an authorised seller")
+    );
+    let (s, e) = api
+        .post(
+            &seller,
+            "/v1/listings",
+            &listing("l-2", "shop-7", "Shoes", None),
+        )
+        .await;
+    assert_eq!(s, 422, "{e}");
+    assert_eq!(e["error"]["field"], "shop_id");
+    // Another seller cannot take over the listing id either.
+    let (s, _) = api
+        .post(
+            &other_seller,
+            "/v1/listings",
+            &listing("l-1", "shop-7", "Shoes", None),
+        )
+        .await;
+    assert_eq!(s, 409);
+    // ... and sees nothing of shop-9.
+    for path in [
+        "/v1/listings/l-1",
+        "/v1/listings/l-1/decisions",
+        "/v1/listings/l-1/history",
+        "/v1/decisions/l-1@v1",
+        "/v1/shops/shop-9/listings",
+    ] {
+        let (s, body) = api.get(&other_seller, path).await;
+        assert_eq!(s, 404, "{path}: {body}");
+        let (s, _) = api.get(&nike_holder, path).await;
+        assert_eq!(s, 404, "{path} for a rights holder");
+        let (s, _) = api.get(&seller, path).await;
+        assert_eq!(s, 200, "{path} for the owner");
+        let (s, _) = api.get(&reviewer, path).await;
+        assert_eq!(s, 200, "{path} for a reviewer");
+    }
+    let (s, _) = api.get(&seller, "/v1/decisions").await;
+    assert_eq!(s, 403);
+    let (s, all) = api.get(&service, "/v1/decisions").await;
+    assert_eq!(s, 200);
+    assert_eq!(all.as_array().unwrap().len(), 1);
+    // Reviewers read but do not submit; services submit for any shop.
+    let (s, _) = api
+        .post(
+            &reviewer,
+            "/v1/listings",
+            &listing("l-3", "shop-5", "Shoes", None),
+        )
+        .await;
+    assert_eq!(s, 403);
+    let (s, _) = api
+        .post(
+            &service,
+            "/v1/listings",
+            &listing("l-3", "shop-5", "Plain canvas shoes", None),
+        )
+        .await;
+    assert_eq!(s, 201);
+    let (s, _) = api
+        .post(
+            &nike_holder,
+            "/v1/listings",
+            &listing("l-4", "shop-5", "Shoes", None),
+        )
+        .await;
+    assert_eq!(s, 403);
+
+    // Idempotency and edits.
+    let (s, again) = api.post(&seller, "/v1/listings", &l1).await;
+    assert_eq!(s, 200);
+    assert_eq!(again["decision_id"], "l-1@v1");
+    let mut edited = l1.clone();
+    edited["brand"] = json!(null);
+    edited["title"] = json!("Canvas sneakers");
+    let (s, d2) = api.post(&seller, "/v1/listings", &edited).await;
+    assert_eq!(s, 201);
+    assert_eq!(d2["decision_id"], "l-1@v2");
+    assert_eq!(d2["action"], "approve");
+    let (_, hist) = api.get(&seller, "/v1/listings/l-1/history").await;
+    assert_eq!(hist.as_array().unwrap().len(), 2);
+
+    // Bad input: malformed, missing field, bad value, unknown category, too large.
+    let (s, e) = api
+        .post_raw(&seller, "/v1/listings", b"{\"id\": ".to_vec())
+        .await;
+    assert_eq!(s, 400, "{e}");
+    assert_eq!(e["error"]["code"], "malformed_json");
+    let (s, e) = api
+        .post(
+            &seller,
+            "/v1/listings",
+            &json!({"id":"x","shop_id":"shop-9","region":"US","category":"apparel/shoes"}),
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("title"))
+    );
+    let mut bad = listing("x", "shop-9", "t", None);
+    bad["price"] = json!({"amount": -3, "currency": "USD"});
+    let (s, e) = api.post(&seller, "/v1/listings", &bad).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("price.amount"))
+    );
+    let mut bad = listing("x", "shop-9", "t", None);
+    bad["category"] = json!("cars/boats");
+    let (s, e) = api.post(&seller, "/v1/listings", &bad).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("category"))
+    );
+    let mut bad = listing("x", "shop-9", "t", None);
+    bad["images"] = json!(["/etc/passwd"]);
+    let (s, e) = api.post(&seller, "/v1/listings", &bad).await;
+    assert_eq!(
+        (s, e["error"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("images[0]"))
+    );
+    let huge = vec![b' '; shopshield_server::MAX_BODY_BYTES + 10];
+    let (s, e) = api.post_raw(&seller, "/v1/listings", huge).await;
+    assert_eq!(s, 413);
+    assert_eq!(e["error"]["code"], "too_large");
+    let (s, e) = api.get(&admin, "/v1/nothing-here").await;
+    assert_eq!(
+        (s, e["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let r = c
+        .delete(format!("{}/v1/listings", srv.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 405);
+    assert!(
+        api.get(&admin, "/v1/listings/x").await.0 == 404,
+        "bad submissions wrote nothing"
+    );
+
+    // A new right is in force for the very next listing; a disabled one is not.
+    let puma = json!({"id":"r-puma","holder":"adidas-ag","kind":"trademark","mark":"Puma","nice_classes":[25],"regions":["US"]});
+    api.post(&admin, "/v1/rights", &puma).await;
+    let (_, d) = api
+        .post(
+            &service,
+            "/v1/listings",
+            &listing("l-5", "shop-5", "Suede shoes", Some("Puma")),
+        )
+        .await;
+    assert_eq!(d["action"], "reject");
+    let (s, _) = api
+        .post(&adidas_holder, "/v1/rights/r-puma/disable", &json!({}))
+        .await;
+    assert_eq!(s, 200);
+    let (_, d) = api
+        .post(
+            &service,
+            "/v1/listings",
+            &listing("l-6", "shop-5", "Suede shoes", Some("Puma")),
+        )
+        .await;
+    assert_eq!(d["action"], "approve");
+
+    // Metrics count what happened.
+    let m = c
+        .get(format!("{}/metrics", srv.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        m.contains("shopshield_decisions_total{action=\"reject\"}"),
+        "{m}"
+    );
+
+    // Restart: everything is still there.
+    srv.stop().await;
+    let srv = Server::start(&db).await;
+    let api = Call {
+        c: &c,
+        base: &srv.base,
+    };
+    let (s, d) = api.get(&admin, "/v1/decisions/l-1@v1").await;
+    assert_eq!(s, 200);
+    assert_eq!(d["action"], "reject");
+    let (_, rights) = api.get(&admin, "/v1/rights").await;
+    assert_eq!(rights.as_array().unwrap().len(), 3);
+    // Keys survive too, and the snapshot is rebuilt from the store.
+    let (_, d) = api
+        .post(
+            &seller,
+            "/v1/listings",
+            &listing("l-7", "shop-9", "Trainers", Some("NIKE")),
+        )
+        .await;
+    assert_eq!(d["action"], "reject");
+    srv.stop().await;
+}

@@ -1,0 +1,368 @@
+//! The `shopshield` binary as a user runs it: real files, real processes,
+//! real kill -9.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use shopshield_store::{Page, SqliteStore, Store};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_shopshield"));
+    c.env_remove("SHOPSHIELD_DATA")
+        .env_remove("SHOPSHIELD_CONFIG");
+    c
+}
+
+fn run(data: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = bin()
+        .arg("--data")
+        .arg(data)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut si = child.stdin.take().unwrap();
+        if let Some(s) = stdin {
+            si.write_all(s.as_bytes()).unwrap();
+        }
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const RIGHTS: &str = r#"{"id":"r-nike","holder":"Nike, Inc.","kind":"trademark","mark":"Nike","aliases":["NIKE"],"nice_classes":[25,28],"regions":["*"],"authorized_sellers":["shop-nike"],"price_floor":{"amount":60,"currency":"USD"}}
+{"id":"r-swoosh","holder":"Nike, Inc.","kind":"logo","image":"logos/swoosh.png","nice_classes":[25],"regions":["*"]}
+{"id":"r-photo-1","holder":"Nike, Inc.","kind":"copyright_image","image":"photos/airmax.jpg","regions":["US","GB"]}
+"#;
+
+fn write_rights(dir: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir.join("logos")).unwrap();
+    std::fs::create_dir_all(dir.join("photos")).unwrap();
+    std::fs::write(dir.join("logos/swoosh.png"), b"\x89PNG fake bytes").unwrap();
+    std::fs::write(dir.join("photos/airmax.jpg"), b"\xff\xd8 fake bytes").unwrap();
+    let p = dir.join("rights.jsonl");
+    std::fs::write(&p, RIGHTS).unwrap();
+    p
+}
+
+#[test]
+fn import_then_scan_gives_decisions_with_evidence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let rights = write_rights(tmp.path());
+    let out = run(&data, &["rights", "import", rights.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("imported 3 rights"));
+
+    let listings = concat!(
+        r#"{"id":"l-1","shop_id":"shop-9","creator_id":"c-3","region":"US","category":"apparel/shoes","title":"Air Max 90 sneakers","description":"...","brand":"Nike","price":{"amount":19.99,"currency":"USD"},"images":["img/l-1.jpg"]}"#,
+        "\n",
+        "this is not json\n",
+        r#"{"id":"l-2","shop_id":"shop-9","region":"US","category":"apparel/shoes","title":"Plain canvas shoes"}"#,
+        "\n",
+        r#"{"id":"l-3","shop_id":"shop-9","region":"US","category":"spaceships/warp","title":"Warp core"}"#,
+        "\n",
+        r#"{"id":"l-4","shop_id":"shop-nike","region":"US","category":"apparel/shoes","title":"Nike Pegasus","brand":"Nike"}"#,
+        "\n",
+        r#"{"id":"l-5","shop_id":"shop-9","region":"US","category":"apparel/shoes"}"#,
+        "\n",
+    );
+    let out = run(&data, &["scan", "-"], Some(listings));
+    assert_eq!(out.status.code(), Some(2), "bad lines make exit code 2");
+    let err = text(&out.stderr);
+    assert!(err.contains("<stdin>:2: malformed JSON"), "{err}");
+    assert!(
+        err.contains("<stdin>:4: category: unknown category"),
+        "{err}"
+    );
+    assert!(
+        err.contains("<stdin>:6: title: missing field `title`"),
+        "{err}"
+    );
+    let lines: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let ids: Vec<&str> = lines.iter().map(|d| d["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["l-1", "l-2", "l-4"], "good lines, in input order");
+    assert_eq!(lines[0]["action"], "reject");
+    let v = &lines[0]["violations"][0];
+    assert_eq!(v["type"], "trademark");
+    assert_eq!(v["right_id"], "r-nike");
+    assert_eq!(v["evidence"]["field"], "brand");
+    assert_eq!(v["evidence"]["span"], serde_json::json!([0, 4]));
+    assert_eq!(v["evidence"]["text"], "Nike");
+    assert!(v["evidence"]["why"].as_str().unwrap().len() > 20);
+    assert_eq!(lines[1]["action"], "approve");
+    assert_eq!(lines[2]["action"], "approve", "authorised seller");
+
+    // A restart keeps every right and decision; scanning again is idempotent.
+    let good: String = listings
+        .lines()
+        .filter(|l| l.contains("\"l-1\"") || l.contains("\"l-2\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let outfile = tmp.path().join("decisions.jsonl");
+    let out = run(
+        &data,
+        &["scan", "-", "--out", outfile.to_str().unwrap()],
+        Some(&good),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again: Vec<Value> = std::fs::read_to_string(&outfile)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(again[0], lines[0]);
+    assert_eq!(again[1], lines[1]);
+    let store = SqliteStore::open(&data.join("shopshield.db")).unwrap();
+    assert_eq!(store.rights(None).unwrap().len(), 3);
+    assert_eq!(store.decisions(&Page::first(100)).unwrap().len(), 3);
+    assert_eq!(
+        store.right("r-swoosh").unwrap().unwrap().image.unwrap(),
+        b"\x89PNG fake bytes"
+    );
+}
+
+#[test]
+fn a_bad_rights_file_imports_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let rights = write_rights(tmp.path());
+    let mut body = std::fs::read_to_string(&rights).unwrap();
+    body.push_str(r#"{"id":"r-bad","holder":"X","kind":"trademark","mark":"Bad","nice_classes":[99],"regions":["*"]}"#);
+    body.push('\n');
+    body.push_str(
+        r#"{"id":"r-img","holder":"X","kind":"logo","image":"missing.png","regions":["*"]}"#,
+    );
+    body.push('\n');
+    std::fs::write(&rights, body).unwrap();
+    let out = run(&data, &["rights", "import", rights.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("rights.jsonl:4: nice_classes[0]"), "{err}");
+    assert!(err.contains("rights.jsonl:5: image: cannot read"), "{err}");
+    assert!(err.contains("nothing was imported"), "{err}");
+    let out = run(&data, &["rights", "list"], None);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "");
+}
+
+#[test]
+fn keys_and_usage_errors() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = run(&data, &["keys", "create", "--role", "admin"], None);
+    assert!(out.status.success());
+    let key = text(&out.stdout);
+    assert!(
+        key.trim().starts_with("ssk_") && key.trim().len() == 68,
+        "{key}"
+    );
+    let out = run(&data, &["keys", "create", "--role", "seller"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--shop"));
+    let out = run(
+        &data,
+        &[
+            "keys",
+            "create",
+            "--role",
+            "rights_holder",
+            "--holder",
+            "nobody",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&data, &["keys", "create", "--role", "emperor"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&data, &["keys", "list"], None);
+    let listed = text(&out.stdout);
+    assert!(
+        listed.contains("\"role\":\"admin\"") && !listed.contains(key.trim()),
+        "secrets are never stored"
+    );
+    let out = run(&data, &["scan", "/no/such/file.jsonl"], None);
+    assert_ne!(out.status.code(), Some(0));
+    // A broken config file is bad input.
+    std::fs::write(data.join("shopshield.toml"), "[gate]\nreview = 2.0\n").unwrap();
+    let out = run(&data, &["rights", "list"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}
+
+fn many_listings(n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        let brand = if i % 3 == 0 { r#","brand":"Nike""# } else { "" };
+        s.push_str(&format!(
+            r#"{{"id":"k-{i}","shop_id":"shop-{}","region":"US","category":"apparel/shoes","title":"Running shoes model {i}"{brand}}}"#,
+            i % 50
+        ));
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn kill_9_during_scan_loses_nothing_answered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let rights = write_rights(tmp.path());
+    assert!(
+        run(&data, &["rights", "import", rights.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    let input = tmp.path().join("listings.jsonl");
+    let n = 60_000;
+    std::fs::write(&input, many_listings(n)).unwrap();
+    let mut child = bin()
+        .arg("--data")
+        .arg(&data)
+        .args(["scan", input.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Read decisions as they are answered, then kill -9 mid-way.
+    let mut answered = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while answered.len() < 3000 {
+        line.clear();
+        if out.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        let d: Value = serde_json::from_str(&line).unwrap();
+        answered.push(d["decision_id"].as_str().unwrap().to_string());
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(
+        answered.len() >= 3000,
+        "the scan answered before it was killed"
+    );
+
+    let store = SqliteStore::open(&data.join("shopshield.db")).unwrap();
+    for id in &answered {
+        assert!(
+            store.decision(id).unwrap().is_some(),
+            "answered decision {id} was lost"
+        );
+    }
+    // The store is consistent: every stored listing has its decision.
+    let stored = store.decisions(&Page::first(10_000)).unwrap().len();
+    assert!(stored >= answered.len() && stored < n, "{stored}");
+    drop(store);
+    // Scanning again completes the job, answering stored decisions as they were.
+    let out = bin()
+        .arg("--data")
+        .arg(&data)
+        .args(["scan", input.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let all: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(all.len(), n);
+    assert!(
+        all.iter().all(|d| d["listing_version"] == 1),
+        "no listing was screened twice"
+    );
+}
+
+#[test]
+fn kill_9_during_http_load_loses_nothing_answered() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let rights = write_rights(tmp.path());
+    assert!(
+        run(&data, &["rights", "import", rights.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    let key = text(&run(&data, &["keys", "create", "--role", "service"], None).stdout)
+        .trim()
+        .to_string();
+    let mut server = bin()
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut err = BufReader::new(server.stderr.take().unwrap());
+    let mut line = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let base = loop {
+        line.clear();
+        assert!(err.read_line(&mut line).unwrap() > 0, "server exited");
+        if let Some(rest) = line.split("http://").nth(1) {
+            break format!("http://{}", rest.split_whitespace().next().unwrap());
+        }
+        assert!(Instant::now() < deadline);
+    };
+    let listings: Vec<String> = many_listings(4000).lines().map(String::from).collect();
+    let answered = std::sync::Mutex::new(Vec::<String>::new());
+    let stop_at = 400;
+    std::thread::scope(|s| {
+        for t in 0..4 {
+            let (listings, answered, base, key) = (&listings, &answered, &base, &key);
+            s.spawn(move || {
+                let c = reqwest::blocking::Client::builder()
+                    .timeout(Duration::from_secs(5))
+                    .build()
+                    .unwrap();
+                for l in listings.iter().skip(t).step_by(4) {
+                    let Ok(r) = c
+                        .post(format!("{base}/v1/listings"))
+                        .bearer_auth(key)
+                        .header("content-type", "application/json")
+                        .body(l.clone())
+                        .send()
+                    else {
+                        return;
+                    };
+                    if !r.status().is_success() {
+                        return;
+                    }
+                    let Ok(d) = r.json::<Value>() else { return };
+                    let mut a = answered.lock().unwrap();
+                    a.push(d["decision_id"].as_str().unwrap().to_string());
+                    if a.len() >= stop_at {
+                        return;
+                    }
+                }
+            });
+        }
+        // Kill while requests are in flight.
+        while answered.lock().unwrap().len() < stop_at / 2 {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        server.kill().unwrap();
+    });
+    server.wait().unwrap();
+    let answered = answered.into_inner().unwrap();
+    assert!(answered.len() >= stop_at / 2);
+    let store = SqliteStore::open(&data.join("shopshield.db")).unwrap();
+    for id in &answered {
+        assert!(
+            store.decision(id).unwrap().is_some(),
+            "answered decision {id} was lost"
+        );
+    }
+}
