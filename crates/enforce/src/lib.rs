@@ -1,0 +1,48 @@
+//! Enforcement for shopshield: the consequences of detection, explainable,
+//! appealable and auditable.
+//!
+//! Everything here is pure: no I/O, no clock. Time is always a parameter.
+//!
+//! * [`EnforcementConfig`]: points table, ladders, windows, SLAs.
+//! * [`Event`]s in a hash-chained log ([`chain`]); [`State`] is their fold.
+//! * [`Enforcer::execute`] turns a [`Command`] into the events to append,
+//!   including derived penalties, warnings and listing changes.
+//! * Review queues with SLA and claim leases ([`queue`]).
+//! * Webhook [`outbox`]: notifications derived from log entries, HMAC
+//!   signatures, retry schedule.
+//! * [`access`]: who may run which command and see which record.
+//! * [`Journal`]: an in-memory reference store.
+//!
+//! See `docs/enforcement.md` for the model and the reversal semantics.
+
+pub mod access;
+pub mod chain;
+pub mod config;
+mod enforcer;
+pub mod event;
+mod journal;
+mod ladder;
+pub mod outbox;
+pub mod queue;
+mod state;
+
+pub use access::{Forbidden, Principal, authorize};
+pub use chain::{
+    Anchor, LogEntry, StoredEntry, TamperError, TamperReason, verify_chain, verify_records,
+};
+pub use config::{EnforcementConfig, Milestone, PenaltyDuration, PenaltyKind, Severity};
+pub use enforcer::{Command, CommandError, Enforcer, MAX_TEXT_LEN};
+pub use event::{
+    Actor, Event, EventKind, LiftReason, ListingCause, ListingStatus, Measure, Party, Penalty,
+    Source, Subject, Verdict, ViolationRecord,
+};
+pub use journal::{HeadMoved, Journal, LoadError};
+pub use outbox::{
+    Delivery, DeliveryStatus, Notification, NotificationKind, notification_for, sign,
+    verify_signature,
+};
+pub use queue::{CaseError, CaseState, CaseView, QueueKey, QueueSummary};
+pub use state::{
+    AppealDecision, AppealState, ApplyError, ListingState, NoAppeal, Observation, PartyObservation,
+    PartyState, PartyView, State, ViolationState, ViolationView,
+};
