@@ -45,7 +45,11 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
 
     let listings: Vec<Listing> = parse("listings.jsonl", LISTINGS)?;
     let results = app
-        .submit_batch(&admin, listings.clone())
+        .submit_batch(
+            &admin,
+            listings.clone(),
+            shopshield_intake::ImageBase::DataOnly,
+        )
         .map_err(crate::classify)?;
     let mut counts = [0usize; 3];
     println!(

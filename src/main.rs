@@ -2,7 +2,10 @@
 //! command parses its arguments, opens the application on the data
 //! directory and calls into the library crates.
 
+mod audit;
 mod demo;
+mod hash;
+mod policy;
 mod scan;
 
 use std::path::{Path, PathBuf};
@@ -59,10 +62,36 @@ enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Print each image's PDQ hash and quality as `HASH,QUALITY,FILE`
+    /// (the format of Meta's pdq-photo-hasher).
+    Hash {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Region policy packs: check, test, reload.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+    },
     /// Manage API keys.
     Keys {
         #[command(subcommand)]
         command: KeysCommand,
+    },
+    /// Check the enforcement event log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Run enforcement housekeeping.
+    Enforcement {
+        #[command(subcommand)]
+        command: EnforcementCommand,
+    },
+    /// Review cases.
+    Cases {
+        #[command(subcommand)]
+        command: CasesCommand,
     },
     /// Build a small realistic marketplace, screen it, and serve the API.
     Demo {
@@ -83,6 +112,49 @@ enum RightsCommand {
 }
 
 #[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the hash chain and the anchor of the enforcement log, and
+    /// replay it. Exit 0 when intact; 1 naming the first bad entry.
+    Verify,
+}
+
+#[derive(Subcommand)]
+enum EnforcementCommand {
+    /// Apply the points expiries and penalty ends due now.
+    Tick,
+}
+
+#[derive(Subcommand)]
+enum CasesCommand {
+    /// Print the open review cases as JSONL, queue by queue, oldest first.
+    List,
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Validate the packs ([policy] dir, --dir, or the built-in ones) and,
+    /// with --server, put them in force on a running server.
+    Reload {
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// The running server, e.g. http://127.0.0.1:8080.
+        #[arg(long, env = "SHOPSHIELD_SERVER")]
+        server: Option<String>,
+        /// An admin API key.
+        #[arg(long, env = "SHOPSHIELD_KEY", hide_env_values = true)]
+        key: Option<String>,
+    },
+    /// Check a pack file against expected outcomes (JSONL cases); exit 1
+    /// if any case fails.
+    Test {
+        pack: PathBuf,
+        cases: PathBuf,
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
 enum KeysCommand {
     /// Create an API key and print it (it is shown once).
     Create {
@@ -94,6 +166,10 @@ enum KeysCommand {
         /// For seller keys: the shop id.
         #[arg(long)]
         shop: Option<String>,
+        /// For creator keys: the creator id.
+        #[arg(long)]
+        creator: Option<String>,
+        /// A label; for reviewers, their name in enforcement records.
         #[arg(long, default_value = "")]
         label: String,
     },
@@ -124,6 +200,7 @@ impl std::error::Error for BadInput {}
 pub fn classify(e: AppError) -> anyhow::Error {
     match e {
         AppError::Store(s) => anyhow::Error::new(s),
+        AppError::Integrity(m) => anyhow::anyhow!(m),
         other => anyhow::Error::new(BadInput(other.to_string())),
     }
 }
@@ -148,6 +225,14 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+/// Reads the configuration file (`--config`, or `DATA/shopshield.toml`).
+pub fn load_config(data: &Path, config: Option<&Path>) -> Result<AppConfig> {
+    let path = config
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| data.join("shopshield.toml"));
+    Ok(AppConfig::load(&path).map_err(|e| BadInput(e.to_string()))?)
 }
 
 /// Opens the store in the data directory and the application on it.
@@ -194,6 +279,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let app = open_app(&cli.data, config)?;
             scan::run(&app, &input, out.as_deref())
         }
+        Command::Hash { files } => hash::run(&files),
+        Command::Policy { command } => {
+            let config = load_config(&cli.data, config)?;
+            match command {
+                PolicyCommand::Reload { dir, server, key } => {
+                    policy::reload(&config, dir.as_deref(), server.as_deref(), key.as_deref())
+                }
+                PolicyCommand::Test { pack, cases, dir } => {
+                    policy::test(&config, dir.as_deref(), &pack, &cases)
+                }
+            }
+        }
         Command::Keys { command } => {
             let app = open_app(&cli.data, config)?;
             match command {
@@ -201,10 +298,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     role,
                     holder,
                     shop,
+                    creator,
                     label,
                 } => {
                     let (secret, _) = app
-                        .create_key(role, holder, shop, &label)
+                        .create_key_for(role, holder, shop, creator, &label)
                         .map_err(classify)?;
                     println!("{secret}");
                     eprintln!(
@@ -220,6 +318,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                                 "role": k.role,
                                 "holder": k.holder_id,
                                 "shop": k.shop_id,
+                                "creator": k.creator_id,
                                 "label": k.label,
                                 "created_at": k.created_at,
                             })
@@ -228,6 +327,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => audit::verify(&cli.data),
+        Command::Enforcement {
+            command: EnforcementCommand::Tick,
+        } => {
+            let app = open_app(&cli.data, config)?;
+            audit::tick(&app)
+        }
+        Command::Cases {
+            command: CasesCommand::List,
+        } => {
+            let app = open_app(&cli.data, config)?;
+            audit::list_cases(&app)
         }
         Command::Demo { no_serve, addr } => {
             let app = open_app(&cli.data, config)?;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use shopshield_app::{App, Principal};
-use shopshield_intake::JsonlReader;
+use shopshield_intake::{ImageBase, JsonlReader};
 use shopshield_model::Listing;
 
 /// Listings screened and committed together. A decision is written out only
@@ -22,6 +22,12 @@ pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
         Box::new(std::io::BufReader::with_capacity(1 << 20, f))
     };
     let label = if input == "-" { "<stdin>" } else { input };
+    // Image paths in the listings are relative to the listings file (to
+    // the working directory for standard input).
+    let base = match Path::new(input).parent() {
+        Some(p) if input != "-" && !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     // A file is written under a temporary name and renamed when complete, so
     // an interrupted scan never leaves a half-written file; the decisions
     // themselves are in the store, and scanning again returns them.
@@ -49,7 +55,7 @@ pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
         }
         let (numbers, listings): (Vec<usize>, Vec<Listing>) = batch.drain(..).unzip();
         let results = app
-            .submit_batch(&principal, listings)
+            .submit_batch(&principal, listings, ImageBase::Dir(base))
             .map_err(crate::classify)?;
         for (n, r) in numbers.into_iter().zip(results) {
             match r {

@@ -44,11 +44,21 @@ const RIGHTS: &str = r#"{"id":"r-nike","holder":"Nike, Inc.","kind":"trademark",
 {"id":"r-photo-1","holder":"Nike, Inc.","kind":"copyright_image","image":"photos/airmax.jpg","regions":["US","GB"]}
 "#;
 
+/// Real images: Meta's PDQ test set (see crates/pdq/tests/data/README.md).
+const PDQ_IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/crates/pdq/tests/data/images");
+
+fn copy_image(name: &str, to: &Path) {
+    std::fs::copy(Path::new(PDQ_IMAGES).join(name), to).unwrap();
+}
+
 fn write_rights(dir: &Path) -> std::path::PathBuf {
     std::fs::create_dir_all(dir.join("logos")).unwrap();
     std::fs::create_dir_all(dir.join("photos")).unwrap();
-    std::fs::write(dir.join("logos/swoosh.png"), b"\x89PNG fake bytes").unwrap();
-    std::fs::write(dir.join("photos/airmax.jpg"), b"\xff\xd8 fake bytes").unwrap();
+    copy_image(
+        "reg-test-input__pen-and-coaster.png",
+        &dir.join("logos/swoosh.png"),
+    );
+    copy_image("bridge-mods__aaa-orig.jpg", &dir.join("photos/airmax.jpg"));
     let p = dir.join("rights.jsonl");
     std::fs::write(&p, RIGHTS).unwrap();
     p
@@ -76,16 +86,21 @@ fn import_then_scan_gives_decisions_with_evidence() {
         r#"{"id":"l-5","shop_id":"shop-9","region":"US","category":"apparel/shoes"}"#,
         "\n",
     );
-    let out = run(&data, &["scan", "-"], Some(listings));
+    // The documented example's image, relative to the listings file.
+    std::fs::create_dir_all(tmp.path().join("img")).unwrap();
+    copy_image("labelme-subset__q0004.jpg", &tmp.path().join("img/l-1.jpg"));
+    let listings_file = tmp.path().join("listings.jsonl");
+    std::fs::write(&listings_file, listings).unwrap();
+    let out = run(&data, &["scan", listings_file.to_str().unwrap()], None);
     assert_eq!(out.status.code(), Some(2), "bad lines make exit code 2");
     let err = text(&out.stderr);
-    assert!(err.contains("<stdin>:2: malformed JSON"), "{err}");
+    assert!(err.contains("listings.jsonl:2: malformed JSON"), "{err}");
     assert!(
-        err.contains("<stdin>:4: category: unknown category"),
+        err.contains("listings.jsonl:4: category: unknown category"),
         "{err}"
     );
     assert!(
-        err.contains("<stdin>:6: title: missing field `title`"),
+        err.contains("listings.jsonl:6: title: missing field `title`"),
         "{err}"
     );
     let lines: Vec<Value> = text(&out.stdout)
@@ -94,13 +109,16 @@ fn import_then_scan_gives_decisions_with_evidence() {
         .collect();
     let ids: Vec<&str> = lines.iter().map(|d| d["id"].as_str().unwrap()).collect();
     assert_eq!(ids, ["l-1", "l-2", "l-4"], "good lines, in input order");
-    assert_eq!(lines[0]["action"], "reject");
+    // A brand claim by an unauthorised shop at a third of the price floor.
+    assert_ne!(lines[0]["action"], "approve", "{}", lines[0]);
     let v = &lines[0]["violations"][0];
-    assert_eq!(v["type"], "trademark");
+    assert_eq!(v["type"], "counterfeit");
     assert_eq!(v["right_id"], "r-nike");
     assert_eq!(v["evidence"]["field"], "brand");
     assert_eq!(v["evidence"]["span"], serde_json::json!([0, 4]));
     assert_eq!(v["evidence"]["text"], "Nike");
+    let ratio = v["evidence"]["price_ratio"].as_f64().unwrap();
+    assert!((ratio - 19.99 / 60.0).abs() < 0.01, "{ratio}");
     assert!(v["evidence"]["why"].as_str().unwrap().len() > 20);
     assert_eq!(lines[1]["action"], "approve");
     assert_eq!(lines[2]["action"], "approve", "authorised seller");
@@ -112,10 +130,17 @@ fn import_then_scan_gives_decisions_with_evidence() {
         .map(|l| format!("{l}\n"))
         .collect();
     let outfile = tmp.path().join("decisions.jsonl");
+    let good_file = tmp.path().join("good.jsonl");
+    std::fs::write(&good_file, &good).unwrap();
     let out = run(
         &data,
-        &["scan", "-", "--out", outfile.to_str().unwrap()],
-        Some(&good),
+        &[
+            "scan",
+            good_file.to_str().unwrap(),
+            "--out",
+            outfile.to_str().unwrap(),
+        ],
+        None,
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let again: Vec<Value> = std::fs::read_to_string(&outfile)
@@ -128,9 +153,105 @@ fn import_then_scan_gives_decisions_with_evidence() {
     let store = SqliteStore::open(&data.join("shopshield.db")).unwrap();
     assert_eq!(store.rights(None).unwrap().len(), 3);
     assert_eq!(store.decisions(&Page::first(100)).unwrap().len(), 3);
+    let swoosh = store.right("r-swoosh").unwrap().unwrap();
+    assert!(swoosh.image.unwrap().starts_with(b"\x89PNG"));
+    assert!(
+        !swoosh.right.image_hashes.is_empty(),
+        "registered images are hashed"
+    );
+}
+
+#[test]
+fn a_reencoded_copy_of_a_registered_photo_is_rejected_with_image_evidence() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let rights = write_rights(tmp.path());
+    assert!(
+        run(&data, &["rights", "import", rights.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    // Meta's own variants of the registered photo: shrunk and re-encoded,
+    // blurred, and an unrelated photo.
+    std::fs::create_dir_all(tmp.path().join("img")).unwrap();
+    copy_image(
+        "bridge-mods__shrink-a-lot.jpg",
+        &tmp.path().join("img/copy.jpg"),
+    );
+    copy_image(
+        "bridge-mods__blur-a-little.jpg",
+        &tmp.path().join("img/blur.jpg"),
+    );
+    copy_image(
+        "labelme-subset__q0746.jpg",
+        &tmp.path().join("img/other.jpg"),
+    );
+    let listings = tmp.path().join("listings.jsonl");
+    std::fs::write(
+        &listings,
+        concat!(
+            r#"{"id":"p-1","shop_id":"shop-9","region":"US","category":"apparel/shoes","title":"Running shoes","images":["img/other.jpg","img/copy.jpg"]}"#, "\n",
+            r#"{"id":"p-2","shop_id":"shop-9","region":"GB","category":"apparel/shoes","title":"Trainers","images":["img/blur.jpg"]}"#, "\n",
+            r#"{"id":"p-3","shop_id":"shop-9","region":"DE","category":"apparel/shoes","title":"Trainers","images":["img/copy.jpg"]}"#, "\n",
+            r#"{"id":"p-4","shop_id":"shop-9","region":"US","category":"apparel/shoes","title":"Trainers","images":["img/other.jpg"]}"#, "\n",
+            r#"{"id":"p-5","shop_id":"shop-9","region":"US","category":"apparel/shoes","title":"Trainers","images":["img/missing.jpg"]}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let out = run(&data, &["scan", listings.to_str().unwrap()], None);
     assert_eq!(
-        store.right("r-swoosh").unwrap().unwrap().image.unwrap(),
-        b"\x89PNG fake bytes"
+        out.status.code(),
+        Some(2),
+        "the missing image is a bad line"
+    );
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("listings.jsonl:5: images[0]: cannot read"),
+        "{err}"
+    );
+    let d: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(d.len(), 4);
+    for (i, id) in [(0, "p-1"), (1, "p-2")] {
+        assert_eq!(d[i]["id"], id);
+        assert_eq!(d[i]["action"], "reject", "{}", d[i]);
+        let v = &d[i]["violations"][0];
+        assert_eq!(v["type"], "copyright");
+        assert_eq!(v["right_id"], "r-photo-1");
+        assert_eq!(v["detector"], "image");
+        let e = &v["evidence"];
+        assert!(e["distance"].as_u64().unwrap() <= 20, "{e}");
+        assert_eq!(e["variant"], "original");
+        assert!(
+            e["quality"].as_u64().unwrap() >= 50 && e["reference_quality"].as_u64().unwrap() >= 50
+        );
+    }
+    assert_eq!(d[0]["violations"][0]["evidence"]["field"], "images[1]");
+    // The photo right is registered in US and GB only.
+    assert_eq!(d[2]["action"], "approve", "{}", d[2]);
+    assert_eq!(
+        d[3]["action"], "approve",
+        "an unrelated photo does not match: {}",
+        d[3]
+    );
+
+    let out = run(
+        &data,
+        &[
+            "hash",
+            Path::new(PDQ_IMAGES)
+                .join("bridge-mods__aaa-orig.jpg")
+                .to_str()
+                .unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    assert!(
+        text(&out.stdout)
+            .starts_with("f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22,100,")
     );
 }
 
@@ -365,4 +486,101 @@ fn kill_9_during_http_load_loses_nothing_answered() {
             "answered decision {id} was lost"
         );
     }
+}
+
+#[test]
+fn audit_verify_detects_a_tampered_enforcement_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let rights = tmp.path().join("marks.jsonl");
+    std::fs::write(&rights, RIGHTS.lines().next().unwrap()).unwrap();
+    let out = run(&data, &["rights", "import", rights.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A brand claim (rejected, recorded) and a mention (a review case).
+    let listings = concat!(
+        r#"{"id":"t-1","shop_id":"shop-9","creator_id":"c-3","region":"US","category":"apparel/shoes","title":"Air Max 90","brand":"Nike"}"#,
+        "\n",
+        r#"{"id":"t-2","shop_id":"shop-9","region":"US","category":"apparel/shoes","title":"Laces for Nike trainers"}"#,
+        "\n",
+    );
+    let out = run(&data, &["scan", "-"], Some(listings));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&data, &["cases", "list"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let case: Value = serde_json::from_str(text(&out.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(case["case_id"], "t-2@v1");
+    let out = run(&data, &["enforcement", "tick"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(
+        &data,
+        &["keys", "create", "--role", "creator", "--creator", "c-3"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&data, &["keys", "create", "--role", "creator"], None);
+    assert_eq!(out.status.code(), Some(2), "a creator key needs --creator");
+
+    let out = run(&data, &["audit", "verify"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let entries = report["entries"].as_u64().unwrap();
+    assert!(entries >= 4, "{report}");
+    assert_eq!(report["events"]["violation_recorded"], 1);
+    assert_eq!(report["events"]["case_opened"], 1);
+    assert!(text(&out.stderr).contains("intact"));
+
+    // Edit one entry with SQLite directly: the audit names it.
+    let db = data.join("shopshield.db");
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "UPDATE enforcement_log SET body = replace(body, 'shop-9', 'shop-8') WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+    }
+    let out = run(&data, &["audit", "verify"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("seq 2"),
+        "names the first bad entry: {}",
+        text(&out.stderr)
+    );
+    // The application refuses to start on a tampered log.
+    let out = run(&data, &["rights", "list"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("enforcement log"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Put it back, then cut the last entry off: the anchor catches it.
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "UPDATE enforcement_log SET body = replace(body, 'shop-8', 'shop-9') WHERE seq = 2",
+            [],
+        )
+        .unwrap();
+    }
+    assert_eq!(
+        run(&data, &["audit", "verify"], None).status.code(),
+        Some(0)
+    );
+    {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute(
+            "DELETE FROM enforcement_log WHERE seq = (SELECT MAX(seq) FROM enforcement_log)",
+            [],
+        )
+        .unwrap();
+    }
+    let out = run(&data, &["audit", "verify"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains(&format!("seq {entries}")),
+        "{}",
+        text(&out.stderr)
+    );
 }

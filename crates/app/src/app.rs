@@ -1,11 +1,15 @@
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
 use rayon::prelude::*;
-use shopshield_gate::{Engine, EngineBuilder, Gate, ScreenInput, Verdict, WordMarkDetector};
+use shopshield_gate::{Engine, Gate, ImageBanks, ImageSignal, ScreenInput, Verdict};
+use shopshield_intake::{ImageBase, read_image};
+
+use crate::engine::build_engine;
 use shopshield_model::{
-    Decision, Listing, NewRight, Right, RightKind, RightsHolder, Role, Taxonomy, ValidationError,
+    Decision, Listing, NewRight, Qualification, Right, RightKind, RightsHolder, Role, Taxonomy,
+    ValidationError,
 };
 use shopshield_store::{ApiKey, Page, RightRecord, Screened, Store, StoredListing};
 
@@ -15,6 +19,25 @@ use crate::{AppConfig, AppError, Clock, Metrics, Principal};
 /// How often a submission is retried when a concurrent writer stored a
 /// newer version of the same listing first.
 const VERSION_RETRIES: usize = 5;
+
+/// What a policy reload put in force.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct PolicyReload {
+    /// Every pack's version now in force.
+    pub versions: std::collections::BTreeMap<String, String>,
+    /// The rules added, removed or changed.
+    pub changed_rules: Vec<String>,
+}
+
+/// Loads the policy packs named by the configuration.
+fn load_policy(config: &AppConfig) -> Result<shopshield_policy::PolicySet, AppError> {
+    let taxonomy = Taxonomy::builtin();
+    let loaded = match &config.policy.dir {
+        Some(dir) => shopshield_policy::PolicySet::load_dir(dir, &taxonomy),
+        None => shopshield_policy::PolicySet::builtin(&taxonomy),
+    };
+    loaded.map_err(|e| ValidationError::new("policy", e.to_string()).into())
+}
 
 /// The result of submitting a listing.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +56,12 @@ pub struct App {
     clock: Arc<dyn Clock>,
     metrics: Metrics,
     rebuild_lock: Mutex<()>,
+    pub(crate) enforcement: crate::enforcement::Enforcement,
+    /// Registered logos and photos, shared by every engine and updated in
+    /// place as rights change.
+    banks: Arc<RwLock<ImageBanks>>,
+    /// The region policy packs in force.
+    policy: RwLock<Arc<shopshield_policy::PolicySet>>,
 }
 
 impl App {
@@ -43,16 +72,23 @@ impl App {
         config: AppConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<App, AppError> {
+        let enforcement =
+            crate::enforcement::Enforcement::open(store.as_ref(), &config.enforcement)?;
         let app = App {
             store,
             gate: Gate::new(Engine::empty(config.gate)),
             taxonomy: Taxonomy::builtin(),
+            banks: Arc::new(RwLock::new(config.images.banks())),
+            policy: RwLock::new(Arc::new(load_policy(&config)?)),
             config,
             clock,
             metrics: Metrics::new(),
             rebuild_lock: Mutex::new(()),
+            enforcement,
         };
+        app.load_banks()?;
         app.rebuild()?;
+        app.enforcement_catch_up()?;
         Ok(app)
     }
 
@@ -81,18 +117,133 @@ impl App {
         self.gate.engine()
     }
 
+    /// Loads every enabled image right into the banks (start-up).
+    fn load_banks(&self) -> Result<(), AppError> {
+        let mut banks = self.banks.write().unwrap_or_else(|p| p.into_inner());
+        for rec in self.store.right_records()? {
+            let mut right = rec.right;
+            if let Err(e) = crate::images::ensure_hashed(&mut right, rec.image.as_deref()) {
+                tracing::warn!(right = %right.id, error = %e, "stored image cannot be hashed; not matched");
+                continue;
+            }
+            if let Err(e) = banks.upsert(&right) {
+                tracing::warn!(right = %right.id, error = %e, "image not indexed");
+            }
+        }
+        Ok(())
+    }
+
+    fn update_banks(&self, right: &Right) {
+        let mut banks = self.banks.write().unwrap_or_else(|p| p.into_inner());
+        if let Err(e) = banks.upsert(right) {
+            tracing::warn!(right = %right.id, error = %e, "image not indexed");
+        }
+    }
+
+    /// The image banks (for `/v1/match` and HMA lookups).
+    pub fn image_banks(&self) -> std::sync::RwLockReadGuard<'_, ImageBanks> {
+        self.banks.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Matches image views against the banks (admins, reviewers and
+    /// platform services; the registry's images are not a seller's to probe).
+    pub fn match_image_views(
+        &self,
+        p: &Principal,
+        views: &[shopshield_pdq::QueryView],
+    ) -> Result<Vec<shopshield_pdq::BankMatch>, AppError> {
+        if !matches!(p.role, Role::Admin | Role::Reviewer | Role::Service) {
+            return Err(AppError::Forbidden(format!(
+                "{} keys cannot query the image banks",
+                p.role
+            )));
+        }
+        Ok(self.image_banks().match_views(views))
+    }
+
+    /// The policy packs in force.
+    pub fn policy(&self) -> Arc<shopshield_policy::PolicySet> {
+        self.policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Re-reads the policy packs (from `[policy] dir`, or the built-in
+    /// packs) and puts them in force for the next listing. A broken pack
+    /// changes nothing: the error lists every problem with file and line.
+    pub fn reload_policy(&self, p: &Principal) -> Result<PolicyReload, AppError> {
+        if !p.is_admin() {
+            return Err(AppError::Forbidden(
+                "only admins reload policy packs".into(),
+            ));
+        }
+        let new = load_policy(&self.config)?;
+        let old = self.policy();
+        let changes = old.diff(&new);
+        let changed_rules: Vec<String> = changes.iter().map(|c| format!("{c:?}")).collect();
+        let versions = new.versions();
+        *self.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
+        self.rebuild_engine(true)?;
+        tracing::info!(changes = changed_rules.len(), "policy packs reloaded");
+        Ok(PolicyReload {
+            versions,
+            changed_rules,
+        })
+    }
+
+    /// Records a shop's qualification (admins and platform services, which
+    /// verify the evidence document first).
+    pub fn put_qualification(
+        &self,
+        p: &Principal,
+        q: Qualification,
+    ) -> Result<Qualification, AppError> {
+        if !matches!(p.role, Role::Admin | Role::Service) {
+            return Err(AppError::Forbidden(format!(
+                "{} keys cannot record qualifications",
+                p.role
+            )));
+        }
+        q.validate()?;
+        self.store.put_qualification(&q, self.now())?;
+        Ok(q)
+    }
+
+    /// A shop's qualifications, for whoever may see the shop.
+    pub fn qualifications(
+        &self,
+        p: &Principal,
+        shop_id: &str,
+    ) -> Result<Vec<Qualification>, AppError> {
+        if !p.sees_shop(shop_id) {
+            return Err(AppError::not_found("shop", shop_id));
+        }
+        Ok(self.store.qualifications(shop_id)?)
+    }
+
     /// Rebuilds the engine from the registry and swaps it in. Rebuilds are
     /// serialised, and an engine never replaces a newer one.
     pub fn rebuild(&self) -> Result<(), AppError> {
+        self.rebuild_engine(false)
+    }
+
+    fn rebuild_engine(&self, force: bool) -> Result<(), AppError> {
         let _guard = self.rebuild_lock.lock().unwrap_or_else(|p| p.into_inner());
         let version = self.store.registry_version()?;
-        if version != 0 && version <= self.gate.engine().registry_version() {
+        if !force && version != 0 && version <= self.gate.engine().registry_version() {
             return Ok(());
         }
         let records = self.store.right_records()?;
         let rights: Vec<Right> = records.into_iter().map(|r| r.right).collect();
         let enabled = rights.iter().filter(|r| r.enabled).count();
-        let engine = build_engine(version, &self.config, &rights);
+        let policy = self
+            .policy
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let engine = build_engine(version, &self.config, &rights, self.banks.clone(), policy)
+            .map_err(|e| ValidationError::new("text", e.to_string()))?;
         tracing::info!(
             registry_version = version,
             rights = enabled,
@@ -116,6 +267,42 @@ impl App {
         shop_id: Option<String>,
         label: &str,
     ) -> Result<(String, ApiKey), AppError> {
+        self.create_key_for(role, holder_id, shop_id, None, label)
+    }
+
+    /// Like [`App::create_key`], also for `creator` keys (scoped to
+    /// `creator_id`).
+    pub fn create_key_for(
+        &self,
+        role: Role,
+        holder_id: Option<String>,
+        shop_id: Option<String>,
+        creator_id: Option<String>,
+        label: &str,
+    ) -> Result<(String, ApiKey), AppError> {
+        match (role, &creator_id) {
+            (Role::Creator, None) => {
+                return Err(
+                    ValidationError::new("creator", "a creator key needs --creator").into(),
+                );
+            }
+            (Role::Creator, Some(c)) => {
+                shopshield_model::validate_id("creator", c)?;
+                if holder_id.is_some() || shop_id.is_some() {
+                    return Err(ValidationError::new(
+                        "creator",
+                        "creator keys are scoped to one creator only",
+                    )
+                    .into());
+                }
+            }
+            (_, Some(_)) => {
+                return Err(
+                    ValidationError::new("creator", "only creator keys name a creator").into(),
+                );
+            }
+            (_, None) => {}
+        }
         match role {
             Role::RightsHolder => {
                 let Some(h) = &holder_id else {
@@ -147,6 +334,7 @@ impl App {
                     .into());
                 }
             }
+            Role::Creator => {}
             _ => {
                 if holder_id.is_some() || shop_id.is_some() {
                     return Err(ValidationError::new(
@@ -165,6 +353,7 @@ impl App {
             shop_id,
             label: label.to_string(),
             created_at: self.now(),
+            creator_id,
         };
         self.store.insert_api_key(&key)?;
         Ok((secret, key))
@@ -255,11 +444,13 @@ impl App {
             .into());
         }
         check_image(&new, image.as_deref())?;
-        let right = Right::from_new(new, holder.id, self.now());
+        let mut right = Right::from_new(new, holder.id, self.now());
+        crate::images::ensure_hashed(&mut right, image.as_deref())?;
         self.store.insert_right(&RightRecord {
             right: right.clone(),
             image,
         })?;
+        self.update_banks(&right);
         self.rebuild()?;
         Ok(right)
     }
@@ -315,8 +506,20 @@ impl App {
                 image,
             });
         }
+        // Hash the registered images in parallel; a bad one fails the import.
+        records
+            .par_iter_mut()
+            .map(|rec| {
+                crate::images::ensure_hashed(&mut rec.right, rec.image.as_deref()).map_err(|e| {
+                    ValidationError::new("image", format!("right {}: {e}", rec.right.id))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let n = records.len();
         let version = self.store.import_rights(&new_holders, &records)?;
+        for rec in &records {
+            self.update_banks(&rec.right);
+        }
         self.rebuild()?;
         Ok((n, version))
     }
@@ -366,6 +569,7 @@ impl App {
             .store
             .set_right_enabled(id, enabled, self.now())?
             .ok_or_else(|| AppError::not_found("right", id))?;
+        self.update_banks(&right);
         self.rebuild()?;
         Ok(right)
     }
@@ -378,13 +582,44 @@ impl App {
         Ok(())
     }
 
-    fn verdict(&self, engine: &Engine, listing: &Listing) -> Result<Verdict, AppError> {
+    /// Reads, decodes and hashes a listing's images. With no image rights
+    /// registered nothing could match, so images are only checked to exist.
+    fn load_images(
+        &self,
+        listing: &Listing,
+        base: ImageBase<'_>,
+    ) -> Result<Vec<ImageSignal>, AppError> {
+        let hash = !self.image_banks().is_empty();
+        let mut out = Vec::new();
+        for (i, reference) in listing.images.iter().enumerate() {
+            let field = format!("images[{i}]");
+            let bytes = read_image(&field, reference, base)?;
+            if hash {
+                out.push(crate::images::listing_image_signal(
+                    &field,
+                    &bytes,
+                    self.config.images.logo_tiles,
+                )?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn verdict(
+        &self,
+        engine: &Engine,
+        listing: &Listing,
+        base: ImageBase<'_>,
+    ) -> Result<Verdict, AppError> {
         let category = self.taxonomy.resolve("category", &listing.category)?;
+        let images = self.load_images(listing, base)?;
+        let qualifications = self.store.qualifications(&listing.shop_id)?;
         let start = Instant::now();
         let verdict = engine.screen(&ScreenInput {
             listing,
             category,
-            qualifications: &[],
+            images: &images,
+            qualifications: &qualifications,
             now: self.now(),
         });
         self.metrics
@@ -445,7 +680,12 @@ impl App {
     /// Screens a listing and stores it with its decision before returning.
     /// Re-submitting identical content returns the stored decision; changed
     /// content is screened as a new version, keeping the history.
-    pub fn submit(&self, p: &Principal, listing: Listing) -> Result<Submitted, AppError> {
+    pub fn submit(
+        &self,
+        p: &Principal,
+        listing: Listing,
+        base: ImageBase<'_>,
+    ) -> Result<Submitted, AppError> {
         if !p.submits_for(&listing.shop_id) {
             return Err(match p.role {
                 Role::Seller => ValidationError::new(
@@ -457,6 +697,7 @@ impl App {
             });
         }
         self.check_listing(&listing)?;
+        self.enforcement_admit(&listing)?;
         let hash = listing.content_hash();
         for _ in 0..VERSION_RETRIES {
             let latest = self.store.latest_listing(&listing.id)?;
@@ -469,7 +710,8 @@ impl App {
                 });
             }
             let engine = self.gate.engine();
-            let decision = self.make_decision(&listing, version, self.verdict(&engine, &listing)?);
+            let decision =
+                self.make_decision(&listing, version, self.verdict(&engine, &listing, base)?);
             let screened = Screened {
                 listing: listing.clone(),
                 version,
@@ -481,6 +723,7 @@ impl App {
                 .record_screenings(std::slice::from_ref(&screened))
             {
                 Ok(()) => {
+                    self.enforcement_ingest(std::slice::from_ref(&screened));
                     self.count(&decision);
                     return Ok(Submitted {
                         decision,
@@ -505,6 +748,7 @@ impl App {
         &self,
         p: &Principal,
         listings: Vec<Listing>,
+        base: ImageBase<'_>,
     ) -> Result<Vec<Result<Submitted, AppError>>, AppError> {
         let engine = self.gate.engine();
         // Versions are assigned in order, so the same id twice in a batch
@@ -563,7 +807,7 @@ impl App {
             .par_iter()
             .zip(listings.par_iter())
             .map(|(plan, l)| match plan {
-                Plan::Screen(version) => Some(self.verdict(&engine, l).map(|v| Screened {
+                Plan::Screen(version) => Some(self.verdict(&engine, l, base).map(|v| Screened {
                     decision: self.make_decision(l, *version, v),
                     listing: l.clone(),
                     version: *version,
@@ -579,11 +823,14 @@ impl App {
             .cloned()
             .collect();
         match self.store.record_screenings(&to_store) {
-            Ok(()) => {}
+            Ok(()) => self.enforcement_ingest(&to_store),
             Err(shopshield_store::StoreError::Conflict(_)) => {
                 // Another writer touched one of these listings meanwhile:
                 // fall back to one-by-one submission, which retries.
-                return Ok(listings.into_iter().map(|l| self.submit(p, l)).collect());
+                return Ok(listings
+                    .into_iter()
+                    .map(|l| self.submit(p, l, base))
+                    .collect());
             }
             Err(e) => return Err(e.into()),
         }
@@ -672,13 +919,6 @@ impl App {
         self.listing(p, listing_id)?;
         Ok(self.store.decisions_for_listing(listing_id)?)
     }
-}
-
-/// Builds the engine for a registry snapshot.
-pub(crate) fn build_engine(version: u64, config: &AppConfig, rights: &[Right]) -> Engine {
-    EngineBuilder::new(version, config.gate)
-        .detector(WordMarkDetector::new(rights))
-        .build()
 }
 
 fn check_image(new: &NewRight, image: Option<&[u8]>) -> Result<(), AppError> {

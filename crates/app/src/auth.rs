@@ -27,16 +27,30 @@ pub struct Principal {
     pub holder_id: Option<String>,
     /// For `seller`: the one shop it acts for.
     pub shop_id: Option<String>,
+    /// For `creator`: the one creator it acts for.
+    pub creator_id: Option<String>,
     pub label: String,
+    /// Who the caller is in enforcement records (the reviewer of a case or
+    /// an appeal): the key's label when it is a valid id, otherwise
+    /// `key-` and the first 12 hex digits of the key's hash.
+    pub id: String,
 }
 
 impl From<ApiKey> for Principal {
     fn from(k: ApiKey) -> Self {
+        let id = if !k.label.is_empty() && shopshield_model::validate_id("label", &k.label).is_ok()
+        {
+            k.label.clone()
+        } else {
+            format!("key-{}", k.key_hash.get(..12).unwrap_or(&k.key_hash))
+        };
         Principal {
             role: k.role,
             holder_id: k.holder_id,
             shop_id: k.shop_id,
+            creator_id: k.creator_id,
             label: k.label,
+            id,
         }
     }
 }
@@ -48,7 +62,9 @@ impl Principal {
             role: Role::Admin,
             holder_id: None,
             shop_id: None,
+            creator_id: None,
             label: label.to_string(),
+            id: label.to_string(),
         }
     }
 
@@ -61,7 +77,7 @@ impl Principal {
         match self.role {
             Role::Admin | Role::Reviewer | Role::Service => true,
             Role::Seller => self.shop_id.as_deref() == Some(shop_id),
-            Role::RightsHolder => false,
+            Role::RightsHolder | Role::Creator => false,
         }
     }
 
@@ -70,7 +86,7 @@ impl Principal {
         match self.role {
             Role::Admin | Role::Service => true,
             Role::Seller => self.shop_id.as_deref() == Some(shop_id),
-            Role::Reviewer | Role::RightsHolder => false,
+            Role::Reviewer | Role::RightsHolder | Role::Creator => false,
         }
     }
 
@@ -79,7 +95,16 @@ impl Principal {
         match self.role {
             Role::Admin | Role::Reviewer => true,
             Role::RightsHolder => self.holder_id.as_deref() == Some(holder_id),
-            Role::Seller | Role::Service => false,
+            Role::Seller | Role::Service | Role::Creator => false,
+        }
+    }
+
+    /// May see a creator's enforcement record.
+    pub fn sees_creator(&self, creator_id: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Reviewer => true,
+            Role::Creator => self.creator_id.as_deref() == Some(creator_id),
+            Role::Seller | Role::Service | Role::RightsHolder => false,
         }
     }
 
@@ -113,7 +138,9 @@ mod tests {
             role: Role::Seller,
             holder_id: None,
             shop_id: Some("s1".into()),
+            creator_id: None,
             label: String::new(),
+            id: "seller".into(),
         };
         assert!(seller.sees_shop("s1") && !seller.sees_shop("s2"));
         assert!(seller.submits_for("s1") && !seller.submits_for("s2"));
@@ -122,7 +149,9 @@ mod tests {
             role: Role::RightsHolder,
             holder_id: Some("h1".into()),
             shop_id: None,
+            creator_id: None,
             label: String::new(),
+            id: "holder".into(),
         };
         assert!(holder.manages_holder("h1") && !holder.manages_holder("h2"));
         assert!(!holder.sees_shop("s1"));
@@ -135,5 +164,33 @@ mod tests {
                 && !reviewer.submits_for("s1")
                 && !reviewer.manages_holder("h1")
         );
+        assert!(reviewer.sees_creator("c1") && !seller.sees_creator("c1"));
+        let creator = Principal {
+            role: Role::Creator,
+            holder_id: None,
+            shop_id: None,
+            creator_id: Some("c1".into()),
+            label: String::new(),
+            id: "c".into(),
+        };
+        assert!(creator.sees_creator("c1") && !creator.sees_creator("c2"));
+        assert!(!creator.sees_shop("s1") && !creator.submits_for("s1"));
+        assert!(!creator.sees_holder("h1") && !creator.manages_holder("h1"));
+    }
+
+    #[test]
+    fn principal_ids_come_from_labels_or_key_hashes() {
+        let key = |label: &str| ApiKey {
+            key_hash: "ab".repeat(32),
+            role: Role::Reviewer,
+            holder_id: None,
+            shop_id: None,
+            creator_id: None,
+            label: label.into(),
+            created_at: chrono::Utc::now(),
+        };
+        assert_eq!(Principal::from(key("alice")).id, "alice");
+        assert_eq!(Principal::from(key("")).id, "key-abababababab");
+        assert_eq!(Principal::from(key("two words")).id, "key-abababababab");
     }
 }

@@ -23,6 +23,10 @@ pub enum AppError {
     /// Storage failed; nothing was changed.
     #[error("{0}")]
     Store(StoreError),
+    /// Stored data failed an integrity check (the enforcement log was
+    /// edited or truncated). The message names the first bad entry.
+    #[error("{0}")]
+    Integrity(String),
 }
 
 impl From<StoreError> for AppError {

@@ -10,15 +10,25 @@ mod app;
 mod auth;
 mod clock;
 mod config;
+mod enforcement;
+mod engine;
 mod error;
+mod images;
 mod metrics;
 
-pub use app::{App, Submitted};
+pub use app::{App, PolicyReload, Submitted};
 pub use auth::{Principal, generate_key, hash_key};
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{AppConfig, ConfigError};
+pub use config::{AppConfig, ConfigError, PolicyConfig, WebhookConfig};
+pub use enforcement::{
+    AuditError, AuditReport, CommandOutcome, ListingStatusView, LogEntryView, audit_log,
+    parse_queue,
+};
 pub use error::AppError;
+pub use images::{ImagesConfig, listing_image_signal, reference_image_hashes};
 pub use metrics::Metrics;
+/// The enforcement crate, for callers of the enforcement API.
+pub use shopshield_enforce as enforce;
 
 /// Label sets of the metrics, for code that records into them.
 pub mod metrics_labels {

@@ -4,8 +4,9 @@
 
 use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use shopshield_gate::{EngineBuilder, GateConfig, ScreenInput, WordMarkDetector};
+use shopshield_gate::{EngineBuilder, GateConfig, ScreenInput, TextDetector};
 use shopshield_model::{Listing, NewRight, Region, Right, RightKind, Taxonomy};
+use shopshield_text::{MarkMatcher, TextConfig};
 
 /// A deterministic generator (SplitMix64), so every run sees the same data.
 struct Rng(u64);
@@ -84,7 +85,9 @@ fn bench(c: &mut Criterion) {
         })
         .collect();
     let engine = EngineBuilder::new(1, GateConfig::default())
-        .detector(WordMarkDetector::new(&rights))
+        .detector(TextDetector::new(
+            MarkMatcher::build(&rights, &TextConfig::default()).expect("valid config"),
+        ))
         .build();
     let tax = Taxonomy::builtin();
     let category = tax
@@ -100,6 +103,7 @@ fn bench(c: &mut Criterion) {
                 let v = engine.screen(&ScreenInput {
                     listing: l,
                     category: &category,
+                    images: &[],
                     qualifications: &[],
                     now,
                 });
@@ -109,7 +113,7 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.bench_function("build_10000_marks", |b| {
-        b.iter(|| WordMarkDetector::new(&rights).mark_count())
+        b.iter(|| MarkMatcher::build(&rights, &TextConfig::default()).map(|m| m.pattern_count()))
     });
     g.finish();
 }

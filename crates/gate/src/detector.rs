@@ -9,6 +9,8 @@ pub struct ScreenInput<'a> {
     pub listing: &'a Listing,
     /// The listing's category, resolved from the taxonomy.
     pub category: &'a Category,
+    /// The listing's images, decoded and hashed (empty when it has none).
+    pub images: &'a [crate::ImageSignal],
     /// The shop's qualifications (licences, registrations).
     pub qualifications: &'a [Qualification],
     pub now: DateTime<Utc>,
@@ -26,9 +28,9 @@ pub trait Detector: Send + Sync {
     /// its own confidence in 0..=1 and evidence a seller can read.
     fn detect(&self, input: &ScreenInput<'_>, out: &mut Vec<Violation>);
 
-    /// Versions of the data this detector uses (e.g. policy packs), recorded
-    /// on every decision.
-    fn versions(&self) -> Vec<(String, String)> {
+    /// Versions of the data this detector used for this listing (e.g. the
+    /// policy packs that apply in its region), recorded on its decision.
+    fn data_versions(&self, _input: &ScreenInput<'_>) -> Vec<(String, String)> {
         Vec::new()
     }
 }

@@ -68,7 +68,6 @@ pub struct Engine {
     registry_version: u64,
     config: GateConfig,
     detectors: Vec<Box<dyn Detector>>,
-    versions: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -111,12 +110,10 @@ impl EngineBuilder {
     }
 
     pub fn build(self) -> Engine {
-        let versions = self.detectors.iter().flat_map(|d| d.versions()).collect();
         Engine {
             registry_version: self.registry_version,
             config: self.config,
             detectors: self.detectors,
-            versions,
         }
     }
 }
@@ -149,8 +146,10 @@ impl Engine {
     /// first (ties in a fixed order, so equal input gives equal output).
     pub fn screen(&self, input: &ScreenInput<'_>) -> Verdict {
         let mut found = Vec::new();
+        let mut versions = BTreeMap::new();
         for d in &self.detectors {
             d.detect(input, &mut found);
+            versions.extend(d.data_versions(input));
         }
         found.retain(|v| v.confidence.is_finite() && v.confidence >= self.config.review);
         found.sort_by(|a, b| {
@@ -168,7 +167,7 @@ impl Engine {
             score,
             violations: found,
             registry_version: self.registry_version,
-            versions: self.versions.clone(),
+            versions,
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The pre-listing gate.
 //!
 //! A [`Gate`] holds the current [`Engine`]: an immutable snapshot built from
-//! the rights registry (and, later, policy packs and image banks). Each
+//! the rights registry, the policy packs and the image banks. Each
 //! [`Detector`] in the engine looks at a listing and reports [`Violation`]s
 //! with evidence; the engine combines them into one score and an
 //! [`Action`]. When rights change, a new engine is built and swapped in
@@ -12,10 +12,14 @@
 
 mod detector;
 mod engine;
-mod wordmark;
+mod image;
+mod policy;
+mod text;
 
 pub use detector::{Detector, ScreenInput};
 pub use engine::{Engine, EngineBuilder, Gate, GateConfig, Verdict};
-pub use wordmark::WordMarkDetector;
+pub use image::{ImageBanks, ImageConfig, ImageDetector, ImageSignal};
+pub use policy::PolicyDetector;
+pub use text::TextDetector;
 
 pub use shopshield_model::{Action, Violation};

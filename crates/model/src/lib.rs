@@ -29,7 +29,7 @@ pub use listing::{Creator, Listing, MAX_DESCRIPTION_LEN, MAX_IMAGES, MAX_TITLE_L
 pub use money::Money;
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
-pub use right::{MAX_ALIASES, MAX_MARK_LEN, NewRight, Right, RightKind, RightsHolder};
+pub use right::{ImageHash, MAX_ALIASES, MAX_MARK_LEN, NewRight, Right, RightKind, RightsHolder};
 pub use role::Role;
 pub use taxonomy::{Category, Taxonomy, TaxonomyError};
 

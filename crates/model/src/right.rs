@@ -175,6 +175,20 @@ fn check_mark(field: &str, mark: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// One PDQ hash of a registered image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ImageHash {
+    /// Which view of the image: `full`, `trim`, `crop10`...
+    pub view: String,
+    /// The 256-bit PDQ hash, 64 hex digits.
+    pub pdq: String,
+    /// PDQ quality, 0 to 100.
+    pub quality: u8,
+    /// True for a hash that must never match (a flat or degenerate image).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub degenerate: bool,
+}
+
 /// A registered right, as the registry keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Right {
@@ -193,12 +207,10 @@ pub struct Right {
     pub authorized_sellers: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_floor: Option<Money>,
-    /// For image rights: the PDQ hash (64 hex digits) of the registered image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_pdq: Option<String>,
-    /// For image rights: the PDQ quality (0 to 100) of the registered image.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_quality: Option<u8>,
+    /// For image rights: the PDQ hashes of the registered image, one per
+    /// view (the whole image, its border-trimmed version, crops...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_hashes: Vec<ImageHash>,
     /// A disabled right is kept but no longer enforced.
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
@@ -222,8 +234,7 @@ impl Right {
             regions: new.regions,
             authorized_sellers: new.authorized_sellers,
             price_floor: new.price_floor,
-            image_pdq: None,
-            image_quality: None,
+            image_hashes: Vec::new(),
             enabled: true,
             created_at: now,
             updated_at: now,

@@ -1,1 +1,80 @@
-fn main() {}
+//! Criterion benchmarks: hashing decoded pixels, and radius-31 queries on a 100k index.
+//! The side-by-side comparison with the Python peers is `bench/pdq/run.sh`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use shopshield_pdq::{HammingIndex, Hash256, Hasher, Pixels};
+
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
+fn synthetic_rgb(w: usize, h: usize) -> Vec<u8> {
+    let mut s = 0x1234_5678u64;
+    let mut out = Vec::with_capacity(w * h * 3);
+    for y in 0..h {
+        for x in 0..w {
+            let n = (xorshift(&mut s) % 32) as usize;
+            out.push(((x * 255 / w) + n).min(255) as u8);
+            out.push(((y * 255 / h) + n).min(255) as u8);
+            out.push((((x ^ y) & 0xff) + n).min(255) as u8);
+        }
+    }
+    out
+}
+
+fn hashing(c: &mut Criterion) {
+    let mut g = c.benchmark_group("hash");
+    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    for (w, h) in [(1600usize, 1004usize), (512, 512)] {
+        let rgb = synthetic_rgb(w, h);
+        let mut hasher = Hasher::new();
+        g.bench_function(format!("pdq_{w}x{h}"), |b| {
+            b.iter(|| hasher.hash(Pixels::Rgb8(black_box(&rgb)), w, h))
+        });
+        g.bench_function(format!("pdq_dihedral_{w}x{h}"), |b| {
+            b.iter(|| hasher.hash_dihedral(Pixels::Rgb8(black_box(&rgb)), w, h))
+        });
+    }
+    g.finish();
+}
+
+fn query(c: &mut Criterion) {
+    let mut s = 42u64;
+    let mut rand_hash = || {
+        Hash256([
+            xorshift(&mut s),
+            xorshift(&mut s),
+            xorshift(&mut s),
+            xorshift(&mut s),
+        ])
+    };
+    let db: Vec<(u64, Hash256)> = (0..100_000u64).map(|i| (i, rand_hash())).collect();
+    let queries: Vec<Hash256> = (0..256).map(|_| rand_hash()).collect();
+    let index = HammingIndex::from_pairs(db.iter().copied());
+    let mut g = c.benchmark_group("index_100k");
+    g.sample_size(20).measurement_time(Duration::from_secs(3));
+    let mut out = Vec::new();
+    let mut i = 0;
+    g.bench_function("radius31", |b| {
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            index.search_into(black_box(&queries[i]), 31, &mut out);
+        })
+    });
+    g.bench_function("radius10", |b| {
+        b.iter(|| {
+            i = (i + 1) % queries.len();
+            index.search_into(black_box(&queries[i]), 10, &mut out);
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, hashing, query);
+criterion_main!(benches);

@@ -203,6 +203,7 @@ fn query(dir: &Path, radius: u32) {
     let index = HammingIndex::from_pairs(items.iter().copied());
     let build = t.elapsed().as_secs_f64();
     let rss1 = rss_bytes();
+    let accounted_built = index.memory_bytes();
     // Warm-up pass, then timed passes.
     let mut out = Vec::new();
     let mut found = 0usize;
@@ -241,13 +242,14 @@ fn query(dir: &Path, radius: u32) {
     }
     let upd = t.elapsed().as_secs_f64() * 1e6 / 20_000.0;
     println!(
-        "side=ours n={n} queries={} radius={radius} us_per_query={us:.2} results={found} recall={:.4} build_s={build:.2} bytes_per_hash_accounted={:.1} bytes_per_hash_rss={:.1} us_per_update={upd:.2}",
+        "side=ours n={n} queries={} radius={radius} us_per_query={us:.2} results={found} recall={:.4} build_s={build:.2} bytes_per_hash_accounted={:.1} bytes_per_hash_after_updates={:.1} bytes_per_hash_rss={:.1} us_per_update={upd:.2}",
         qs.len(),
         if truth == 0 {
             1.0
         } else {
             hit as f64 / truth as f64
         },
+        accounted_built as f64 / n as f64,
         live.memory_bytes() as f64 / n as f64,
         rss1.saturating_sub(rss0) as f64 / n as f64,
     );

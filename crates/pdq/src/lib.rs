@@ -5,9 +5,11 @@
 
 pub mod bank;
 pub mod decode;
+pub mod eval;
 pub mod hash;
 pub mod index;
 pub mod pdq;
+pub mod views;
 
 pub use bank::{Bank, BankConfig, BankError, BankKind, BankMatch, QueryView, ReferenceHash};
 pub use decode::{DecodeError, DecodeOptions, ImageHashError, RgbImage, decode, hash_image_bytes};

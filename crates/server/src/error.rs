@@ -88,6 +88,10 @@ impl From<AppError> for ApiError {
             e @ AppError::NotFound { .. } => ApiError::not_found(e.to_string()),
             AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             AppError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            AppError::Integrity(m) => {
+                tracing::error!(error = %m, "integrity failure");
+                ApiError::internal("integrity check failed; see the server log")
+            }
             AppError::Store(s) => {
                 tracing::error!(error = %s, "storage failure");
                 ApiError::internal("storage failure; nothing was changed")

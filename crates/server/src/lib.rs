@@ -6,8 +6,11 @@
 //! JSON [`ErrorBody`](error::ErrorBody) with a 4xx or 5xx status.
 
 pub mod auth;
+pub mod enforcement;
 pub mod error;
+pub mod images;
 mod openapi;
+pub mod policy;
 pub mod routes;
 
 use std::future::Future;
@@ -46,9 +49,20 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/decisions", get(list_decisions))
         .route("/decisions/{decision_id}", get(get_decision))
         .route("/categories", get(categories))
-        .route("/keys", post(create_key));
+        .route("/keys", post(create_key))
+        .route("/hash", post(images::hash))
+        .route("/match", post(images::match_image))
+        .route("/policy/reload", post(policy::reload))
+        .route("/policy/packs", get(policy::packs))
+        .route("/qualifications", post(policy::put_qualification))
+        .route(
+            "/shops/{shop_id}/qualifications",
+            get(policy::shop_qualifications),
+        )
+        .merge(enforcement_routes());
     Router::new()
         .nest("/v1", v1)
+        .route("/m/lookup", get(images::hma_lookup))
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(openapi_json))
@@ -59,15 +73,41 @@ pub fn router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// Serves the API on `listener` until `shutdown` completes.
+/// The enforcement routes (see [`enforcement`]).
+fn enforcement_routes() -> Router<Arc<App>> {
+    use enforcement::*;
+    Router::new()
+        .route("/queues", get(list_queues))
+        .route("/queues/{type}/{region}", get(get_queue))
+        .route("/cases/{id}", get(get_case))
+        .route("/cases/{id}/claim", post(claim_case))
+        .route("/cases/{id}/release", post(release_case))
+        .route("/cases/{id}/decide", post(decide_case))
+        .route("/shops/{id}/enforcement", get(shop_record))
+        .route("/creators/{id}/enforcement", get(creator_record))
+        .route("/listings/{id}/status", get(listing_status))
+        .route("/violations/{id}/appeals", post(file_appeal))
+        .route("/appeals/{id}", get(get_appeal))
+        .route("/appeals/{id}/decide", post(decide_appeal))
+        .route("/enforcement/log", get(event_log))
+        .route("/enforcement/outbox", get(outbox))
+        .route("/enforcement/tick", post(tick))
+}
+
+/// Serves the API on `listener` until `shutdown` completes. Alongside, a
+/// background task runs enforcement ticks when due and delivers the webhook
+/// outbox (its state is in the store, so a restart loses nothing).
 pub async fn serve(
     app: Arc<App>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(app))
+    let background = enforcement::Background::spawn(app.clone());
+    let served = axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+    background.stop().await;
+    served
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {

@@ -1,6 +1,7 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::enforcement::{self as enf, AppealDecisionBody, CaseDecision, NewAppeal};
 use crate::error::{ErrorBody, ErrorDetail};
 use crate::routes::{self, CreatedKey, ListingVersion, NewHolder, NewKey};
 use shopshield_model::{
@@ -20,11 +21,22 @@ use shopshield_model::{
         routes::listing_decisions, routes::shop_listings,
         routes::list_decisions, routes::get_decision,
         routes::categories, routes::create_key,
+        crate::images::hash, crate::images::match_image, crate::images::hma_lookup,
+        crate::policy::reload, crate::policy::packs, crate::policy::put_qualification,
+        crate::policy::shop_qualifications,
+        enf::list_queues, enf::get_queue, enf::get_case, enf::claim_case,
+        enf::release_case, enf::decide_case, enf::shop_record, enf::creator_record,
+        enf::listing_status, enf::file_appeal, enf::get_appeal, enf::decide_appeal,
+        enf::event_log, enf::outbox, enf::tick,
     ),
     components(schemas(
         Action, Category, Decision, Evidence, Listing, Money, NewRight, Right, RightKind,
         RightsHolder, Role, Violation, ViolationType, ErrorBody, ErrorDetail,
         ListingVersion, NewHolder, NewKey, CreatedKey,
+        crate::images::HashRequest, crate::images::HashResponse, crate::images::MatchRequest,
+        crate::images::MatchResponse, crate::images::MatchHit, crate::images::HmaMatch,
+        crate::policy::ReloadResponse, crate::policy::PackInfo, shopshield_model::Qualification,
+        CaseDecision, NewAppeal, AppealDecisionBody,
     )),
     modifiers(&SecurityAddon),
 )]

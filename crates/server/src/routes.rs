@@ -22,7 +22,7 @@ use crate::error::{ApiError, ErrorBody};
 type ApiResult<T> = Result<T, ApiError>;
 
 /// Runs a blocking application call off the async workers.
-async fn run<T: Send + 'static>(
+pub(crate) async fn run<T: Send + 'static>(
     app: &Arc<App>,
     f: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
 ) -> ApiResult<T> {
@@ -34,7 +34,9 @@ async fn run<T: Send + 'static>(
 }
 
 /// Reads a JSON body, turning every failure into a JSON error answer.
-fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> ApiResult<T> {
+pub(crate) fn body<T: serde::de::DeserializeOwned>(
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<T> {
     let bytes = b.map_err(|r| {
         let status = r.status();
         let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
@@ -200,7 +202,7 @@ pub async fn submit_listing(
             }));
         }
     }
-    let s = run(&app, move |a| a.submit(&p, listing)).await?;
+    let s = run(&app, move |a| a.submit(&p, listing, ImageBase::DataOnly)).await?;
     let status = if s.created {
         StatusCode::CREATED
     } else {
@@ -314,6 +316,10 @@ pub struct NewKey {
     pub holder: Option<String>,
     /// For `seller` keys.
     pub shop: Option<String>,
+    /// For `creator` keys.
+    pub creator: Option<String>,
+    /// Also the key's identity in enforcement records (a reviewer's name)
+    /// when it is a valid id.
     #[serde(default)]
     pub label: String,
 }
@@ -325,6 +331,8 @@ pub struct CreatedKey {
     pub role: Role,
     pub holder: Option<String>,
     pub shop: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub creator: Option<String>,
     pub label: String,
 }
 
@@ -345,7 +353,7 @@ pub async fn create_key(
     }
     let new: NewKey = body(b)?;
     let (secret, k) = run(&app, move |a| {
-        a.create_key(new.role, new.holder, new.shop, &new.label)
+        a.create_key_for(new.role, new.holder, new.shop, new.creator, &new.label)
     })
     .await?;
     Ok((
@@ -355,6 +363,7 @@ pub async fn create_key(
             role: k.role,
             holder: k.holder_id,
             shop: k.shop_id,
+            creator: k.creator_id,
             label: k.label,
         }),
     ))

@@ -227,19 +227,27 @@ async fn roles_scopes_bad_input_and_durability() {
     assert_eq!(s, 404);
 
     // Sellers submit for their own shop only.
-    let l1 = listing("l-1", "shop-9", "Air Max 90 sneakers", Some("Nike"));
+    let l1 = listing(
+        "l-1",
+        "shop-9",
+        "NIKE Air Max 90 sneakers 1:1 replica",
+        Some("Nike"),
+    );
     let (s, d) = api.post(&seller, "/v1/listings", &l1).await;
     assert_eq!(s, 201, "{d}");
-    assert_eq!(d["action"], "reject");
-    assert_eq!(d["violations"][0]["right_id"], "r-nike");
-    assert_eq!(d["violations"][0]["evidence"]["field"], "brand");
-    assert_eq!(d["violations"][0]["evidence"]["span"], json!([0, 4]));
-    assert!(
-        d["violations"][0]["evidence"]["why"]
-            .as_str()
-            .unwrap()
-            .contains("not an authorised seller")
+    assert_eq!(d["action"], "reject", "{d}");
+    let v = &d["violations"][0];
+    assert_eq!(v["right_id"], "r-nike");
+    assert_eq!(v["type"], "counterfeit");
+    let field = v["evidence"]["field"].as_str().unwrap();
+    let [a, b] = [0, 1].map(|i| v["evidence"]["span"][i].as_u64().unwrap() as usize);
+    let original = l1[field].as_str().unwrap();
+    assert_eq!(
+        &original[a..b],
+        v["evidence"]["text"].as_str().unwrap(),
+        "the span points at what the seller wrote"
     );
+    assert!(v["evidence"]["why"].as_str().unwrap().len() > 30, "{v}");
     let (s, e) = api
         .post(
             &seller,
@@ -386,7 +394,12 @@ async fn roles_scopes_bad_input_and_durability() {
         .post(
             &service,
             "/v1/listings",
-            &listing("l-5", "shop-5", "Suede shoes", Some("Puma")),
+            &listing(
+                "l-5",
+                "shop-5",
+                "Puma suede shoes, mirror quality replica",
+                Some("Puma"),
+            ),
         )
         .await;
     assert_eq!(d["action"], "reject");
@@ -398,7 +411,12 @@ async fn roles_scopes_bad_input_and_durability() {
         .post(
             &service,
             "/v1/listings",
-            &listing("l-6", "shop-5", "Suede shoes", Some("Puma")),
+            &listing(
+                "l-6",
+                "shop-5",
+                "Puma suede shoes, mirror quality replica",
+                Some("Puma"),
+            ),
         )
         .await;
     assert_eq!(d["action"], "approve");
@@ -434,7 +452,7 @@ async fn roles_scopes_bad_input_and_durability() {
         .post(
             &seller,
             "/v1/listings",
-            &listing("l-7", "shop-9", "Trainers", Some("NIKE")),
+            &listing("l-7", "shop-9", "N1KE trainers super copy", None),
         )
         .await;
     assert_eq!(d["action"], "reject");

@@ -4,13 +4,17 @@ use std::sync::{Mutex, MutexGuard};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::de::DeserializeOwned;
-use shopshield_model::{Decision, Right, RightsHolder, Role};
+use shopshield_model::{Decision, Qualification, Right, RightsHolder, Role};
 
 use crate::{ApiKey, Page, Result, RightRecord, Screened, Store, StoreError, StoredListing};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how
 /// many have run.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_foundation.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_foundation.sql"),
+    include_str!("../migrations/0002_enforcement.sql"),
+    include_str!("../migrations/0003_qualifications.sql"),
+];
 
 /// The embedded store: one SQLite file in write-ahead-log mode.
 ///
@@ -63,7 +67,7 @@ impl SqliteStore {
         })
     }
 
-    fn conn(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn conn(&self) -> MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a half-done
         // transaction behind (rusqlite rolls back on drop), so a poisoned
         // lock is safe to keep using.
@@ -71,11 +75,11 @@ impl SqliteStore {
     }
 }
 
-fn ts(t: DateTime<Utc>) -> String {
+pub(crate) fn ts(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
-fn parse_ts(what: &str, s: &str) -> Result<DateTime<Utc>> {
+pub(crate) fn parse_ts(what: &str, s: &str) -> Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&Utc))
         .map_err(|e| StoreError::Corrupt {
@@ -84,7 +88,7 @@ fn parse_ts(what: &str, s: &str) -> Result<DateTime<Utc>> {
         })
 }
 
-fn from_json<T: DeserializeOwned>(what: &str, doc: &str) -> Result<T> {
+pub(crate) fn from_json<T: DeserializeOwned>(what: &str, doc: &str) -> Result<T> {
     serde_json::from_str(doc).map_err(|e| StoreError::Corrupt {
         what: what.to_string(),
         reason: e.to_string(),
@@ -108,7 +112,7 @@ fn bump_registry(tx: &rusqlite::Transaction<'_>) -> Result<u64> {
     })
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _)
         if f.code == rusqlite::ErrorCode::ConstraintViolation)
 }
@@ -177,16 +181,7 @@ fn stored_listing_from(t: (String, u32, String, String)) -> Result<StoredListing
     })
 }
 
-fn api_key_from(
-    t: (
-        String,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-    ),
-) -> Result<ApiKey> {
+fn api_key_from(t: RawKey) -> Result<ApiKey> {
     let role = Role::parse(&t.1).ok_or_else(|| StoreError::Corrupt {
         what: "api_keys.role".into(),
         reason: format!("unknown role {:?}", t.1),
@@ -198,22 +193,23 @@ fn api_key_from(
         shop_id: t.3,
         label: t.4,
         created_at: parse_ts("api_keys.created_at", &t.5)?,
+        creator_id: t.6,
     })
 }
 
-const KEY_COLUMNS: &str = "key_hash, role, holder_id, shop_id, label, created_at";
+const KEY_COLUMNS: &str = "key_hash, role, holder_id, shop_id, label, created_at, creator_id";
 
-#[allow(clippy::type_complexity)]
-fn row_key(
-    r: &rusqlite::Row<'_>,
-) -> rusqlite::Result<(
+type RawKey = (
     String,
     String,
     Option<String>,
     Option<String>,
     String,
     String,
-)> {
+    Option<String>,
+);
+
+fn row_key(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawKey> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -221,6 +217,7 @@ fn row_key(
         r.get(3)?,
         r.get(4)?,
         r.get(5)?,
+        r.get(6)?,
     ))
 }
 
@@ -513,17 +510,43 @@ impl Store for SqliteStore {
         rows.map(|d| from_json("decisions.doc", &d?)).collect()
     }
 
+    fn put_qualification(&self, q: &Qualification, now: DateTime<Utc>) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO qualifications (shop_id, qualification, region, doc, updated_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(shop_id, qualification, region) \
+             DO UPDATE SET doc = excluded.doc, updated_at = excluded.updated_at",
+            params![
+                q.shop_id,
+                q.qualification,
+                q.region.as_str(),
+                to_json(q)?,
+                ts(now)
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn qualifications(&self, shop_id: &str) -> Result<Vec<Qualification>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT doc FROM qualifications WHERE shop_id = ?1 ORDER BY qualification, region",
+        )?;
+        let rows = st.query_map([shop_id], |r| r.get::<_, String>(0))?;
+        rows.map(|d| from_json("qualifications.doc", &d?)).collect()
+    }
+
     fn insert_api_key(&self, k: &ApiKey) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO api_keys (key_hash, role, holder_id, shop_id, label, created_at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO api_keys (key_hash, role, holder_id, shop_id, label, created_at, creator_id) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             params![
                 k.key_hash,
                 k.role.as_str(),
                 k.holder_id,
                 k.shop_id,
                 k.label,
-                ts(k.created_at)
+                ts(k.created_at),
+                k.creator_id
             ],
         )?;
         Ok(())

@@ -59,6 +59,9 @@ pub struct ApiKey {
     pub shop_id: Option<String>,
     pub label: String,
     pub created_at: DateTime<Utc>,
+    /// For `creator` keys: the creator they act for.
+    #[serde(default)]
+    pub creator_id: Option<String>,
 }
 
 /// Keyset pagination: items after `after`, at most `limit`.

@@ -67,6 +67,7 @@ fn everything_survives_reopening() {
             shop_id: Some("shop-1".into()),
             label: "test".into(),
             created_at: Utc::now(),
+            creator_id: None,
         })
         .unwrap();
     }

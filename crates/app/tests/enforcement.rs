@@ -1,0 +1,140 @@
+//! Enforcement inside the application, on a real SQLite file: decisions
+//! committed but never handed to enforcement (a crash between the two) are
+//! caught up at start-up, exactly once; a tampered log stops the start.
+
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use shopshield_app::enforce::Party;
+use shopshield_app::{App, AppConfig, AppError, FixedClock, Principal};
+use shopshield_model::{Action, Decision, Evidence, Listing, Violation, ViolationType};
+use shopshield_store::{Screened, SqliteStore, Store};
+
+fn clock() -> Arc<FixedClock> {
+    Arc::new(FixedClock::new(
+        chrono::Utc
+            .with_ymd_and_hms(2026, 5, 1, 12, 0, 0)
+            .single()
+            .unwrap(),
+    ))
+}
+
+fn screened(id: &str, action: Action, confidence: f64) -> Screened {
+    let listing: Listing = serde_json::from_value(serde_json::json!({
+        "id": id, "shop_id": "shop-1", "creator_id": "cr-1", "region": "GB",
+        "category": "apparel/shoes", "title": "Shoes"
+    }))
+    .unwrap();
+    Screened {
+        content_hash: listing.content_hash(),
+        decision: Decision {
+            id: id.into(),
+            decision_id: Decision::decision_id(id, 1),
+            listing_version: 1,
+            action,
+            score: confidence,
+            violations: vec![Violation {
+                kind: ViolationType::Counterfeit,
+                right_id: None,
+                rule_id: None,
+                detector: "test".into(),
+                confidence,
+                evidence: Evidence {
+                    why: "test finding".into(),
+                    ..Evidence::default()
+                },
+            }],
+            registry_version: 0,
+            policy_versions: Default::default(),
+            decided_at: chrono::Utc::now(),
+        },
+        listing,
+        version: 1,
+    }
+}
+
+fn open(db: &std::path::Path) -> Result<App, AppError> {
+    let store = SqliteStore::open(db).unwrap();
+    App::new(Arc::new(store), AppConfig::default(), clock())
+}
+
+#[test]
+fn decisions_stored_before_a_crash_are_enforced_at_start_up_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shopshield.db");
+    // Decisions committed by a process that died before enforcing them.
+    SqliteStore::open(&db)
+        .unwrap()
+        .record_screenings(&[
+            screened("a", Action::Reject, 0.95),
+            screened("b", Action::Review, 0.6),
+            screened("c", Action::Reject, 0.5),
+            screened("d", Action::Approve, 0.0),
+        ])
+        .unwrap();
+    let admin = Principal::admin("t");
+    let record = |app: &App| {
+        app.enforcement_record(&admin, &Party::Shop("shop-1".into()))
+            .unwrap()
+    };
+    let app = open(&db).unwrap();
+    let first = record(&app);
+    assert_eq!(first.violations.len(), 1, "only the confident reject");
+    assert_eq!(first.points, 12, "counterfeit, moderate");
+    assert_eq!(app.review_queues(&admin).unwrap()[0].open, 1);
+    let creator = app
+        .enforcement_record(&admin, &Party::Creator("cr-1".into()))
+        .unwrap();
+    assert_eq!(creator.points, 12, "the creator took part");
+    let log = app.enforcement_log(&admin, 0, 1000).unwrap();
+    drop(app);
+    // Opening again changes nothing.
+    let app = open(&db).unwrap();
+    assert_eq!(record(&app), first);
+    assert_eq!(app.enforcement_log(&admin, 0, 1000).unwrap(), log);
+    // A seller cannot read the log; a reviewer cannot tick.
+    let seller = Principal {
+        role: shopshield_model::Role::Seller,
+        shop_id: Some("shop-1".into()),
+        ..Principal::admin("s")
+    };
+    assert!(matches!(
+        app.enforcement_log(&seller, 0, 10),
+        Err(AppError::Forbidden(_))
+    ));
+    assert!(matches!(
+        app.enforcement_record(&seller, &Party::Shop("shop-2".into())),
+        Err(AppError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn a_tampered_log_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shopshield.db");
+    SqliteStore::open(&db)
+        .unwrap()
+        .record_screenings(&[screened("a", Action::Reject, 0.95)])
+        .unwrap();
+    drop(open(&db).unwrap());
+    let store = SqliteStore::open(&db).unwrap();
+    let report = shopshield_app::audit_log(&store).unwrap();
+    assert!(report.entries >= 2);
+    drop(store);
+    // Delete the first entry behind the application's back.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    assert_eq!(
+        conn.execute("DELETE FROM enforcement_log WHERE seq = 1", [])
+            .unwrap(),
+        1
+    );
+    drop(conn);
+    match open(&db) {
+        Err(AppError::Integrity(m)) => assert!(m.contains("log entry 1"), "{m}"),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("started on a tampered log"),
+    }
+    let store = SqliteStore::open(&db).unwrap();
+    let err = shopshield_app::audit_log(&store).unwrap_err();
+    assert_eq!(err.seq(), Some(1));
+}

@@ -1,0 +1,245 @@
+//! The image detector: a listing's images against the banks of registered
+//! logos (→ `counterfeit`) and copyrighted product photos (→ `copyright`).
+//!
+//! The banks are shared, not rebuilt: the application inserts and removes
+//! entries as rights change, and every engine reads the same banks, so a
+//! newly registered image matches the very next listing without rebuilding
+//! an index of millions of hashes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use shopshield_model::{
+    Evidence, NiceClass, Region, RegionSet, Right, RightKind, Violation, ViolationType,
+};
+use shopshield_pdq::{Bank, BankConfig, BankKind, BankMatch, QueryView};
+
+use crate::{Detector, ScreenInput};
+
+/// A listing image, decoded and hashed: the views to match (the whole
+/// image, its border-trimmed version, tiles...).
+#[derive(Debug, Clone)]
+pub struct ImageSignal {
+    /// `images[0]`, `images[1]`...
+    pub field: String,
+    pub views: Vec<QueryView>,
+}
+
+/// Confidences by match strength. A registered photo reused nearly as it is
+/// (re-encoded, resized) is copyright infringement; a looser match, or a
+/// logo (which genuine resellers show too), goes to a human.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImageConfig {
+    /// A photo match at or below this distance rejects.
+    pub photo_reject_distance: u32,
+    pub photo_close_confidence: f64,
+    pub photo_far_confidence: f64,
+    pub logo_confidence: f64,
+}
+
+impl Default for ImageConfig {
+    fn default() -> Self {
+        ImageConfig {
+            photo_reject_distance: 20,
+            photo_close_confidence: 0.95,
+            photo_far_confidence: 0.7,
+            logo_confidence: 0.7,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Scope {
+    regions: Vec<Region>,
+    nice: Vec<NiceClass>,
+    authorized: Vec<String>,
+}
+
+/// The logo and photo banks with the scope of each right in them.
+#[derive(Debug)]
+pub struct ImageBanks {
+    pub logos: Bank,
+    pub photos: Bank,
+    scopes: HashMap<String, Scope>,
+}
+
+impl ImageBanks {
+    pub fn new(logos: BankConfig, photos: BankConfig) -> ImageBanks {
+        ImageBanks {
+            logos: Bank::new(logos),
+            photos: Bank::new(photos),
+            scopes: HashMap::new(),
+        }
+    }
+
+    fn bank_mut(&mut self, kind: RightKind) -> Option<&mut Bank> {
+        match kind {
+            RightKind::Logo => Some(&mut self.logos),
+            RightKind::CopyrightImage => Some(&mut self.photos),
+            RightKind::Trademark => None,
+        }
+    }
+
+    /// Puts a right's image in force (or takes it out, if the right is
+    /// disabled). Returns how many hashes are indexed for it.
+    pub fn upsert(&mut self, right: &Right) -> Result<usize, shopshield_pdq::BankError> {
+        self.remove(&right.id);
+        if !right.enabled || right.image_hashes.is_empty() {
+            return Ok(0);
+        }
+        let refs: Vec<shopshield_pdq::ReferenceHash> = right
+            .image_hashes
+            .iter()
+            .filter_map(|h| {
+                Some(shopshield_pdq::ReferenceHash {
+                    hash: shopshield_pdq::Hash256::from_hex(&h.pdq).ok()?,
+                    quality: h.quality,
+                    degenerate: h.degenerate,
+                    view: h.view.clone(),
+                })
+            })
+            .collect();
+        let Some(bank) = self.bank_mut(right.kind) else {
+            return Ok(0);
+        };
+        let n = bank.insert(&right.id, &right.id, &refs)?;
+        self.scopes.insert(
+            right.id.clone(),
+            Scope {
+                regions: right.regions.clone(),
+                nice: right.nice_classes.clone(),
+                authorized: right.authorized_sellers.clone(),
+            },
+        );
+        Ok(n)
+    }
+
+    pub fn remove(&mut self, right_id: &str) {
+        self.logos.remove(right_id);
+        self.photos.remove(right_id);
+        self.scopes.remove(right_id);
+    }
+
+    pub fn len(&self) -> usize {
+        self.logos.len() + self.photos.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Matches views against both banks (no scoping): for `/v1/match`.
+    pub fn match_views(&self, views: &[QueryView]) -> Vec<BankMatch> {
+        let mut m = self.logos.match_views(views);
+        m.extend(self.photos.match_views(views));
+        m.sort_by_key(|x| x.distance);
+        m
+    }
+
+    fn in_scope(&self, right_id: &str, input: &ScreenInput<'_>) -> bool {
+        let Some(s) = self.scopes.get(right_id) else {
+            return false;
+        };
+        s.regions.covers(input.listing.region)
+            && (s.nice.is_empty() || s.nice.iter().any(|c| input.category.nice.contains(c)))
+            && !s.authorized.iter().any(|a| a == &input.listing.shop_id)
+    }
+}
+
+/// Matches listing images against the shared banks.
+pub struct ImageDetector {
+    banks: Arc<RwLock<ImageBanks>>,
+    config: ImageConfig,
+}
+
+impl ImageDetector {
+    pub fn new(banks: Arc<RwLock<ImageBanks>>, config: ImageConfig) -> ImageDetector {
+        ImageDetector { banks, config }
+    }
+}
+
+impl Detector for ImageDetector {
+    fn name(&self) -> &'static str {
+        "image"
+    }
+
+    fn detect(&self, input: &ScreenInput<'_>, out: &mut Vec<Violation>) {
+        if input.images.is_empty() {
+            return;
+        }
+        let banks = self.banks.read().unwrap_or_else(|p| p.into_inner());
+        if banks.is_empty() {
+            return;
+        }
+        // One violation per right: the closest match over all images.
+        let mut best: HashMap<String, (BankMatch, &str)> = HashMap::new();
+        for img in input.images {
+            for bank in [&banks.photos, &banks.logos] {
+                for m in bank.match_views(&img.views) {
+                    if !banks.in_scope(&m.right_id, input) {
+                        continue;
+                    }
+                    let better = best
+                        .get(&m.right_id)
+                        .is_none_or(|(b, _)| m.distance < b.distance);
+                    if better {
+                        best.insert(m.right_id.clone(), (m, img.field.as_str()));
+                    }
+                }
+            }
+        }
+        let mut found: Vec<(BankMatch, &str)> = best.into_values().collect();
+        found.sort_by(|a, b| a.0.right_id.cmp(&b.0.right_id));
+        for (m, field) in found {
+            let (kind, confidence, what) = match m.kind {
+                BankKind::Photo if m.distance <= self.config.photo_reject_distance => (
+                    ViolationType::Copyright,
+                    self.config.photo_close_confidence,
+                    "is a copy of a copyrighted product photo",
+                ),
+                BankKind::Photo => (
+                    ViolationType::Copyright,
+                    self.config.photo_far_confidence,
+                    "closely resembles a copyrighted product photo",
+                ),
+                BankKind::Logo => (
+                    ViolationType::Counterfeit,
+                    self.config.logo_confidence,
+                    "shows a registered logo",
+                ),
+            };
+            let view = if m.query_view == "full" {
+                String::new()
+            } else {
+                format!(" (in the {} view of the image)", m.query_view)
+            };
+            out.push(Violation {
+                kind,
+                right_id: Some(m.right_id.clone()),
+                rule_id: None,
+                detector: "image".into(),
+                confidence,
+                evidence: Evidence {
+                    field: Some(field.to_string()),
+                    method: Some(format!("pdq {}", m.variant.name())),
+                    distance: Some(m.distance),
+                    variant: Some(m.variant.name().to_string()),
+                    quality: Some(m.query_quality),
+                    reference_quality: Some(m.reference_quality),
+                    why: format!(
+                        "{field} {what} registered under right {}: PDQ Hamming distance {} of 256 bits (variant {}, view {} vs {}){view}; qualities {} and {}.",
+                        m.right_id,
+                        m.distance,
+                        m.variant.name(),
+                        m.query_view,
+                        m.reference_view,
+                        m.query_quality,
+                        m.reference_quality
+                    ),
+                    ..Evidence::default()
+                },
+            });
+        }
+    }
+}

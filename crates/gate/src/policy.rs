@@ -1,0 +1,40 @@
+//! The region-policy detector: prohibited and restricted goods per the
+//! policy packs in force for the listing's region.
+
+use std::sync::Arc;
+
+use shopshield_model::Violation;
+use shopshield_policy::PolicySet;
+
+use crate::{Detector, ScreenInput};
+
+/// Screens listings against a set of policy packs.
+pub struct PolicyDetector {
+    set: Arc<PolicySet>,
+}
+
+impl PolicyDetector {
+    pub fn new(set: Arc<PolicySet>) -> PolicyDetector {
+        PolicyDetector { set }
+    }
+}
+
+impl Detector for PolicyDetector {
+    fn name(&self) -> &'static str {
+        "policy"
+    }
+
+    fn detect(&self, input: &ScreenInput<'_>, out: &mut Vec<Violation>) {
+        let outcome = self
+            .set
+            .screen(input.listing, input.qualifications, input.now);
+        out.extend(outcome.violations);
+    }
+
+    fn data_versions(&self, input: &ScreenInput<'_>) -> Vec<(String, String)> {
+        self.set
+            .versions_for(input.listing.region)
+            .into_iter()
+            .collect()
+    }
+}

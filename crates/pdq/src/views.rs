@@ -1,0 +1,432 @@
+//! Views of an image that make matching robust to borders, crops and small logos:
+//! border trimming, centre crops for bank entries, and a tile pyramid for finding a logo
+//! inside a larger photo.
+
+use crate::bank::{QueryView, ReferenceHash};
+use crate::hash::Dihedral;
+use crate::pdq::{DihedralHashes, HashError, Hasher, Pixels};
+
+/// A rectangle in pixels: `x0..x1` by `y0..y1`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rect {
+    /// Left (inclusive).
+    pub x0: usize,
+    /// Top (inclusive).
+    pub y0: usize,
+    /// Right (exclusive).
+    pub x1: usize,
+    /// Bottom (exclusive).
+    pub y1: usize,
+}
+
+impl Rect {
+    /// Width.
+    pub fn width(&self) -> usize {
+        self.x1.saturating_sub(self.x0)
+    }
+    /// Height.
+    pub fn height(&self) -> usize {
+        self.y1.saturating_sub(self.y0)
+    }
+}
+
+/// Which views to hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ViewOptions {
+    /// Add a border-trimmed view (uniform margins removed) when it differs from the whole.
+    pub trim: bool,
+    /// Bank side: also index centre crops of these percentages per side (e.g. `[5, 10]`).
+    pub crops: &'static [u8],
+    /// Query side: add a tile pyramid (for a logo inside a larger photo).
+    pub tiles: bool,
+    /// How far (0-255, per channel) a pixel may be from the border colour and still be border.
+    pub trim_tolerance: u8,
+    /// Query side: compute each dihedral hash from the actually rotated/flipped pixels (8
+    /// hashes per view) instead of deriving them from one DCT. Lossless rotations and flips
+    /// then match exactly; the DCT derivation is 8x cheaper but its resampling is not exactly
+    /// symmetric, which costs recall on logos and thin line art.
+    pub pixel_dihedral: bool,
+}
+
+impl ViewOptions {
+    /// Whole image only: plain PDQ.
+    pub const PLAIN: ViewOptions = ViewOptions {
+        trim: false,
+        crops: &[],
+        tiles: false,
+        trim_tolerance: 24,
+        pixel_dihedral: false,
+    };
+    /// Recommended for bank entries: whole, trimmed, and 5% and 10% centre crops.
+    pub const BANK: ViewOptions = ViewOptions {
+        trim: true,
+        crops: &[5, 10],
+        tiles: false,
+        trim_tolerance: 24,
+        pixel_dihedral: false,
+    };
+    /// Listing images: whole and trimmed, dihedral hashes from the DCT (cheapest).
+    pub const QUERY: ViewOptions = ViewOptions {
+        trim: true,
+        crops: &[],
+        tiles: false,
+        trim_tolerance: 24,
+        pixel_dihedral: false,
+    };
+    /// Recommended for listing images: whole and trimmed, dihedral hashes from the rotated
+    /// and flipped pixels.
+    pub const QUERY_PIXEL_DIHEDRAL: ViewOptions = ViewOptions {
+        trim: true,
+        crops: &[],
+        tiles: false,
+        trim_tolerance: 24,
+        pixel_dihedral: true,
+    };
+    /// Listing images, also searching for logos inside the photo (tile pyramid).
+    pub const QUERY_WITH_TILES: ViewOptions = ViewOptions {
+        trim: true,
+        crops: &[],
+        tiles: true,
+        trim_tolerance: 24,
+        pixel_dihedral: false,
+    };
+}
+
+/// The bounding box of the non-border content of an RGB image: rows and columns at the edges
+/// whose every pixel is within `tolerance` of the border colour (taken from the corners) are
+/// removed. Returns the whole image when nothing is trimmed or the content would be tiny.
+pub fn trim_rect(rgb: &[u8], width: usize, height: usize, tolerance: u8) -> Rect {
+    let full = Rect {
+        x0: 0,
+        y0: 0,
+        x1: width,
+        y1: height,
+    };
+    if width < 8 || height < 8 || rgb.len() != width * height * 3 {
+        return full;
+    }
+    let px = |x: usize, y: usize| -> [u8; 3] {
+        let i = (y * width + x) * 3;
+        [rgb[i], rgb[i + 1], rgb[i + 2]]
+    };
+    // Border colour: the most common of the four corners (top-left if all differ).
+    let corners = [
+        px(0, 0),
+        px(width - 1, 0),
+        px(0, height - 1),
+        px(width - 1, height - 1),
+    ];
+    let close = |a: [u8; 3], b: [u8; 3]| a.iter().zip(b).all(|(x, y)| x.abs_diff(y) <= tolerance);
+    let bg = *corners
+        .iter()
+        .max_by_key(|c| corners.iter().filter(|d| close(**c, **d)).count())
+        .unwrap_or(&corners[0]);
+    let row_is_bg = |y: usize| (0..width).all(|x| close(px(x, y), bg));
+    let col_is_bg = |x: usize, y0: usize, y1: usize| (y0..y1).all(|y| close(px(x, y), bg));
+    let mut r = full;
+    while r.y0 < r.y1 && row_is_bg(r.y0) {
+        r.y0 += 1;
+    }
+    while r.y1 > r.y0 && row_is_bg(r.y1 - 1) {
+        r.y1 -= 1;
+    }
+    while r.x0 < r.x1 && col_is_bg(r.x0, r.y0, r.y1) {
+        r.x0 += 1;
+    }
+    while r.x1 > r.x0 && col_is_bg(r.x1 - 1, r.y0, r.y1) {
+        r.x1 -= 1;
+    }
+    if r.width() < 8 || r.height() < 8 {
+        return full;
+    }
+    r
+}
+
+/// Copies a rectangle out of an RGB image.
+pub fn crop_rgb(rgb: &[u8], width: usize, rect: Rect) -> Vec<u8> {
+    let mut out = Vec::with_capacity(rect.width() * rect.height() * 3);
+    for y in rect.y0..rect.y1 {
+        let row = &rgb[(y * width + rect.x0) * 3..(y * width + rect.x1) * 3];
+        out.extend_from_slice(row);
+    }
+    out
+}
+
+fn inset(r: Rect, percent: u8) -> Rect {
+    let dx = r.width() * usize::from(percent) / 100;
+    let dy = r.height() * usize::from(percent) / 100;
+    Rect {
+        x0: r.x0 + dx,
+        y0: r.y0 + dy,
+        x1: r.x1 - dx,
+        y1: r.y1 - dy,
+    }
+}
+
+fn hash_rect(
+    hasher: &mut Hasher,
+    rgb: &[u8],
+    width: usize,
+    rect: Rect,
+    pixel_dihedral: bool,
+) -> Result<DihedralHashes, HashError> {
+    let sub = crop_rgb(rgb, width, rect);
+    if pixel_dihedral {
+        hash_pixel_dihedral(hasher, &sub, rect.width(), rect.height())
+    } else {
+        hasher.hash_dihedral(Pixels::Rgb8(&sub), rect.width(), rect.height())
+    }
+}
+
+/// Scales an RGB image down (triangle filter) so its longer side is at most `max_side`.
+fn downscale_to(rgb: &[u8], w: usize, h: usize, max_side: usize) -> (Vec<u8>, usize, usize) {
+    let longest = w.max(h);
+    if longest <= max_side {
+        return (rgb.to_vec(), w, h);
+    }
+    let nw = (w * max_side / longest).max(1);
+    let nh = (h * max_side / longest).max(1);
+    match image::RgbImage::from_raw(w as u32, h as u32, rgb.to_vec()) {
+        Some(img) => {
+            let out = image::imageops::resize(
+                &img,
+                nw as u32,
+                nh as u32,
+                image::imageops::FilterType::Triangle,
+            );
+            (out.into_raw(), nw, nh)
+        }
+        None => (rgb.to_vec(), w, h),
+    }
+}
+
+fn check_len(rgb: &[u8], w: usize, h: usize) -> Result<(), HashError> {
+    let expected = w
+        .checked_mul(h)
+        .and_then(|n| n.checked_mul(3))
+        .ok_or(HashError::TooLarge {
+            width: w,
+            height: h,
+        })?;
+    if rgb.len() != expected {
+        return Err(HashError::BufferSize {
+            expected,
+            got: rgb.len(),
+        });
+    }
+    Ok(())
+}
+
+/// Applies a dihedral transform to RGB pixels, with the same meaning as the reference's
+/// dihedral hashes: the PDQ hash of the result is (up to resampling) the corresponding
+/// dihedral hash of the input. Returns the pixels and the new width and height.
+///
+/// The buffer must hold `w * h * 3` bytes; otherwise the image is returned unchanged.
+pub fn transform_pixels(rgb: &[u8], w: usize, h: usize, d: Dihedral) -> (Vec<u8>, usize, usize) {
+    if check_len(rgb, w, h).is_err() {
+        return (rgb.to_vec(), w, h);
+    }
+    let (ow, oh) = match d {
+        Dihedral::Original | Dihedral::Rotate180 | Dihedral::FlipX | Dihedral::FlipY => (w, h),
+        _ => (h, w),
+    };
+    let mut out = Vec::with_capacity(ow * oh * 3);
+    for y in 0..oh {
+        for x in 0..ow {
+            let (sx, sy) = match d {
+                Dihedral::Original => (x, y),
+                Dihedral::Rotate90 => (w - 1 - y, x),
+                Dihedral::Rotate180 => (w - 1 - x, h - 1 - y),
+                Dihedral::Rotate270 => (y, h - 1 - x),
+                Dihedral::FlipX => (x, h - 1 - y),
+                Dihedral::FlipY => (w - 1 - x, y),
+                Dihedral::FlipPlus1 => (y, x),
+                Dihedral::FlipMinus1 => (w - 1 - y, h - 1 - x),
+            };
+            let i = (sy * w + sx) * 3;
+            out.extend_from_slice(&rgb[i..i + 3]);
+        }
+    }
+    (out, ow, oh)
+}
+
+/// The eight dihedral hashes computed from the transformed pixels (8 hashes).
+pub fn hash_pixel_dihedral(
+    hasher: &mut Hasher,
+    rgb: &[u8],
+    w: usize,
+    h: usize,
+) -> Result<DihedralHashes, HashError> {
+    check_len(rgb, w, h)?;
+    let mut out = hasher.hash_dihedral(Pixels::Rgb8(rgb), w, h)?;
+    if out.degenerate {
+        return Ok(out);
+    }
+    for d in Dihedral::ALL.iter().skip(1) {
+        let (px, tw, th) = transform_pixels(rgb, w, h, *d);
+        out.hashes[d.index()] = hasher.hash(Pixels::Rgb8(&px), tw, th)?.hash;
+    }
+    Ok(out)
+}
+
+/// Hashes the views of an image: `"full"`, then (per `opts`) `"trim"`, `"cropN"` (N% off
+/// each side of the trimmed content) and `"tileS x,y"` (a pyramid of overlapping tiles of
+/// 1/2 and 1/3 of the trimmed content scaled to at most 512 px, at quarter-tile steps,
+/// each trimmed; 106 tiles, dihedral hashes from the DCT).
+pub fn hash_views(
+    hasher: &mut Hasher,
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+    opts: &ViewOptions,
+) -> Result<Vec<(String, DihedralHashes)>, HashError> {
+    check_len(rgb, width, height)?;
+    let full = Rect {
+        x0: 0,
+        y0: 0,
+        x1: width,
+        y1: height,
+    };
+    let mut out = vec![(
+        "full".to_string(),
+        hash_rect(hasher, rgb, width, full, opts.pixel_dihedral)?,
+    )];
+    let base = if opts.trim {
+        let t = trim_rect(rgb, width, height, opts.trim_tolerance);
+        if t != full {
+            out.push((
+                "trim".to_string(),
+                hash_rect(hasher, rgb, width, t, opts.pixel_dihedral)?,
+            ));
+        }
+        t
+    } else {
+        full
+    };
+    for &p in opts.crops {
+        let r = inset(base, p);
+        if r.width() >= 16 && r.height() >= 16 {
+            out.push((
+                format!("crop{p}"),
+                hash_rect(hasher, rgb, width, r, opts.pixel_dihedral)?,
+            ));
+        }
+    }
+    if opts.tiles {
+        // Tile pyramid on a copy of the content scaled to at most 512 px: tiles of 1/2 and 1/3
+        // of the side, at quarter-tile steps, each trimmed of uniform margins.
+        let sub = crop_rgb(rgb, width, base);
+        let (small, sw, sh) = downscale_to(&sub, base.width(), base.height(), 512);
+        for div in [2usize, 3] {
+            let tw = sw / div;
+            let th = sh / div;
+            if tw < 32 || th < 32 {
+                continue;
+            }
+            let steps = 4 * div - 3;
+            for iy in 0..steps {
+                for ix in 0..steps {
+                    let x0 = ix * tw / 4;
+                    let y0 = iy * th / 4;
+                    let r = Rect {
+                        x0,
+                        y0,
+                        x1: (x0 + tw).min(sw),
+                        y1: (y0 + th).min(sh),
+                    };
+                    let tile = crop_rgb(&small, sw, r);
+                    let t = trim_rect(&tile, r.width(), r.height(), opts.trim_tolerance);
+                    let r2 = Rect {
+                        x0: r.x0 + t.x0,
+                        y0: r.y0 + t.y0,
+                        x1: r.x0 + t.x1,
+                        y1: r.y0 + t.y1,
+                    };
+                    out.push((
+                        format!("tile{div} {ix},{iy}"),
+                        hash_rect(hasher, &small, sw, r2, false)?,
+                    ));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Bank-side: the reference hashes to register for an image (see [`ViewOptions::BANK`]).
+pub fn reference_hashes(
+    hasher: &mut Hasher,
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+    opts: &ViewOptions,
+) -> Result<Vec<ReferenceHash>, HashError> {
+    Ok(hash_views(hasher, rgb, width, height, opts)?
+        .into_iter()
+        .map(|(view, h)| ReferenceHash {
+            hash: h.hashes[0],
+            quality: h.quality,
+            degenerate: h.degenerate,
+            view,
+        })
+        .collect())
+}
+
+/// Query-side: the views to match for a listing image (see [`ViewOptions::QUERY`] and
+/// [`ViewOptions::QUERY_WITH_TILES`]).
+pub fn query_views(
+    hasher: &mut Hasher,
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+    opts: &ViewOptions,
+) -> Result<Vec<QueryView>, HashError> {
+    Ok(hash_views(hasher, rgb, width, height, opts)?
+        .into_iter()
+        .map(|(view, hashes)| QueryView { view, hashes })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trims_a_white_border() {
+        let (w, h) = (200, 150);
+        let mut rgb = vec![255u8; w * h * 3];
+        for y in 5..120 {
+            for x in 10..171 {
+                let i = (y * w + x) * 3;
+                rgb[i] = (x * 2) as u8;
+                rgb[i + 1] = 0;
+                rgb[i + 2] = (y * 3) as u8;
+            }
+        }
+        let r = trim_rect(&rgb, w, h, 24);
+        assert_eq!(
+            r,
+            Rect {
+                x0: 10,
+                y0: 5,
+                x1: 171,
+                y1: 120
+            }
+        );
+        let mut hasher = Hasher::new();
+        let v = hash_views(&mut hasher, &rgb, w, h, &ViewOptions::QUERY_WITH_TILES).unwrap();
+        assert_eq!(v[0].0, "full");
+        assert_eq!(v[1].0, "trim");
+        let refs = reference_hashes(&mut hasher, &rgb, w, h, &ViewOptions::BANK).unwrap();
+        assert!(refs.iter().any(|r| r.view == "crop5"));
+        assert!(v.iter().any(|(name, _)| name.starts_with("tile2")));
+        let px = hash_views(&mut hasher, &rgb, w, h, &ViewOptions::QUERY_PIXEL_DIHEDRAL).unwrap();
+        assert_eq!(px.len(), 2);
+        // Wrong buffer sizes are errors, not panics.
+        assert!(hash_views(&mut hasher, &rgb[1..], w, h, &ViewOptions::BANK).is_err());
+        assert!(hash_pixel_dihedral(&mut hasher, &rgb[1..], w, h).is_err());
+        // A flat image is left alone and does not panic.
+        let flat = vec![7u8; 20 * 20 * 3];
+        assert_eq!(trim_rect(&flat, 20, 20, 10).width(), 20);
+    }
+}

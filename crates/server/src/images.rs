@@ -1,0 +1,237 @@
+//! Image hashing and matching: `POST /v1/hash`, `POST /v1/match`, and
+//! HMA's lookup shape at `GET /m/lookup` so existing HMA clients work.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use shopshield_app::App;
+use shopshield_intake::{ImageBase, read_image};
+use shopshield_pdq::{DecodeOptions, Dihedral, Hash256, Hasher, QueryView, decode};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::Auth;
+use crate::error::{ApiError, ErrorBody};
+use crate::routes::{body, run};
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HashRequest {
+    /// The image as a `data:` URL (JPEG, PNG, WebP, GIF, BMP or TIFF).
+    pub image: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HashResponse {
+    /// PDQ hash, 64 hex digits, most significant bit first.
+    pub pdq: String,
+    /// PDQ quality, 0 to 100; below 50 is not matched by default.
+    pub quality: u8,
+    /// Flat, tiny or degenerate: never matched.
+    pub degenerate: bool,
+    pub width: usize,
+    pub height: usize,
+    /// The eight dihedral hashes by variant (`original`, `rotate90`...).
+    pub dihedral: BTreeMap<String, String>,
+}
+
+fn invalid(field: &str, reason: impl std::fmt::Display) -> ApiError {
+    ApiError::from(shopshield_intake::IntakeError::Image {
+        field: field.to_string(),
+        reason: reason.to_string(),
+    })
+}
+
+#[utoipa::path(post, path = "/v1/hash", tag = "images", request_body = HashRequest,
+    description = "PDQ hash and quality of an image, with its eight dihedral hashes.",
+    responses((status = 200, body = HashResponse), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn hash(
+    State(_app): State<Arc<App>>,
+    _auth: Auth,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Json<HashResponse>, ApiError> {
+    let req: HashRequest = body(b)?;
+    let bytes = read_image("image", &req.image, ImageBase::DataOnly)?;
+    let out = tokio::task::spawn_blocking(move || -> Result<HashResponse, ApiError> {
+        let img = decode(&bytes, &DecodeOptions::default()).map_err(|e| invalid("image", e))?;
+        let h = Hasher::new()
+            .hash_dihedral(img.pixels(), img.width, img.height)
+            .map_err(|e| invalid("image", e))?;
+        Ok(HashResponse {
+            pdq: h.hashes[0].to_hex(),
+            quality: h.quality,
+            degenerate: h.degenerate,
+            width: img.width,
+            height: img.height,
+            dihedral: h
+                .iter()
+                .map(|(d, x)| (d.name().to_string(), x.to_hex()))
+                .collect(),
+        })
+    })
+    .await
+    .map_err(|e| ApiError::internal(format!("task failed: {e}")))??;
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MatchRequest {
+    /// A PDQ hash (64 hex digits) to look up as it is...
+    pub hash: Option<String>,
+    /// ...or an image as a `data:` URL, hashed with all its views.
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchHit {
+    /// `logos` or `photos`.
+    pub bank: String,
+    /// `counterfeit` (logos) or `copyright` (photos).
+    pub violation: String,
+    pub right_id: String,
+    /// Hamming distance of 256 bits.
+    pub distance: u32,
+    /// Which dihedral variant of the query matched.
+    pub variant: String,
+    pub query_quality: u8,
+    pub reference_quality: u8,
+    pub query_view: String,
+    pub reference_view: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MatchResponse {
+    pub matches: Vec<MatchHit>,
+}
+
+/// Treats a bare hash as a whole-image view of perfect quality (the caller
+/// vouches for it), with only its original variant.
+fn hash_view(field: &str, hex: &str) -> Result<QueryView, ApiError> {
+    let h = Hash256::from_hex(hex.trim()).map_err(|e| {
+        ApiError::from(shopshield_app::AppError::Invalid(
+            shopshield_model::ValidationError::new(field, format!("not a PDQ hash: {e}")),
+        ))
+    })?;
+    Ok(QueryView {
+        view: "full".into(),
+        hashes: shopshield_pdq::DihedralHashes {
+            hashes: [h; 8],
+            quality: 100,
+            degenerate: false,
+        },
+    })
+}
+
+#[utoipa::path(post, path = "/v1/match", tag = "images", request_body = MatchRequest,
+    description = "Looks a hash or an image up in the banks of registered logos and photos (admin, reviewer, service).",
+    responses((status = 200, body = MatchResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn match_image(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    b: Result<Bytes, BytesRejection>,
+) -> Result<Json<MatchResponse>, ApiError> {
+    let req: MatchRequest = body(b)?;
+    let views = match (&req.hash, &req.image) {
+        (Some(h), None) => vec![hash_view("hash", h)?],
+        (None, Some(img)) => {
+            let bytes = read_image("image", img, ImageBase::DataOnly)?;
+            let tiles = app.config().images.logo_tiles;
+            tokio::task::spawn_blocking(move || {
+                shopshield_app::listing_image_signal("image", &bytes, tiles)
+            })
+            .await
+            .map_err(|e| ApiError::internal(format!("task failed: {e}")))??
+            .views
+        }
+        _ => {
+            return Err(ApiError::from(shopshield_app::AppError::Invalid(
+                shopshield_model::ValidationError::new("hash", "send exactly one of hash or image"),
+            )));
+        }
+    };
+    let matches = run(&app, move |a| a.match_image_views(&p, &views)).await?;
+    Ok(Json(MatchResponse {
+        matches: matches
+            .into_iter()
+            .map(|m| MatchHit {
+                bank: m.bank,
+                violation: m.violation,
+                right_id: m.right_id,
+                distance: m.distance,
+                variant: m.variant.name().to_string(),
+                query_quality: m.query_quality,
+                reference_quality: m.reference_quality,
+                query_view: m.query_view,
+                reference_view: m.reference_view,
+            })
+            .collect(),
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct LookupQuery {
+    /// Only `pdq` is supported.
+    pub signal_type: Option<String>,
+    /// The hash, 64 hex digits.
+    pub signal: Option<String>,
+}
+
+/// One bank's matches, as HMA answers them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HmaMatch {
+    /// The matched content: here, the right id.
+    pub bank_content_id: String,
+    /// The Hamming distance, as a string (HMA's `pretty_str`).
+    pub distance: String,
+}
+
+#[utoipa::path(get, path = "/m/lookup", tag = "images", params(LookupQuery),
+    description = "HMA-compatible lookup: `{bank name: [{bank_content_id, distance}]}` for a PDQ hash.",
+    responses((status = 200, body = BTreeMap<String, Vec<HmaMatch>>), (status = 400, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn hma_lookup(
+    State(app): State<Arc<App>>,
+    Auth(p): Auth,
+    Query(q): Query<LookupQuery>,
+) -> Result<Json<BTreeMap<String, Vec<HmaMatch>>>, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid", m);
+    match q.signal_type.as_deref() {
+        Some("pdq") => {}
+        Some(other) => {
+            return Err(bad(format!(
+                "No such SignalType '{other}'; only pdq is served"
+            )));
+        }
+        None => return Err(bad("signal_type is required".into())),
+    }
+    let signal = q.signal.ok_or_else(|| bad("signal is required".into()))?;
+    let h = Hash256::from_hex(signal.trim()).map_err(|e| bad(format!("invalid signal: {e}")))?;
+    let view = QueryView {
+        view: "full".into(),
+        hashes: shopshield_pdq::DihedralHashes {
+            hashes: [h; 8],
+            quality: 100,
+            degenerate: false,
+        },
+    };
+    let matches = run(&app, move |a| a.match_image_views(&p, &[view])).await?;
+    let mut out: BTreeMap<String, Vec<HmaMatch>> = BTreeMap::new();
+    for m in matches {
+        if m.variant != Dihedral::Original {
+            continue;
+        }
+        out.entry(m.bank).or_default().push(HmaMatch {
+            bank_content_id: m.right_id,
+            distance: m.distance.to_string(),
+        });
+    }
+    Ok(Json(out))
+}

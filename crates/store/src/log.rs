@@ -1,0 +1,88 @@
+//! Storage types of enforcement: the hash-chained event log, its anchor and
+//! the webhook outbox. They are plain rows; `shopshield-enforce` gives them
+//! meaning (sealing, verification, notifications).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use shopshield_model::{Decision, Listing};
+
+/// One entry of the enforcement event log, exactly as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRecord {
+    /// 1, 2, 3... without gaps; the primary key.
+    pub seq: u64,
+    pub prev_hash: String,
+    pub hash: String,
+    /// The event's canonical JSON, verbatim (the hash covers it).
+    pub body: String,
+    /// The event's time (a copy for queries; the hash covers the body's).
+    pub at: DateTime<Utc>,
+}
+
+/// The head of the log as of the last append, kept apart from the entries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogAnchor {
+    pub seq: u64,
+    pub hash: String,
+}
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutboxStatus {
+    Pending,
+    Delivered,
+    /// Gave up after the retry policy's last attempt.
+    Dead,
+}
+
+impl OutboxStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxStatus::Pending => "pending",
+            OutboxStatus::Delivered => "delivered",
+            OutboxStatus::Dead => "dead",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OutboxStatus> {
+        [
+            OutboxStatus::Pending,
+            OutboxStatus::Delivered,
+            OutboxStatus::Dead,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// One webhook to deliver: written in the same transaction as the log
+/// entry it comes from, so none is lost across a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxRow {
+    /// The delivery's idempotency key (unique).
+    pub idempotency_key: String,
+    /// The log entry it comes from.
+    pub seq: u64,
+    pub kind: String,
+    /// The exact body to send and sign.
+    pub payload: String,
+    pub status: OutboxStatus,
+    /// Failed attempts so far.
+    pub failures: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivered_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// A stored `review` or `reject` decision with the listing version it is
+/// about, for handing decisions to enforcement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BacklogItem {
+    /// Storage order of the decision.
+    pub position: u64,
+    pub listing: Listing,
+    pub decision: Decision,
+}

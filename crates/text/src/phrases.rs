@@ -1,0 +1,246 @@
+//! Counterfeit cues, nominative-use phrases, negations and filler words,
+//! loaded from the per-language files in `data/cues/` (embedded at build
+//! time), plus the common-word list in `data/words/`.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
+
+use crate::fxhash::FxSet;
+use crate::normalize::normalize;
+
+/// The per-language phrase files, by language code.
+pub const LANGUAGE_FILES: &[(&str, &str)] = &[
+    ("en", include_str!("../data/cues/en.txt")),
+    ("es", include_str!("../data/cues/es.txt")),
+    ("pt", include_str!("../data/cues/pt.txt")),
+    ("fr", include_str!("../data/cues/fr.txt")),
+    ("de", include_str!("../data/cues/de.txt")),
+    ("it", include_str!("../data/cues/it.txt")),
+    ("id", include_str!("../data/cues/id.txt")),
+    ("ms", include_str!("../data/cues/ms.txt")),
+    ("vi", include_str!("../data/cues/vi.txt")),
+    ("th", include_str!("../data/cues/th.txt")),
+    ("zh", include_str!("../data/cues/zh.txt")),
+    ("ja", include_str!("../data/cues/ja.txt")),
+    ("ko", include_str!("../data/cues/ko.txt")),
+    ("ru", include_str!("../data/cues/ru.txt")),
+    ("ar", include_str!("../data/cues/ar.txt")),
+];
+
+const WORDS_EN: &str = include_str!("../data/words/en.txt");
+const WORDS_EXTRA: &str = include_str!("../data/words/extra.txt");
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PhraseKind {
+    Cue(f64),
+    Before,
+    After,
+    Neg,
+    Fill,
+}
+
+#[derive(Debug, Clone)]
+pub struct Phrase {
+    pub kind: PhraseKind,
+    pub norm: String,
+}
+
+/// All phrases, matched in one pass.
+#[derive(Debug)]
+pub struct Phrases {
+    ac: Option<AhoCorasick>,
+    /// Phrase ids by normalised text.
+    groups: Vec<Vec<usize>>,
+    pub items: Vec<Phrase>,
+    fill: FxSet<String>,
+}
+
+/// A phrase found in normalised text.
+#[derive(Debug, Clone)]
+pub struct PhraseHit {
+    pub kind: PhraseKind,
+    pub range: Range<usize>,
+}
+
+impl Phrases {
+    fn parse() -> Phrases {
+        let mut items = Vec::new();
+        for (_, file) in LANGUAGE_FILES {
+            for line in file.lines() {
+                let line = line.trim_end_matches('\r');
+                if line.trim().is_empty() || line.trim_start().starts_with('#') {
+                    continue;
+                }
+                let mut parts = line.split('\t');
+                let (Some(kind), Some(phrase)) = (parts.next(), parts.next()) else {
+                    continue;
+                };
+                let weight = parts
+                    .next()
+                    .and_then(|w| w.trim().parse::<f64>().ok())
+                    .unwrap_or(1.0)
+                    .clamp(0.0, 1.0);
+                let kind = match kind.trim() {
+                    "cue" => PhraseKind::Cue(weight),
+                    "before" => PhraseKind::Before,
+                    "after" => PhraseKind::After,
+                    "neg" => PhraseKind::Neg,
+                    "fill" => PhraseKind::Fill,
+                    _ => continue,
+                };
+                let norm = normalize(phrase).text().to_string();
+                if norm.is_empty() {
+                    continue;
+                }
+                items.push(Phrase { kind, norm });
+            }
+        }
+        let fill = items
+            .iter()
+            .filter(|p| p.kind == PhraseKind::Fill)
+            .map(|p| p.norm.clone())
+            .collect();
+        let mut uniq: Vec<String> = items.iter().map(|p| p.norm.clone()).collect();
+        uniq.sort();
+        uniq.dedup();
+        let mut groups = vec![Vec::new(); uniq.len()];
+        for (i, p) in items.iter().enumerate() {
+            if let Ok(g) = uniq.binary_search(&p.norm) {
+                groups[g].push(i);
+            }
+        }
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&uniq)
+            .ok();
+        Phrases {
+            ac,
+            groups,
+            items,
+            fill,
+        }
+    }
+
+    /// The built-in phrase set.
+    pub fn builtin() -> &'static Phrases {
+        static P: OnceLock<Phrases> = OnceLock::new();
+        P.get_or_init(Phrases::parse)
+    }
+
+    pub fn is_fill(&self, token: &str) -> bool {
+        self.fill.contains(token)
+    }
+
+    /// Every phrase occurrence in `t` (normalised text) on word boundaries.
+    pub fn find(&self, t: &str) -> Vec<PhraseHit> {
+        let mut out = Vec::new();
+        let Some(ac) = &self.ac else {
+            return out;
+        };
+        for m in ac.find_overlapping_iter(t) {
+            let r = m.start()..m.end();
+            if !boundary_ok(t, r.clone(), false) {
+                continue;
+            }
+            for &i in &self.groups[m.pattern().as_usize()] {
+                out.push(PhraseHit {
+                    kind: self.items[i].kind,
+                    range: r.clone(),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Common lower-case words (SCOWL), for keeping ordinary words from matching
+/// marks fuzzily and for recognising marks that are ordinary words.
+pub fn dictionary() -> &'static FxSet<String> {
+    static D: OnceLock<FxSet<String>> = OnceLock::new();
+    D.get_or_init(|| {
+        let mut d: FxSet<String> = WORDS_EN.lines().map(|w| w.trim().to_string()).collect();
+        for line in WORDS_EXTRA.lines() {
+            if line.trim_start().starts_with('#') {
+                continue;
+            }
+            // Stored normalised (`größe` → `grosse`), as tokens are.
+            d.extend(
+                line.split_whitespace()
+                    .map(|w| normalize(w).text().to_string()),
+            );
+        }
+        d
+    })
+}
+
+/// Letters of scripts written with spaces between words (Latin, Greek,
+/// Cyrillic...) and digits: a match must not be glued to more of them.
+pub fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || (c.is_alphanumeric() && !crate::normalize::is_unspaced(c))
+}
+
+/// True if the match `r` in normalised text `t` starts and ends on word
+/// boundaries. Matches that start or end with a character of an unspaced
+/// script (Chinese, Japanese, Thai...) need no boundary on that side.
+/// `strict` (short marks) also refuses a digit glued to a letter (`5hp`).
+pub fn boundary_ok(t: &str, r: Range<usize>, strict: bool) -> bool {
+    let (Some(first), Some(last)) = (t[r.clone()].chars().next(), t[r.clone()].chars().last())
+    else {
+        return false;
+    };
+    let prev = t[..r.start].chars().next_back();
+    let next = t[r.end..].chars().next();
+    side_ok(first, prev, strict) && side_ok(last, next, strict)
+}
+
+fn side_ok(edge: char, neighbour: Option<char>, strict: bool) -> bool {
+    let Some(n) = neighbour else {
+        return true;
+    };
+    if !is_word_char(edge) {
+        return true;
+    }
+    if !is_word_char(n) {
+        return true;
+    }
+    if strict {
+        return false;
+    }
+    // A digit may touch a letter (`iphone15`, `15pro`), not another digit;
+    // a letter may not touch a letter.
+    edge.is_numeric() != n.is_numeric()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loads_every_language() {
+        let p = Phrases::builtin();
+        assert!(p.items.len() > 200);
+        let cues: Vec<_> = p
+            .find(normalize("Réplica AAA grade 高仿 コピー品 kw super").text())
+            .into_iter()
+            .filter(|h| matches!(h.kind, PhraseKind::Cue(_)))
+            .collect();
+        assert!(cues.len() >= 4, "{cues:?}");
+        assert!(
+            p.find("comfort")
+                .iter()
+                .all(|h| h.kind != PhraseKind::Before)
+        );
+        assert!(dictionary().contains("basics"));
+    }
+
+    #[test]
+    fn boundaries() {
+        assert!(!boundary_ok("basics", 1..6, false));
+        assert!(boundary_ok("iphone15", 0..6, false));
+        assert!(!boundary_ok("13m", 1..3, false));
+        assert!(boundary_ok("耐克鞋", 0..6, false));
+        assert!(!boundary_ok("5hp motor", 1..3, true));
+    }
+}
