@@ -10,6 +10,21 @@ use shopshield_model::{Action, Listing, NewRight, Role};
 
 const RIGHTS: &str = include_str!("../data/demo/rights.jsonl");
 const LISTINGS: &str = include_str!("../data/demo/listings.jsonl");
+const QUALIFICATIONS: &str = include_str!("../data/demo/qualifications.jsonl");
+/// A copyrighted product photo and a re-encoded, shrunk copy of it (Meta's
+/// PDQ test images stand in for a brand's photo shoot).
+const PHOTO: &[u8] =
+    include_bytes!("../crates/pdq/tests/data/images/bridge-mods__square-256x256.jpg");
+const PHOTO_COPY: &[u8] =
+    include_bytes!("../crates/pdq/tests/data/images/bridge-mods__shrink-a-lot.jpg");
+
+fn data_url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "data:image/jpeg;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
 
 fn parse<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<Vec<T>> {
     let mut out = Vec::new();
@@ -20,6 +35,12 @@ fn parse<T: serde::de::DeserializeOwned>(name: &str, text: &str) -> Result<Vec<T
         }
     }
     Ok(out)
+}
+
+/// Pads to a display width (CJK characters take two columns).
+fn pad(s: &str, width: usize) -> String {
+    let w = unicode_width::UnicodeWidthStr::width(s);
+    format!("{s}{}", " ".repeat(width.saturating_sub(w)))
 }
 
 fn clip(s: &str, n: usize) -> String {
@@ -35,15 +56,44 @@ fn clip(s: &str, n: usize) -> String {
 pub fn run(app: &App, data: &Path) -> Result<()> {
     let admin = Principal::admin("demo");
     let rights: Vec<NewRight> = parse("rights.jsonl", RIGHTS)?;
+    let mut entries: Vec<(NewRight, Option<Vec<u8>>)> =
+        rights.into_iter().map(|r| (r, None)).collect();
+    let photo: NewRight = serde_json::from_value(serde_json::json!({
+        "id": "r-nike-photo-1", "holder": "Nike (rights holder)", "kind": "copyright_image",
+        "image": "demo photo", "regions": ["*"], "authorized_sellers": ["shop-nike-official"]
+    }))?;
+    entries.push((photo, Some(PHOTO.to_vec())));
     let (n, version) = app
-        .import_rights(&admin, rights.into_iter().map(|r| (r, None)).collect())
+        .import_rights(&admin, entries)
         .map_err(crate::classify)?;
     println!("shopshield demo: data in {}", data.display());
     println!(
-        "registered {n} word marks from simple-icons brand names (registry version {version})\n"
+        "registered {} word marks from simple-icons brand names and 1 copyrighted product photo (registry version {version})",
+        n - 1
     );
 
-    let listings: Vec<Listing> = parse("listings.jsonl", LISTINGS)?;
+    let quals: Vec<shopshield_model::Qualification> =
+        parse("qualifications.jsonl", QUALIFICATIONS)?;
+    for q in quals {
+        app.put_qualification(&admin, q).map_err(crate::classify)?;
+    }
+    println!(
+        "{} policy packs in force ({}); seller qualifications on file for shop-paris-mode and shop-toyland\n",
+        app.policy().versions().len(),
+        app.policy()
+            .versions()
+            .keys()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+
+    let mut listings: Vec<Listing> = parse("listings.jsonl", LISTINGS)?;
+    listings.push(serde_json::from_value(serde_json::json!({
+        "id": "demo-044", "shop_id": "shop-lucky-deals", "region": "US", "category": "apparel/shoes",
+        "title": "Running shoes, fast shipping", "price": {"amount": 35.0, "currency": "USD"},
+        "images": [data_url(PHOTO_COPY)]
+    }))?);
     let results = app
         .submit_batch(
             &admin,
@@ -53,7 +103,7 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
         .map_err(crate::classify)?;
     let mut counts = [0usize; 3];
     println!(
-        "{:<9} {:<3} {:<7} {:>5}  {:<58} why",
+        "{:<9} {:<3} {:<7} {:>5}  {:<50} why",
         "listing", "rgn", "action", "score", "title"
     );
     for (l, r) in listings.iter().zip(results) {
@@ -70,17 +120,19 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
             .first()
             .map(|v| {
                 let e = &v.evidence;
-                format!(
-                    "{} {} \"{}\" in {} ({})",
-                    v.kind.as_str(),
-                    v.right_id
-                        .as_deref()
-                        .or(v.rule_id.as_deref())
-                        .unwrap_or("-"),
-                    e.text.as_deref().unwrap_or(""),
-                    e.field.as_deref().unwrap_or("-"),
-                    e.method.as_deref().unwrap_or("-"),
-                )
+                let what = v
+                    .right_id
+                    .as_deref()
+                    .or(v.rule_id.as_deref())
+                    .unwrap_or("-");
+                match (&e.text, &e.field) {
+                    (Some(t), Some(f)) => format!(
+                        "{} {what}: \"{t}\" in {f} ({})",
+                        v.kind.as_str(),
+                        e.method.as_deref().unwrap_or("-")
+                    ),
+                    _ => format!("{} {what}: {}", v.kind.as_str(), clip(&e.why, 70)),
+                }
             })
             .unwrap_or_else(|| "no violation found".into());
         let mark = match d.action {
@@ -89,12 +141,12 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
             Action::Reject => "REJECT",
         };
         println!(
-            "{:<9} {:<3} {:<7} {:>5.2}  {:<58} {}",
+            "{:<9} {:<3} {:<7} {:>5.2}  {} {}",
             l.id,
             l.region,
             mark,
             d.score,
-            clip(&l.title, 58),
+            pad(&clip(&l.title, 50), 50),
             why
         );
     }

@@ -4,6 +4,7 @@
 
 mod audit;
 mod demo;
+mod eval;
 mod hash;
 mod policy;
 mod scan;
@@ -67,6 +68,16 @@ enum Command {
     Hash {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Evaluate the text detector on a labelled corpus (the shipped one by
+    /// default): precision, recall and false-positive rate per family.
+    Eval {
+        /// A directory with rights.jsonl and cases.jsonl.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// How many misclassified listings to show.
+        #[arg(long, default_value_t = 10)]
+        misses: usize,
     },
     /// Region policy packs: check, test, reload.
     Policy {
@@ -280,6 +291,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             scan::run(&app, &input, out.as_deref())
         }
         Command::Hash { files } => hash::run(&files),
+        Command::Eval { corpus, misses } => {
+            let config = load_config(&cli.data, config)?;
+            eval::run(&config, corpus.as_deref(), misses)
+        }
         Command::Policy { command } => {
             let config = load_config(&cli.data, config)?;
             match command {
