@@ -615,9 +615,11 @@ impl App {
         let images = self.load_images(listing, base)?;
         let qualifications = self.store.qualifications(&listing.shop_id)?;
         let start = Instant::now();
+        let normalized = shopshield_text::NormalizedFields::new(listing);
         let verdict = engine.screen(&ScreenInput {
             listing,
             category,
+            normalized: &normalized,
             images: &images,
             qualifications: &qualifications,
             now: self.now(),

@@ -6,7 +6,8 @@ use chrono::Utc;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use shopshield_gate::{EngineBuilder, GateConfig, ScreenInput, TextDetector};
 use shopshield_model::{Listing, NewRight, Region, Right, RightKind, Taxonomy};
-use shopshield_text::{MarkMatcher, TextConfig};
+use shopshield_policy::{ListingText, PolicySet};
+use shopshield_text::{MarkMatcher, NormalizedFields, TextConfig};
 
 /// A deterministic generator (SplitMix64), so every run sees the same data.
 struct Rng(u64);
@@ -100,9 +101,11 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut flagged = 0;
             for l in &listings {
+                let normalized = NormalizedFields::new(l);
                 let v = engine.screen(&ScreenInput {
                     listing: l,
                     category: &category,
+                    normalized: &normalized,
                     images: &[],
                     qualifications: &[],
                     now,
@@ -114,6 +117,44 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("build_10000_marks", |b| {
         b.iter(|| MarkMatcher::build(&rights, &TextConfig::default()).map(|m| m.pattern_count()))
+    });
+    g.finish();
+
+    // The stages one by one, on the same listings: normalising the three
+    // text fields once, the trademark stage and the policy stage (every
+    // shipped pack) on the shared normalised text.
+    let matcher = MarkMatcher::build(&rights, &TextConfig::default()).expect("valid config");
+    let policy = PolicySet::builtin(&tax).expect("shipped packs are valid");
+    let normalized: Vec<NormalizedFields> = listings.iter().map(NormalizedFields::new).collect();
+    let mut g = c.benchmark_group("stages");
+    g.throughput(Throughput::Elements(listings.len() as u64));
+    g.bench_function("normalise", |b| {
+        b.iter(|| listings.iter().map(NormalizedFields::new).count())
+    });
+    g.bench_function("trademark_10000_marks", |b| {
+        b.iter(|| {
+            listings
+                .iter()
+                .zip(&normalized)
+                .map(|(l, n)| matcher.screen_normalized(l, &category.nice, n).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("policy_all_packs", |b| {
+        b.iter(|| {
+            listings
+                .iter()
+                .zip(&normalized)
+                .map(|(l, n)| {
+                    let text = ListingText::from_normalized(
+                        n.title.clone().unwrap_or_default(),
+                        n.brand.clone(),
+                        n.description.clone(),
+                    );
+                    policy.screen_text(l, &text, &[], now).violations.len()
+                })
+                .sum::<usize>()
+        })
     });
     g.finish();
 }

@@ -9,6 +9,9 @@ pub struct ScreenInput<'a> {
     pub listing: &'a Listing,
     /// The listing's category, resolved from the taxonomy.
     pub category: &'a Category,
+    /// The listing's title, description and brand, normalised once for
+    /// every detector that matches on normalised text.
+    pub normalized: &'a shopshield_text::NormalizedFields,
     /// The listing's images, decoded and hashed (empty when it has none).
     pub images: &'a [crate::ImageSignal],
     /// The shop's qualifications (licences, registrations).

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use shopshield_model::Violation;
-use shopshield_policy::PolicySet;
+use shopshield_policy::{ListingText, PolicySet};
 
 use crate::{Detector, ScreenInput};
 
@@ -25,9 +25,16 @@ impl Detector for PolicyDetector {
     }
 
     fn detect(&self, input: &ScreenInput<'_>, out: &mut Vec<Violation>) {
+        // The text was normalised once for every detector.
+        let n = input.normalized;
+        let text = ListingText::from_normalized(
+            n.title.clone().unwrap_or_default(),
+            n.brand.clone(),
+            n.description.clone(),
+        );
         let outcome = self
             .set
-            .screen(input.listing, input.qualifications, input.now);
+            .screen_text(input.listing, &text, input.qualifications, input.now);
         out.extend(outcome.violations);
     }
 

@@ -28,6 +28,10 @@ impl Detector for TextDetector {
     }
 
     fn detect(&self, input: &ScreenInput<'_>, out: &mut Vec<Violation>) {
-        out.extend(self.matcher.screen(input.listing, &input.category.nice));
+        out.extend(self.matcher.screen_normalized(
+            input.listing,
+            &input.category.nice,
+            input.normalized,
+        ));
     }
 }

@@ -20,5 +20,5 @@ pub mod normalize;
 pub mod phrases;
 
 pub use config::{FuzzyConfig, FxTable, PriceConfig, TextConfig, Weights};
-pub use matcher::{BuildError, Field, MarkMatcher, score_to_action};
+pub use matcher::{BuildError, Field, MarkMatcher, NormalizedFields, score_to_action};
 pub use normalize::{Flags, Normalized, normalize};

@@ -273,6 +273,34 @@ fn describe_edit(w: &[char], m: &[char], d: usize) -> String {
     format!("edit distance 1 ({kind})")
 }
 
+/// A listing's title, description and brand, normalised once and shared by
+/// every stage that matches on normalised text.
+#[derive(Debug, Clone, Default)]
+pub struct NormalizedFields {
+    pub title: Option<Normalized>,
+    pub description: Option<Normalized>,
+    pub brand: Option<Normalized>,
+}
+
+impl NormalizedFields {
+    pub fn new(listing: &Listing) -> NormalizedFields {
+        let f = |s: Option<&str>| s.filter(|s| !s.is_empty()).map(normalize);
+        NormalizedFields {
+            title: f(Some(listing.title.as_str())),
+            description: f(listing.description.as_deref()),
+            brand: f(listing.brand.as_deref()),
+        }
+    }
+
+    fn get(&self, field: Field) -> Option<&Normalized> {
+        match field {
+            Field::Title => self.title.as_ref(),
+            Field::Description => self.description.as_ref(),
+            Field::Brand => self.brand.as_ref(),
+        }
+    }
+}
+
 impl MarkMatcher {
     /// Builds the matcher from the registry's rights. Only enabled rights are
     /// used: trademarks, and logos that carry a word mark. The result does not
@@ -450,6 +478,17 @@ impl MarkMatcher {
     /// listing's category (empty if unknown: then classes do not limit).
     /// Returns one violation per infringed right, sorted by right id.
     pub fn screen(&self, listing: &Listing, category_nice: &[NiceClass]) -> Vec<Violation> {
+        self.screen_normalized(listing, category_nice, &NormalizedFields::new(listing))
+    }
+
+    /// [`MarkMatcher::screen`] with the listing's fields already normalised
+    /// (by [`NormalizedFields::new`]), so other stages can share the work.
+    pub fn screen_normalized(
+        &self,
+        listing: &Listing,
+        category_nice: &[NiceClass],
+        norms: &NormalizedFields,
+    ) -> Vec<Violation> {
         let mut acc: BTreeMap<u32, Acc> = BTreeMap::new();
         let mut cues: Vec<(String, f64)> = Vec::new();
         let fields: [(Field, Option<&str>); 3] = [
@@ -463,7 +502,9 @@ impl MarkMatcher {
             if text.is_empty() {
                 continue;
             }
-            let z = normalize(text);
+            let Some(z) = norms.get(field).cloned() else {
+                continue;
+            };
             let hits = self.find_hits(text, &z, field);
             let phr = if field == Field::Brand {
                 Vec::new()
