@@ -658,6 +658,7 @@ impl App {
     fn prior(
         &self,
         listing: &Listing,
+        hash: &str,
         latest: Option<&StoredListing>,
     ) -> Result<(u32, Option<Decision>), AppError> {
         let Some(latest) = latest else {
@@ -669,7 +670,7 @@ impl App {
                 listing.id
             )));
         }
-        if latest.content_hash == listing.content_hash() {
+        if latest.content_hash == hash {
             let d = self
                 .store
                 .decision(&Decision::decision_id(&listing.id, latest.version))?
@@ -703,7 +704,7 @@ impl App {
         let hash = listing.content_hash();
         for _ in 0..VERSION_RETRIES {
             let latest = self.store.latest_listing(&listing.id)?;
-            let (version, existing) = self.prior(&listing, latest.as_ref())?;
+            let (version, existing) = self.prior(&listing, &hash, latest.as_ref())?;
             if let Some(decision) = existing {
                 self.metrics.idempotent_hits.inc();
                 return Ok(Submitted {
@@ -758,7 +759,7 @@ impl App {
         let mut pending: HashMap<String, (u32, String, usize)> = HashMap::new();
         enum Plan {
             Done(Result<Submitted, AppError>),
-            Screen(u32),
+            Screen(u32, String),
             SameAs(usize),
         }
         let mut plans = Vec::with_capacity(listings.len());
@@ -784,13 +785,13 @@ impl App {
                 } else if prev_hash == hash {
                     plans.push(Plan::SameAs(at));
                 } else {
-                    pending.insert(l.id.clone(), (version + 1, hash, i));
-                    plans.push(Plan::Screen(version + 1));
+                    pending.insert(l.id.clone(), (version + 1, hash.clone(), i));
+                    plans.push(Plan::Screen(version + 1, hash));
                 }
                 continue;
             }
             let latest = self.store.latest_listing(&l.id)?;
-            match self.prior(l, latest.as_ref()) {
+            match self.prior(l, &hash, latest.as_ref()) {
                 Ok((_, Some(decision))) => {
                     self.metrics.idempotent_hits.inc();
                     plans.push(Plan::Done(Ok(Submitted {
@@ -799,8 +800,8 @@ impl App {
                     })));
                 }
                 Ok((version, None)) => {
-                    pending.insert(l.id.clone(), (version, hash, i));
-                    plans.push(Plan::Screen(version));
+                    pending.insert(l.id.clone(), (version, hash.clone(), i));
+                    plans.push(Plan::Screen(version, hash));
                 }
                 Err(e) => plans.push(Plan::Done(Err(e))),
             }
@@ -809,12 +810,14 @@ impl App {
             .par_iter()
             .zip(listings.par_iter())
             .map(|(plan, l)| match plan {
-                Plan::Screen(version) => Some(self.verdict(&engine, l, base).map(|v| Screened {
-                    decision: self.make_decision(l, *version, v),
-                    listing: l.clone(),
-                    version: *version,
-                    content_hash: l.content_hash(),
-                })),
+                Plan::Screen(version, hash) => {
+                    Some(self.verdict(&engine, l, base).map(|v| Screened {
+                        decision: self.make_decision(l, *version, v),
+                        listing: l.clone(),
+                        version: *version,
+                        content_hash: hash.clone(),
+                    }))
+                }
                 _ => None,
             })
             .collect();
@@ -840,15 +843,15 @@ impl App {
         for (i, (plan, s)) in plans.into_iter().zip(screened).enumerate() {
             let r = match (plan, s) {
                 (Plan::Done(r), _) => r,
-                (Plan::Screen(_), Some(Ok(s))) => {
+                (Plan::Screen(..), Some(Ok(s))) => {
                     self.count(&s.decision);
                     Ok(Submitted {
                         decision: s.decision,
                         created: true,
                     })
                 }
-                (Plan::Screen(_), Some(Err(e))) => Err(e),
-                (Plan::Screen(_), None) => {
+                (Plan::Screen(..), Some(Err(e))) => Err(e),
+                (Plan::Screen(..), None) => {
                     Err(AppError::Conflict(format!("listing {i} was not screened")))
                 }
                 (Plan::SameAs(at), _) => match &results[at] {
