@@ -126,16 +126,31 @@ impl App {
                 tracing::warn!(right = %right.id, error = %e, "stored image cannot be hashed; not matched");
                 continue;
             }
-            if let Err(e) = banks.upsert(&right) {
+            let local = self.local_reference(&right, rec.image.as_deref());
+            if let Err(e) = banks.upsert(&right, local) {
                 tracing::warn!(right = %right.id, error = %e, "image not indexed");
             }
         }
         Ok(())
     }
 
-    fn update_banks(&self, right: &Right) {
+    /// A logo's keypoints for the logo-inside-a-photo search, when it is on.
+    fn local_reference(
+        &self,
+        right: &Right,
+        image: Option<&[u8]>,
+    ) -> Option<shopshield_keypoints::Reference> {
+        let cfg = &self.config.images;
+        if !cfg.logo_keypoints {
+            return None;
+        }
+        crate::images::logo_reference(right, image, cfg.keypoints.negatives)
+    }
+
+    fn update_banks(&self, right: &Right, image: Option<&[u8]>) {
+        let local = self.local_reference(right, image);
         let mut banks = self.banks.write().unwrap_or_else(|p| p.into_inner());
-        if let Err(e) = banks.upsert(right) {
+        if let Err(e) = banks.upsert(right, local) {
             tracing::warn!(right = %right.id, error = %e, "image not indexed");
         }
     }
@@ -448,9 +463,9 @@ impl App {
         crate::images::ensure_hashed(&mut right, image.as_deref())?;
         self.store.insert_right(&RightRecord {
             right: right.clone(),
-            image,
+            image: image.clone(),
         })?;
-        self.update_banks(&right);
+        self.update_banks(&right, image.as_deref());
         self.rebuild()?;
         Ok(right)
     }
@@ -518,7 +533,7 @@ impl App {
         let n = records.len();
         let version = self.store.import_rights(&new_holders, &records)?;
         for rec in &records {
-            self.update_banks(&rec.right);
+            self.update_banks(&rec.right, rec.image.as_deref());
         }
         self.rebuild()?;
         Ok((n, version))
@@ -569,7 +584,12 @@ impl App {
             .store
             .set_right_enabled(id, enabled, self.now())?
             .ok_or_else(|| AppError::not_found("right", id))?;
-        self.update_banks(&right);
+        let image = if right.enabled && right.kind == shopshield_model::RightKind::Logo {
+            self.store.right(id)?.and_then(|r| r.image)
+        } else {
+            None
+        };
+        self.update_banks(&right, image.as_deref());
         self.rebuild()?;
         Ok(right)
     }
@@ -589,7 +609,13 @@ impl App {
         listing: &Listing,
         base: ImageBase<'_>,
     ) -> Result<Vec<ImageSignal>, AppError> {
-        let hash = !self.image_banks().is_empty();
+        let (hash, keypoints) = {
+            let banks = self.image_banks();
+            (
+                !banks.is_empty(),
+                self.config.images.logo_keypoints && banks.wants_local_features(),
+            )
+        };
         let mut out = Vec::new();
         for (i, reference) in listing.images.iter().enumerate() {
             let field = format!("images[{i}]");
@@ -599,6 +625,7 @@ impl App {
                     &field,
                     &bytes,
                     self.config.images.logo_tiles,
+                    keypoints,
                 )?);
             }
         }

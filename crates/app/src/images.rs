@@ -22,8 +22,15 @@ pub struct ImagesConfig {
     /// Smallest PDQ quality for photos, both sides (default 50).
     pub photo_min_quality: u8,
     /// Also search listing photos tile by tile for a small logo inside a
-    /// larger product photo (costs about 35 more hashes per image).
+    /// larger product photo (costs about 35 more hashes per image; finds
+    /// little: the keypoint search below is the one that works).
     pub logo_tiles: bool,
+    /// Search listing photos for registered logos by local features
+    /// (keypoints verified by placement and correlation): finds a logo on a
+    /// label or printed on a product, which whole-image hashes cannot.
+    pub logo_keypoints: bool,
+    /// Thresholds of that search (`[images.keypoints]`).
+    pub keypoints: shopshield_keypoints::LocalConfig,
     /// Confidences given to matches.
     pub scoring: shopshield_gate::ImageConfig,
 }
@@ -36,6 +43,8 @@ impl Default for ImagesConfig {
             photo_max_distance: shopshield_pdq::bank::DEFAULT_MAX_DISTANCE,
             photo_min_quality: shopshield_pdq::bank::DEFAULT_MIN_QUALITY,
             logo_tiles: false,
+            logo_keypoints: true,
+            keypoints: shopshield_keypoints::LocalConfig::default(),
             scoring: shopshield_gate::ImageConfig::default(),
         }
     }
@@ -52,6 +61,25 @@ impl ImagesConfig {
                     "{name} = {d}: PDQ matches beyond 64 of 256 bits are noise"
                 ));
             }
+        }
+        let k = &self.keypoints;
+        if !(-1.0..=1.0).contains(&k.min_correlation) {
+            return Err(format!(
+                "keypoints.min_correlation = {}: a correlation is between -1 and 1",
+                k.min_correlation
+            ));
+        }
+        if k.min_inliers < 3 {
+            return Err(format!(
+                "keypoints.min_inliers = {}: fewer than 3 agreeing keypoints place anything anywhere",
+                k.min_inliers
+            ));
+        }
+        if k.descriptor_radius > 64 {
+            return Err(format!(
+                "keypoints.descriptor_radius = {}: descriptors further apart than 64 of 256 bits are unrelated",
+                k.descriptor_radius
+            ));
         }
         for (name, q) in [
             ("logo_min_quality", self.logo_min_quality),
@@ -71,7 +99,7 @@ impl ImagesConfig {
         let mut photos = BankConfig::new("photos", BankKind::Photo);
         photos.max_distance = self.photo_max_distance;
         photos.min_quality = self.photo_min_quality;
-        ImageBanks::new(logos, photos)
+        ImageBanks::new(logos, photos, self.keypoints)
     }
 }
 
@@ -112,11 +140,28 @@ pub fn reference_image_hashes(field: &str, bytes: &[u8]) -> Result<Vec<ImageHash
         .collect())
 }
 
-/// Decodes and hashes a listing image into the views the banks match on.
+/// A logo's local features for the logo-inside-a-photo search (`None` for
+/// other images, or when the image cannot be decoded: registration has
+/// already checked it).
+pub fn logo_reference(
+    right: &Right,
+    image: Option<&[u8]>,
+    negatives: bool,
+) -> Option<shopshield_keypoints::Reference> {
+    if right.kind != shopshield_model::RightKind::Logo || !right.enabled {
+        return None;
+    }
+    let img = decode(image?, &DecodeOptions::default()).ok()?;
+    shopshield_keypoints::reference_features(&img.rgb, img.width, img.height, negatives).ok()
+}
+
+/// Decodes and hashes a listing image into the views the banks match on,
+/// and, if `keypoints`, extracts its local features for the logo search.
 pub fn listing_image_signal(
     field: &str,
     bytes: &[u8],
     tiles: bool,
+    keypoints: bool,
 ) -> Result<ImageSignal, IntakeError> {
     let img = decode(bytes, &DecodeOptions::default()).map_err(|e| image_error(field, e))?;
     let mut hasher = Hasher::new();
@@ -127,9 +172,18 @@ pub fn listing_image_signal(
     };
     let views = query_views(&mut hasher, &img.rgb, img.width, img.height, &opts)
         .map_err(|e| image_error(field, e))?;
+    let local = if keypoints {
+        Some(
+            shopshield_keypoints::query_features(&img.rgb, img.width, img.height)
+                .map_err(|e| image_error(field, e))?,
+        )
+    } else {
+        None
+    };
     Ok(ImageSignal {
         field: field.to_string(),
         views,
+        local,
     })
 }
 

@@ -12,6 +12,7 @@ use std::sync::{Arc, RwLock};
 use shopshield_model::{
     Evidence, NiceClass, Region, RegionSet, Right, RightKind, Violation, ViolationType,
 };
+use shopshield_keypoints::{LocalBank, LocalConfig, LocalMatch, Query, Reference};
 use shopshield_pdq::{Bank, BankConfig, BankKind, BankMatch, QueryView};
 
 use crate::{Detector, ScreenInput};
@@ -23,6 +24,9 @@ pub struct ImageSignal {
     /// `images[0]`, `images[1]`...
     pub field: String,
     pub views: Vec<QueryView>,
+    /// Local features for the logo-inside-a-photo search (absent when no
+    /// logo is registered for it, or the search is switched off).
+    pub local: Option<Query>,
 }
 
 /// Confidences by match strength. A registered photo reused nearly as it is
@@ -36,6 +40,8 @@ pub struct ImageConfig {
     pub photo_close_confidence: f64,
     pub photo_far_confidence: f64,
     pub logo_confidence: f64,
+    /// A registered logo found inside a larger photo by local features.
+    pub logo_in_photo_confidence: f64,
 }
 
 impl Default for ImageConfig {
@@ -45,6 +51,7 @@ impl Default for ImageConfig {
             photo_close_confidence: 0.95,
             photo_far_confidence: 0.7,
             logo_confidence: 0.7,
+            logo_in_photo_confidence: 0.6,
         }
     }
 }
@@ -61,14 +68,17 @@ struct Scope {
 pub struct ImageBanks {
     pub logos: Bank,
     pub photos: Bank,
+    /// Logos' local features, for finding them inside larger photos.
+    pub local: LocalBank,
     scopes: HashMap<String, Scope>,
 }
 
 impl ImageBanks {
-    pub fn new(logos: BankConfig, photos: BankConfig) -> ImageBanks {
+    pub fn new(logos: BankConfig, photos: BankConfig, local: LocalConfig) -> ImageBanks {
         ImageBanks {
             logos: Bank::new(logos),
             photos: Bank::new(photos),
+            local: LocalBank::new(local),
             scopes: HashMap::new(),
         }
     }
@@ -82,8 +92,14 @@ impl ImageBanks {
     }
 
     /// Puts a right's image in force (or takes it out, if the right is
-    /// disabled). Returns how many hashes are indexed for it.
-    pub fn upsert(&mut self, right: &Right) -> Result<usize, shopshield_pdq::BankError> {
+    /// disabled). Returns how many hashes are indexed for it. A logo's
+    /// `local` features (when it has enough corners) also go into the
+    /// logo-inside-a-photo search.
+    pub fn upsert(
+        &mut self,
+        right: &Right,
+        local: Option<Reference>,
+    ) -> Result<usize, shopshield_pdq::BankError> {
         self.remove(&right.id);
         if !right.enabled || right.image_hashes.is_empty() {
             return Ok(0);
@@ -103,7 +119,27 @@ impl ImageBanks {
         let Some(bank) = self.bank_mut(right.kind) else {
             return Ok(0);
         };
-        let n = bank.insert(&right.id, &right.id, &refs)?;
+        let hashed = bank.insert(&right.id, &right.id, &refs);
+        // A logo too plain for the local search still matches by hash, and
+        // one whose hashes are all below the quality bar may still be found
+        // by its keypoints.
+        let located = match (right.kind, local) {
+            (RightKind::Logo, Some(reference)) => {
+                match self.local.insert(&right.id, &right.id, reference) {
+                    Ok(_) => true,
+                    Err(e) => {
+                        tracing::info!(right = %right.id, reason = %e, "logo not searched for inside photos");
+                        false
+                    }
+                }
+            }
+            _ => false,
+        };
+        let n = match hashed {
+            Ok(n) => n,
+            Err(_) if located => 0,
+            Err(e) => return Err(e),
+        };
         self.scopes.insert(
             right.id.clone(),
             Scope {
@@ -116,6 +152,7 @@ impl ImageBanks {
     }
 
     pub fn remove(&mut self, right_id: &str) {
+        self.local.remove(right_id);
         self.logos.remove(right_id);
         self.photos.remove(right_id);
         self.scopes.remove(right_id);
@@ -125,8 +162,14 @@ impl ImageBanks {
         self.logos.len() + self.photos.len()
     }
 
+    /// Whether any logo is registered for the logo-inside-a-photo search
+    /// (listing photos need local features only then).
+    pub fn wants_local_features(&self) -> bool {
+        !self.local.is_empty()
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.len() == 0
+        self.len() == 0 && self.local.is_empty()
     }
 
     /// Matches views against both banks (no scoping): for `/v1/match`.
@@ -189,6 +232,29 @@ impl Detector for ImageDetector {
                 }
             }
         }
+        // Logos inside larger photos, for rights the hashes did not match.
+        let mut located: HashMap<String, (LocalMatch, &str)> = HashMap::new();
+        if !banks.local.is_empty() {
+            for img in input.images {
+                let Some(q) = &img.local else { continue };
+                for m in banks.local.find(q) {
+                    if best.contains_key(&m.right_id) || !banks.in_scope(&m.right_id, input) {
+                        continue;
+                    }
+                    let better = located
+                        .get(&m.right_id)
+                        .is_none_or(|(b, _)| m.inliers > b.inliers);
+                    if better {
+                        located.insert(m.right_id.clone(), (m, img.field.as_str()));
+                    }
+                }
+            }
+        }
+        let mut located: Vec<(LocalMatch, &str)> = located.into_values().collect();
+        located.sort_by(|a, b| a.0.right_id.cmp(&b.0.right_id));
+        for (m, field) in located {
+            out.push(local_violation(&m, field, self.config.logo_in_photo_confidence));
+        }
         let mut found: Vec<(BankMatch, &str)> = best.into_values().collect();
         found.sort_by(|a, b| a.0.right_id.cmp(&b.0.right_id));
         for (m, field) in found {
@@ -241,5 +307,40 @@ impl Detector for ImageDetector {
                 },
             });
         }
+    }
+}
+
+/// The violation for a logo found inside a photo: where it is, how many
+/// keypoints agree, and how well the photo matches the artwork there.
+fn local_violation(m: &LocalMatch, field: &str, confidence: f64) -> Violation {
+    let xs = m.quad.map(|p| p[0]);
+    let ys = m.quad.map(|p| p[1]);
+    let min = |v: [f32; 4]| v.iter().copied().fold(f32::INFINITY, f32::min).max(0.0).round();
+    let max = |v: [f32; 4]| v.iter().copied().fold(f32::NEG_INFINITY, f32::max).round();
+    let negative = if m.negative { ", as a negative (light on dark)" } else { "" };
+    Violation {
+        kind: ViolationType::Counterfeit,
+        right_id: Some(m.right_id.clone()),
+        rule_id: None,
+        detector: "image".into(),
+        confidence,
+        evidence: Evidence {
+            field: Some(field.to_string()),
+            method: Some("keypoints".into()),
+            why: format!(
+                "{field} shows the logo registered under right {} inside the photo, in the box x {}-{}, y {}-{} (pixels), at {:.0}% of the registered artwork's size, turned {:.0} degrees{negative}: {} keypoint matches of {} agree on that placement, and the photo there correlates {:.2} with the artwork.",
+                m.right_id,
+                min(xs),
+                max(xs),
+                min(ys),
+                max(ys),
+                m.scale * 100.0,
+                m.rotation_degrees,
+                m.inliers,
+                m.matches,
+                m.correlation
+            ),
+            ..Evidence::default()
+        },
     }
 }

@@ -7,58 +7,14 @@
 //! Logos: simple-icons SVGs rendered with resvg, black on white, 256x256 with a margin.
 //! Photos: every JPEG/PNG in the `--photos` directories.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use shopshield_pdq::eval::{EvalImage, Strategy, logo_in_photo_eval, robustness_eval};
-use shopshield_pdq::{BankKind, DecodeOptions, decode};
+use shopshield_pdq::BankKind;
 
-fn render_svg(path: &Path, size: u32) -> Option<EvalImage> {
-    use resvg::{tiny_skia, usvg};
-    let data = std::fs::read(path).ok()?;
-    let tree = usvg::Tree::from_data(&data, &usvg::Options::default()).ok()?;
-    let mut pixmap = tiny_skia::Pixmap::new(size, size)?;
-    let s = tree.size();
-    let content = size as f32 * 0.8;
-    let scale = content / s.width().max(s.height());
-    let tx = (size as f32 - s.width() * scale) / 2.0;
-    let ty = (size as f32 - s.height() * scale) / 2.0;
-    let transform = tiny_skia::Transform::from_row(scale, 0.0, 0.0, scale, tx, ty);
-    resvg::render(&tree, transform, &mut pixmap.as_mut());
-    // Premultiplied RGBA over white.
-    let mut rgb = Vec::with_capacity((size * size * 3) as usize);
-    for px in pixmap.data().chunks_exact(4) {
-        let a = px[3];
-        for c in &px[..3] {
-            rgb.push(c.saturating_add(255 - a));
-        }
-    }
-    Some(EvalImage {
-        name: path.file_stem()?.to_string_lossy().into_owned(),
-        width: size as usize,
-        height: size as usize,
-        rgb,
-    })
-}
-
-fn load_photos(dir: &Path) -> Vec<EvalImage> {
-    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-        .unwrap_or_default();
-    paths.sort();
-    paths
-        .iter()
-        .filter_map(|p| {
-            let bytes = std::fs::read(p).ok()?;
-            let img = decode(&bytes, &DecodeOptions::default()).ok()?;
-            Some(EvalImage {
-                name: p.file_name()?.to_string_lossy().into_owned(),
-                width: img.width,
-                height: img.height,
-                rgb: img.rgb,
-            })
-        })
-        .collect()
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::{load_logos, load_photos};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -81,26 +37,8 @@ fn main() {
         }
         i += 2;
     }
-    let mut logos = Vec::new();
-    if let Some(dir) = icons {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
-            .unwrap_or_default();
-        paths.retain(|p| p.extension().is_some_and(|e| e == "svg"));
-        paths.sort();
-        // An even spread over the alphabet, deterministic.
-        let step = (paths.len() / limit.max(1)).max(1);
-        logos = paths
-            .iter()
-            .step_by(step)
-            .take(limit)
-            .filter_map(|p| render_svg(p, 256))
-            .collect();
-    }
-    let mut photos = Vec::new();
-    for d in &photos_dirs {
-        photos.extend(load_photos(d));
-    }
+    let logos = icons.map(|d| load_logos(&d, limit)).unwrap_or_default();
+    let photos: Vec<EvalImage> = photos_dirs.iter().flat_map(|d| load_photos(d)).collect();
     println!("logos: {}, photos: {}", logos.len(), photos.len());
     let mut out = serde_json::Map::new();
     for (label, set, kind) in [

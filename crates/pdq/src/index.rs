@@ -36,6 +36,8 @@ const MAGIC: &[u8; 8] = b"SSPDQIX1";
 thread_local! {
     /// Per-thread scratch for candidate slots (avoids a large allocation per query).
     static CANDIDATES: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// Per-thread visit stamps for de-duplicating unordered results (slot -> epoch).
+    static SEEN: std::cell::RefCell<(Vec<u32>, u32)> = const { std::cell::RefCell::new((Vec::new(), 0)) };
 }
 
 /// Asks the kernel to back a large buffer with transparent huge pages (fewer TLB misses on
@@ -484,6 +486,54 @@ impl HammingIndex {
         out.sort_unstable();
     }
 
+    /// Like [`HammingIndex::search_into`], but in no particular order and without sorting:
+    /// for callers that aggregate many neighbours per query themselves (the local-feature
+    /// matcher looks up thousands of descriptors per photo). Each stored hash at most once.
+    pub fn search_unordered_into(&self, query: &Hash256, radius: u32, out: &mut Vec<Neighbor>) {
+        out.clear();
+        if self.is_empty() {
+            return;
+        }
+        let q = &query.0;
+        let mut found: Vec<(u32, u32)> = Vec::new();
+        if radius >= LINEAR_SCAN_RADIUS {
+            let all: Vec<u32> = (0..self.hashes.len() as u32).collect();
+            scan(q, &self.hashes, &all, radius, &mut found);
+            found.retain(|(_, s)| self.live[*s as usize]);
+        } else {
+            self.probe(q, radius, &mut found);
+            scan(
+                q,
+                &self.pending_hashes,
+                &self.pending_slots,
+                radius,
+                &mut found,
+            );
+        }
+        SEEN.with(|cell| {
+            let mut seen = cell.borrow_mut();
+            let (stamps, epoch) = &mut *seen;
+            if stamps.len() < self.ids.len() {
+                stamps.resize(self.ids.len(), 0);
+            }
+            *epoch = epoch.wrapping_add(1);
+            if *epoch == 0 {
+                stamps.fill(0);
+                *epoch = 1;
+            }
+            for (d, slot) in found {
+                let stamp = &mut stamps[slot as usize];
+                if *stamp != *epoch {
+                    *stamp = *epoch;
+                    out.push(Neighbor {
+                        distance: d,
+                        id: self.ids[slot as usize],
+                    });
+                }
+            }
+        });
+    }
+
     /// Multi-index probing of the tables (pigeonhole bound, see the module docs).
     fn probe(&self, q: &[u64; 4], radius: u32, found: &mut Vec<(u32, u32)>) {
         let t = radius / 16;
@@ -730,7 +780,12 @@ mod tests {
             }
             items.retain(|(id, _)| idx.get(*id).is_some());
             for q in centers.iter().chain(items.iter().take(3).map(|(_, h)| h)) {
-                prop_assert_eq!(idx.search(q, radius), brute_force(&items, q, radius));
+                let truth = brute_force(&items, q, radius);
+                let mut unordered = Vec::new();
+                idx.search_unordered_into(q, radius, &mut unordered);
+                unordered.sort_unstable();
+                prop_assert_eq!(&unordered, &truth);
+                prop_assert_eq!(idx.search(q, radius), truth);
             }
         }
     }

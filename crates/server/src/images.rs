@@ -145,7 +145,7 @@ pub async fn match_image(
             let bytes = read_image("image", img, ImageBase::DataOnly)?;
             let tiles = app.config().images.logo_tiles;
             tokio::task::spawn_blocking(move || {
-                shopshield_app::listing_image_signal("image", &bytes, tiles)
+                shopshield_app::listing_image_signal("image", &bytes, tiles, false)
             })
             .await
             .map_err(|e| ApiError::internal(format!("task failed: {e}")))??

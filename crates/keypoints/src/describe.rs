@@ -1,0 +1,306 @@
+//! Oriented binary descriptors over a scale pyramid (the ORB recipe:
+//! Rublee et al., ICCV 2011): FAST corners at each level, the patch's
+//! intensity-centroid orientation, and 256 pixel-pair comparisons rotated
+//! to that orientation, so a logo matches when it is scaled, rotated,
+//! or drawn in other colours of the same polarity.
+//!
+//! The comparison pattern is generated, not learned: 256 pairs drawn from an
+//! isotropic Gaussian (σ = patch/5, as in BRIEF's best-performing "G II"
+//! layout, Calonder et al., ECCV 2010) with a fixed seed.
+
+use std::sync::OnceLock;
+
+use serde::Serialize;
+use shopshield_pdq::Hash256;
+
+use crate::fast;
+use crate::gray::Gray;
+
+/// Sample points of the pattern lie within this radius of the keypoint.
+const PATTERN_RADIUS: f32 = 13.0;
+/// Orientation is measured over a disc of this radius.
+const ORIENT_RADIUS: i32 = 15;
+/// The descriptor compares 5×5 box means (radius 2).
+const SMOOTH_RADIUS: usize = 2;
+/// Keypoints keep this far from every edge of their level.
+pub const BORDER: usize = 17;
+/// Orientation bins of the precomputed rotated patterns (12° each).
+const ANGLE_BINS: usize = 30;
+
+/// One local feature.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Keypoint {
+    /// Position in the frame of the image features were extracted from
+    /// (after the `max_side` normalisation, see [`Features::to_input`]).
+    pub x: f32,
+    pub y: f32,
+    /// Scale of the pyramid level it was found at (1, 1.25, 1.5625...).
+    pub scale: f32,
+    /// Orientation in radians.
+    pub angle: f32,
+    /// Harris response at its level.
+    pub response: f32,
+    /// 256 comparison bits.
+    pub descriptor: Hash256,
+}
+
+/// Extraction settings.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ExtractOptions {
+    /// The image is resampled so its longer side is this long (up or down).
+    pub max_side: usize,
+    /// Pyramid levels (each `scale_factor` smaller than the one before).
+    pub levels: usize,
+    pub scale_factor: f32,
+    /// Most features kept over all levels.
+    pub max_features: usize,
+    /// FAST intensity threshold.
+    pub fast_threshold: u8,
+}
+
+impl ExtractOptions {
+    /// For registered logos: normalised to 320 px, 5 levels.
+    pub const REFERENCE: ExtractOptions = ExtractOptions {
+        max_side: 320,
+        levels: 6,
+        scale_factor: 1.25,
+        max_features: 600,
+        fast_threshold: 20,
+    };
+    /// For listing photos: normalised to 800 px, 8 levels, so a logo
+    /// covering a tenth to the whole of the photo meets the reference at
+    /// some level.
+    pub const QUERY: ExtractOptions = ExtractOptions {
+        max_side: 1024,
+        levels: 8,
+        scale_factor: 1.25,
+        max_features: 4000,
+        fast_threshold: 20,
+    };
+}
+
+/// The features of one image.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Features {
+    /// Size of the normalised frame the keypoints are in.
+    pub width: usize,
+    pub height: usize,
+    /// Multiply keypoint coordinates by this to get input-image pixels.
+    pub to_input: f32,
+    pub keypoints: Vec<Keypoint>,
+}
+
+struct Pattern {
+    /// `[bin][pair] = (x1, y1, x2, y2)` offsets, rotated to the bin's angle.
+    rotated: Vec<[(i8, i8, i8, i8); 256]>,
+}
+
+fn pattern() -> &'static Pattern {
+    static P: OnceLock<Pattern> = OnceLock::new();
+    P.get_or_init(|| {
+        // SplitMix64 → uniform → Box-Muller normal, resampled until inside the radius.
+        let mut state = 0x5EED_1065_u64;
+        let mut uniform = move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            z ^= z >> 31;
+            ((z >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let sigma = 31.0 / 5.0;
+        let mut point = || loop {
+            let (u1, u2) = (uniform(), uniform());
+            let r = (-2.0 * u1.ln()).sqrt() * sigma;
+            let (x, y) = (
+                r * (2.0 * std::f64::consts::PI * u2).cos(),
+                r * (2.0 * std::f64::consts::PI * u2).sin(),
+            );
+            if (x * x + y * y).sqrt() <= f64::from(PATTERN_RADIUS) {
+                return (x as f32, y as f32);
+            }
+        };
+        let base: Vec<((f32, f32), (f32, f32))> = (0..256).map(|_| (point(), point())).collect();
+        let rotated = (0..ANGLE_BINS)
+            .map(|bin| {
+                let a = bin as f32 * std::f32::consts::TAU / ANGLE_BINS as f32;
+                let (s, c) = a.sin_cos();
+                let rot = |(x, y): (f32, f32)| {
+                    (
+                        (c * x - s * y).round().clamp(-15.0, 15.0) as i8,
+                        (s * x + c * y).round().clamp(-15.0, 15.0) as i8,
+                    )
+                };
+                let mut out = [(0i8, 0i8, 0i8, 0i8); 256];
+                for (o, &(p, q)) in out.iter_mut().zip(&base) {
+                    let (a, b) = rot(p);
+                    let (c2, d) = rot(q);
+                    *o = (a, b, c2, d);
+                }
+                out
+            })
+            .collect();
+        Pattern { rotated }
+    })
+}
+
+/// The intensity-centroid angle of the disc around `(x, y)`.
+fn orientation(img: &Gray, x: usize, y: usize) -> f32 {
+    let (mut m10, mut m01) = (0i64, 0i64);
+    let w = img.width;
+    for dy in -ORIENT_RADIUS..=ORIENT_RADIUS {
+        let span = ((ORIENT_RADIUS * ORIENT_RADIUS - dy * dy) as f32).sqrt() as i32;
+        let row = (y as i32 + dy) as usize * w;
+        for dx in -span..=span {
+            let v = i64::from(img.px[row + (x as i32 + dx) as usize]);
+            m10 += i64::from(dx) * v;
+            m01 += i64::from(dy) * v;
+        }
+    }
+    (m01 as f32).atan2(m10 as f32)
+}
+
+fn describe(smooth: &Gray, x: usize, y: usize, angle: f32) -> Hash256 {
+    let p = pattern();
+    let turn = angle.rem_euclid(std::f32::consts::TAU) / std::f32::consts::TAU;
+    let bin = ((turn * ANGLE_BINS as f32).round() as usize) % ANGLE_BINS;
+    let w = smooth.width as isize;
+    let base = (y * smooth.width + x) as isize;
+    let at = |dx: i8, dy: i8| smooth.px[(base + isize::from(dy) * w + isize::from(dx)) as usize];
+    let mut words = [0u64; 4];
+    for (k, &(x1, y1, x2, y2)) in p.rotated[bin].iter().enumerate() {
+        if at(x1, y1) < at(x2, y2) {
+            words[k / 64] |= 1 << (63 - (k % 64));
+        }
+    }
+    Hash256(words)
+}
+
+/// Features of a grayscale image: resampled so its longer side is
+/// `opts.max_side`, then FAST corners and descriptors at every pyramid level.
+pub fn extract(img: &Gray, opts: &ExtractOptions) -> Features {
+    let longer = img.width.max(img.height);
+    if longer == 0 || opts.max_side == 0 {
+        return Features {
+            width: img.width,
+            height: img.height,
+            to_input: 1.0,
+            keypoints: Vec::new(),
+        };
+    }
+    let k = opts.max_side as f32 / longer as f32;
+    let base_w = ((img.width as f32 * k).round() as usize).max(1);
+    let base_h = ((img.height as f32 * k).round() as usize).max(1);
+    let base = img.resize(base_w, base_h);
+    let levels = opts.levels.max(1);
+    let factor = opts.scale_factor.max(1.05);
+    // Budget per level, decreasing with the level's linear size (as ORB).
+    let weights: Vec<f32> = (0..levels).map(|l| factor.powi(-(l as i32))).collect();
+    let total: f32 = weights.iter().sum();
+    let mut keypoints = Vec::new();
+    for (level, weight) in weights.iter().enumerate() {
+        let scale = factor.powi(level as i32);
+        let lw = (base_w as f32 / scale).round() as usize;
+        let lh = (base_h as f32 / scale).round() as usize;
+        if lw <= 2 * BORDER + 8 || lh <= 2 * BORDER + 8 {
+            break;
+        }
+        let layer = if level == 0 { base.clone() } else { base.resize(lw, lh) };
+        let budget = ((opts.max_features as f32 * weight / total).ceil() as usize).max(1);
+        let corners = fast::detect(&layer, opts.fast_threshold, BORDER, budget);
+        if corners.is_empty() {
+            continue;
+        }
+        let smooth = layer.box_blur(SMOOTH_RADIUS);
+        // Level coordinates to base coordinates (pixel centres).
+        let sx = base_w as f32 / lw as f32;
+        let sy = base_h as f32 / lh as f32;
+        for c in corners {
+            let angle = orientation(&layer, c.x, c.y);
+            let descriptor = describe(&smooth, c.x, c.y, angle);
+            keypoints.push(Keypoint {
+                x: (c.x as f32 + 0.5) * sx - 0.5,
+                y: (c.y as f32 + 0.5) * sy - 0.5,
+                scale,
+                angle,
+                response: c.response,
+                descriptor,
+            });
+        }
+    }
+    Features {
+        width: base_w,
+        height: base_h,
+        to_input: 1.0 / k,
+        keypoints,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scene(w: usize, h: usize) -> Gray {
+        // Deterministic blocky texture: many corners.
+        let mut g = Gray::filled(w, h, 0);
+        for y in 0..h {
+            for x in 0..w {
+                let cell = (x / 12) * 7919 + (y / 12) * 104_729;
+                g.px[y * w + x] = ((cell.wrapping_mul(2_654_435_761) >> 7) % 256) as u8;
+            }
+        }
+        g
+    }
+
+    #[test]
+    fn pattern_stays_inside_the_border() {
+        for bin in &pattern().rotated {
+            for &(a, b, c, d) in bin.iter() {
+                for v in [a, b, c, d] {
+                    assert!(i32::from(v).abs() <= 15);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn extraction_is_deterministic_and_within_frame() {
+        let g = scene(300, 200);
+        let f = extract(&g, &ExtractOptions::QUERY);
+        assert!(f.keypoints.len() > 50, "{}", f.keypoints.len());
+        assert_eq!(f, extract(&g, &ExtractOptions::QUERY));
+        for k in &f.keypoints {
+            assert!(k.x >= 0.0 && k.y >= 0.0 && k.x < f.width as f32 && k.y < f.height as f32);
+        }
+        assert!(f.keypoints.len() <= ExtractOptions::QUERY.max_features + 8);
+    }
+
+    #[test]
+    fn descriptors_survive_rotation_of_the_patch() {
+        // The same scene rotated 90°: each original keypoint should have a
+        // descriptor within 64 bits among the rotated image's keypoints.
+        let g = scene(240, 240);
+        let mut r = Gray::filled(240, 240, 0);
+        for y in 0..240 {
+            for x in 0..240 {
+                r.px[x * 240 + (239 - y)] = g.px[y * 240 + x];
+            }
+        }
+        let opts = ExtractOptions {
+            max_side: 240,
+            ..ExtractOptions::REFERENCE
+        };
+        let a = extract(&g, &opts);
+        let b = extract(&r, &opts);
+        let close = a
+            .keypoints
+            .iter()
+            .filter(|k| {
+                b.keypoints
+                    .iter()
+                    .any(|q| q.descriptor.distance(&k.descriptor) <= 64)
+            })
+            .count();
+        assert!(close * 2 > a.keypoints.len(), "{close} of {}", a.keypoints.len());
+    }
+}

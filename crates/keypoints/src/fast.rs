@@ -1,0 +1,246 @@
+//! FAST-9 corner detection (Rosten & Drummond, "Machine learning for
+//! high-speed corner detection", ECCV 2006) with 3×3 non-maximum
+//! suppression, ranked by the Harris response (as ORB ranks them:
+//! Rublee et al., "ORB: an efficient alternative to SIFT or SURF", ICCV 2011).
+
+use crate::gray::Gray;
+
+/// Offsets of the 16-pixel Bresenham circle of radius 3, clockwise from the top.
+const CIRCLE: [(i32, i32); 16] = [
+    (0, -3),
+    (1, -3),
+    (2, -2),
+    (3, -1),
+    (3, 0),
+    (3, 1),
+    (2, 2),
+    (1, 3),
+    (0, 3),
+    (-1, 3),
+    (-2, 2),
+    (-3, 1),
+    (-3, 0),
+    (-3, -1),
+    (-2, -2),
+    (-1, -3),
+];
+
+/// A corner at integer pixel coordinates of the image it was found in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Corner {
+    pub x: usize,
+    pub y: usize,
+    /// Harris corner response (higher is more corner-like).
+    pub response: f32,
+}
+
+/// True when `mask` (16 circle bits) has 9 or more contiguous set bits,
+/// wrapping around.
+#[inline]
+fn has_arc9(mask: u16) -> bool {
+    let m = u32::from(mask) | (u32::from(mask) << 16);
+    let mut run = m;
+    for _ in 0..8 {
+        run &= run >> 1;
+    }
+    run != 0
+}
+
+/// FAST score: the sum of how far the arc pixels exceed the threshold
+/// (used only for non-maximum suppression).
+#[inline]
+fn fast_score(ring: &[i32; 16], center: i32, threshold: i32) -> i32 {
+    let mut bright = 0;
+    let mut dark = 0;
+    for &v in ring {
+        let d = v - center;
+        if d > threshold {
+            bright += d - threshold;
+        } else if d < -threshold {
+            dark += -d - threshold;
+        }
+    }
+    bright.max(dark)
+}
+
+/// Corners whose 16-pixel ring has 9 contiguous pixels all brighter than
+/// the centre by more than `threshold`, or all darker, at least `border`
+/// pixels from every edge (`border >= 3`), after non-maximum suppression,
+/// strongest (Harris) first, at most `max` of them.
+pub fn detect(img: &Gray, threshold: u8, border: usize, max: usize) -> Vec<Corner> {
+    let border = border.max(4);
+    let (w, h) = (img.width, img.height);
+    if w <= 2 * border || h <= 2 * border || max == 0 {
+        return Vec::new();
+    }
+    let t = i32::from(threshold);
+    let offsets: Vec<isize> = CIRCLE
+        .iter()
+        .map(|&(dx, dy)| dy as isize * w as isize + dx as isize)
+        .collect();
+    let px = &img.px;
+    let mut score = vec![0i32; w * h];
+    let mut candidates = Vec::new();
+    for y in border..h - border {
+        for x in border..w - border {
+            let i = y * w + x;
+            let c = i32::from(px[i]);
+            let at = |k: usize| i32::from(px[(i as isize + offsets[k]) as usize]);
+            // Any arc of 9 covers at least two of the four compass points.
+            let (n, e, s, wv) = (at(0), at(4), at(8), at(12));
+            let bright = [n, e, s, wv].iter().filter(|&&v| v > c + t).count();
+            let dark = [n, e, s, wv].iter().filter(|&&v| v < c - t).count();
+            if bright < 2 && dark < 2 {
+                continue;
+            }
+            let mut ring = [0i32; 16];
+            let (mut bm, mut dm) = (0u16, 0u16);
+            for (k, r) in ring.iter_mut().enumerate() {
+                *r = at(k);
+                if *r > c + t {
+                    bm |= 1 << k;
+                } else if *r < c - t {
+                    dm |= 1 << k;
+                }
+            }
+            if has_arc9(bm) || has_arc9(dm) {
+                score[i] = fast_score(&ring, c, t);
+                candidates.push(i);
+            }
+        }
+    }
+    let survivors: Vec<usize> = candidates
+        .into_iter()
+        .filter(|&i| {
+            let s = score[i];
+            let neighbours = [
+                i - w - 1,
+                i - w,
+                i - w + 1,
+                i - 1,
+                i + 1,
+                i + w - 1,
+                i + w,
+                i + w + 1,
+            ];
+            // Ties keep the first in scan order.
+            neighbours
+                .iter()
+                .enumerate()
+                .all(|(k, &j)| if k < 4 { score[j] < s } else { score[j] <= s })
+        })
+        .collect();
+    spread(img, &survivors, &score, max)
+}
+
+/// Side of the grid cells the budget is spread over.
+const CELL: usize = 32;
+
+/// Picks `max` corners spread over the image: in each 32×32 cell the
+/// strongest FAST corners (at most twice the cell's fair share) are ranked
+/// by Harris response, then cells take turns giving up their best, so
+/// a small logo in a busy photo keeps its corners instead of losing them all
+/// to foliage elsewhere.
+fn spread(img: &Gray, idx: &[usize], score: &[i32], max: usize) -> Vec<Corner> {
+    let w = img.width;
+    let cols = w.div_ceil(CELL);
+    let rows = img.height.div_ceil(CELL);
+    let mut cells: Vec<Vec<usize>> = vec![Vec::new(); cols * rows];
+    for &i in idx {
+        cells[(i / w / CELL) * cols + (i % w) / CELL].push(i);
+    }
+    let occupied = cells.iter().filter(|c| !c.is_empty()).count().max(1);
+    let share = (2 * max).div_ceil(occupied).max(2);
+    let mut ranked: Vec<Vec<Corner>> = cells
+        .into_iter()
+        .filter(|c| !c.is_empty())
+        .map(|mut c| {
+            c.sort_by(|&a, &b| score[b].cmp(&score[a]).then(a.cmp(&b)));
+            c.truncate(share);
+            let mut v: Vec<Corner> = c
+                .into_iter()
+                .map(|i| Corner {
+                    x: i % w,
+                    y: i / w,
+                    response: harris(img, i % w, i / w),
+                })
+                .collect();
+            v.sort_by(|a, b| {
+                b.response
+                    .total_cmp(&a.response)
+                    .then(a.y.cmp(&b.y))
+                    .then(a.x.cmp(&b.x))
+            });
+            v.reverse(); // pop() takes the best
+            v
+        })
+        .collect();
+    let mut out = Vec::with_capacity(max);
+    while out.len() < max {
+        let before = out.len();
+        for cell in ranked.iter_mut() {
+            if out.len() == max {
+                break;
+            }
+            if let Some(c) = cell.pop() {
+                out.push(c);
+            }
+        }
+        if out.len() == before {
+            break;
+        }
+    }
+    out
+}
+
+/// Harris response `det(M) − 0.04·trace(M)²` of the structure tensor over
+/// the 7×7 window around `(x, y)` (gradients by central differences).
+/// Needs `x, y` at least 4 pixels from the edges.
+fn harris(img: &Gray, x: usize, y: usize) -> f32 {
+    let w = img.width;
+    let (mut a, mut b, mut c) = (0f32, 0f32, 0f32);
+    for yy in y - 3..=y + 3 {
+        for xx in x - 3..=x + 3 {
+            let i = yy * w + xx;
+            let gx = f32::from(img.px[i + 1]) - f32::from(img.px[i - 1]);
+            let gy = f32::from(img.px[i + w]) - f32::from(img.px[i - w]);
+            a += gx * gx;
+            b += gy * gy;
+            c += gx * gy;
+        }
+    }
+    a * b - c * c - 0.04 * (a + b) * (a + b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arc_detection_wraps() {
+        assert!(has_arc9(0b0000_0001_1111_1111));
+        assert!(has_arc9(0b1111_1000_0000_1111)); // 5 + 4 across the wrap
+        assert!(!has_arc9(0b0000_0000_1111_1111));
+        assert!(!has_arc9(0b1010_1010_1010_1010));
+    }
+
+    #[test]
+    fn finds_the_corners_of_a_square_and_nothing_on_flat() {
+        let mut g = Gray::filled(64, 64, 255);
+        for y in 20..44 {
+            for x in 20..44 {
+                g.px[y * 64 + x] = 0;
+            }
+        }
+        let c = detect(&g, 20, 4, 100);
+        assert!(!c.is_empty());
+        for corner in &c {
+            let near = [(20, 20), (43, 20), (20, 43), (43, 43)]
+                .iter()
+                .any(|&(x, y): &(usize, usize)| corner.x.abs_diff(x) <= 2 && corner.y.abs_diff(y) <= 2);
+            assert!(near, "{corner:?}");
+        }
+        assert!(detect(&Gray::filled(64, 64, 7), 20, 4, 100).is_empty());
+        assert!(detect(&Gray::filled(5, 5, 7), 20, 4, 100).is_empty());
+    }
+}
