@@ -18,10 +18,20 @@ const PHOTO: &[u8] =
 const PHOTO_COPY: &[u8] =
     include_bytes!("../crates/pdq/tests/data/images/bridge-mods__shrink-a-lot.jpg");
 
+/// The Puma logo (simple-icons, CC0) and a product photo with it printed on
+/// it (see data/demo/images/README.md).
+const LOGO: &[u8] = include_bytes!("../data/demo/images/puma-logo.png");
+const LOGO_PRINTED: &[u8] = include_bytes!("../data/demo/images/coaster-with-puma-print.jpg");
+
 fn data_url(bytes: &[u8]) -> String {
     use base64::Engine as _;
+    let mime = if bytes.starts_with(b"\x89PNG") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
     format!(
-        "data:image/jpeg;base64,{}",
+        "data:{mime};base64,{}",
         base64::engine::general_purpose::STANDARD.encode(bytes)
     )
 }
@@ -63,13 +73,19 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
         "image": "demo photo", "regions": ["*"], "authorized_sellers": ["shop-nike-official"]
     }))?;
     entries.push((photo, Some(PHOTO.to_vec())));
+    let logo: NewRight = serde_json::from_value(serde_json::json!({
+        "id": "r-puma-logo", "holder": "Puma (rights holder)", "kind": "logo",
+        "image": "demo logo", "nice_classes": [18, 21, 25, 28], "regions": ["*"],
+        "authorized_sellers": ["shop-puma-official"]
+    }))?;
+    entries.push((logo, Some(LOGO.to_vec())));
     let (n, version) = app
         .import_rights(&admin, entries)
         .map_err(crate::classify)?;
     println!("shopshield demo: data in {}", data.display());
     println!(
-        "registered {} word marks from simple-icons brand names and 1 copyrighted product photo (registry version {version})",
-        n - 1
+        "registered {} word marks from simple-icons brand names, 1 logo and 1 copyrighted product photo (registry version {version})",
+        n - 2
     );
 
     let quals: Vec<shopshield_model::Qualification> =
@@ -93,6 +109,11 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
         "id": "demo-044", "shop_id": "shop-lucky-deals", "region": "US", "category": "apparel/shoes",
         "title": "Running shoes, fast shipping", "price": {"amount": 35.0, "currency": "USD"},
         "images": [data_url(PHOTO_COPY)]
+    }))?);
+    listings.push(serde_json::from_value(serde_json::json!({
+        "id": "demo-045", "shop_id": "shop-lucky-deals", "region": "DE", "category": "home/kitchen",
+        "title": "Cork coaster, cat print", "price": {"amount": 4.0, "currency": "EUR"},
+        "images": [data_url(LOGO_PRINTED)]
     }))?);
     let results = app
         .submit_batch(

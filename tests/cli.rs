@@ -255,6 +255,87 @@ fn a_reencoded_copy_of_a_registered_photo_is_rejected_with_image_evidence() {
     );
 }
 
+/// Demo fixtures: the simple-icons Puma logo (CC0) and Meta's pen-and-coaster
+/// test photo with that logo printed on it (see data/demo/images/README.md).
+const DEMO_IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/data/demo/images");
+
+#[test]
+fn a_logo_printed_inside_a_product_photo_goes_to_review_with_where_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(tmp.path().join("img")).unwrap();
+    let demo = Path::new(DEMO_IMAGES);
+    std::fs::copy(demo.join("puma-logo.png"), tmp.path().join("img/logo.png")).unwrap();
+    std::fs::copy(
+        demo.join("coaster-with-puma-print.jpg"),
+        tmp.path().join("img/printed.jpg"),
+    )
+    .unwrap();
+    copy_image(
+        "reg-test-input__pen-and-coaster.png",
+        &tmp.path().join("img/plain.png"),
+    );
+    let rights = tmp.path().join("rights.jsonl");
+    std::fs::write(
+        &rights,
+        r#"{"id":"r-puma-logo","holder":"Puma SE","kind":"logo","image":"img/logo.png","nice_classes":[25],"regions":["*"],"authorized_sellers":["shop-puma"]}
+"#,
+    )
+    .unwrap();
+    assert!(
+        run(&data, &["rights", "import", rights.to_str().unwrap()], None)
+            .status
+            .success()
+    );
+    let listings = tmp.path().join("listings.jsonl");
+    std::fs::write(
+        &listings,
+        concat!(
+            r#"{"id":"k-1","shop_id":"shop-9","region":"US","category":"apparel/shoes","title":"Coaster","images":["img/printed.jpg"]}"#, "\n",
+            r#"{"id":"k-2","shop_id":"shop-9","region":"US","category":"apparel/shoes","title":"Coaster","images":["img/plain.png"]}"#, "\n",
+            r#"{"id":"k-3","shop_id":"shop-puma","region":"US","category":"apparel/shoes","title":"Coaster","images":["img/printed.jpg"]}"#, "\n",
+        ),
+    )
+    .unwrap();
+    let out = run(&data, &["scan", listings.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let d: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(d.len(), 3);
+    // A logo alone is not proof of a fake (resellers show logos too): review.
+    assert_eq!(d[0]["action"], "review", "{}", d[0]);
+    let v = &d[0]["violations"][0];
+    assert_eq!(v["type"], "counterfeit");
+    assert_eq!(v["right_id"], "r-puma-logo");
+    let e = &v["evidence"];
+    assert_eq!(e["field"], "images[0]");
+    assert_eq!(e["method"], "keypoints");
+    let why = e["why"].as_str().unwrap();
+    assert!(why.contains("inside the photo, in the box x "), "{why}");
+    assert!(why.contains("keypoint matches"), "{why}");
+    // The logo is printed in blue on the desk at about x 560-730, y 175-305.
+    let nums: Vec<f64> = why
+        .split("in the box x ")
+        .nth(1)
+        .unwrap()
+        .split(" (pixels)")
+        .next()
+        .unwrap()
+        .replace(", y ", "-")
+        .split('-')
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+    assert!(
+        nums[0] > 530.0 && nums[1] < 760.0 && nums[2] > 150.0 && nums[3] < 330.0,
+        "{why}"
+    );
+    // The same photo without the print, and the brand's own shop: nothing.
+    assert_eq!(d[1]["action"], "approve", "{}", d[1]);
+    assert_eq!(d[2]["action"], "approve", "{}", d[2]);
+}
+
 #[test]
 fn a_bad_rights_file_imports_nothing() {
     let tmp = tempfile::tempdir().unwrap();

@@ -176,6 +176,22 @@ impl App {
         Ok(self.image_banks().match_views(views))
     }
 
+    /// Searches a photo for registered logos by local features (same roles
+    /// as [`App::match_image_views`]).
+    pub fn locate_logos(
+        &self,
+        p: &Principal,
+        query: &shopshield_keypoints::Query,
+    ) -> Result<Vec<shopshield_keypoints::LocalMatch>, AppError> {
+        if !matches!(p.role, Role::Admin | Role::Reviewer | Role::Service) {
+            return Err(AppError::Forbidden(format!(
+                "{} keys cannot query the image banks",
+                p.role
+            )));
+        }
+        Ok(self.image_banks().local.find(query))
+    }
+
     /// The policy packs in force.
     pub fn policy(&self) -> Arc<shopshield_policy::PolicySet> {
         self.policy

@@ -9,10 +9,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use shopshield_keypoints::{LocalBank, LocalConfig, LocalMatch, Query, Reference};
 use shopshield_model::{
     Evidence, NiceClass, Region, RegionSet, Right, RightKind, Violation, ViolationType,
 };
-use shopshield_keypoints::{LocalBank, LocalConfig, LocalMatch, Query, Reference};
 use shopshield_pdq::{Bank, BankConfig, BankKind, BankMatch, QueryView};
 
 use crate::{Detector, ScreenInput};
@@ -253,7 +253,11 @@ impl Detector for ImageDetector {
         let mut located: Vec<(LocalMatch, &str)> = located.into_values().collect();
         located.sort_by(|a, b| a.0.right_id.cmp(&b.0.right_id));
         for (m, field) in located {
-            out.push(local_violation(&m, field, self.config.logo_in_photo_confidence));
+            out.push(local_violation(
+                &m,
+                field,
+                self.config.logo_in_photo_confidence,
+            ));
         }
         let mut found: Vec<(BankMatch, &str)> = best.into_values().collect();
         found.sort_by(|a, b| a.0.right_id.cmp(&b.0.right_id));
@@ -315,9 +319,19 @@ impl Detector for ImageDetector {
 fn local_violation(m: &LocalMatch, field: &str, confidence: f64) -> Violation {
     let xs = m.quad.map(|p| p[0]);
     let ys = m.quad.map(|p| p[1]);
-    let min = |v: [f32; 4]| v.iter().copied().fold(f32::INFINITY, f32::min).max(0.0).round();
+    let min = |v: [f32; 4]| {
+        v.iter()
+            .copied()
+            .fold(f32::INFINITY, f32::min)
+            .max(0.0)
+            .round()
+    };
     let max = |v: [f32; 4]| v.iter().copied().fold(f32::NEG_INFINITY, f32::max).round();
-    let negative = if m.negative { ", as a negative (light on dark)" } else { "" };
+    let negative = if m.negative {
+        ", as a negative (light on dark)"
+    } else {
+        ""
+    };
     Violation {
         kind: ViolationType::Counterfeit,
         right_id: Some(m.right_id.clone()),

@@ -36,7 +36,9 @@ fn main() {
             "--radius" => config.descriptor_radius = v.parse().unwrap_or(config.descriptor_radius),
             "--ratio" => config.ratio = v.parse().unwrap_or(config.ratio),
             "--min-inliers" => config.min_inliers = v.parse().unwrap_or(config.min_inliers),
-            "--min-correlation" => config.min_correlation = v.parse().unwrap_or(config.min_correlation),
+            "--min-correlation" => {
+                config.min_correlation = v.parse().unwrap_or(config.min_correlation)
+            }
             "--min-coverage" => config.min_coverage = v.parse().unwrap_or(config.min_coverage),
             other => {
                 eprintln!("unknown argument {other}");

@@ -17,6 +17,9 @@ use crate::describe::{ExtractOptions, Features, extract};
 use crate::geometry::{Correspondence, RansacOptions, Similarity, ransac};
 use crate::gray::Gray;
 
+/// Putative matches to one logo: reference keypoint -> (distance, query keypoint).
+type Matches = HashMap<usize, (u32, usize)>;
+
 /// Keypoints per logo are addressed as `slot << KP_BITS | keypoint`.
 const KP_BITS: u32 = 16;
 
@@ -58,7 +61,7 @@ pub struct LocalConfig {
 impl Default for LocalConfig {
     fn default() -> Self {
         LocalConfig {
-            descriptor_radius: 40,
+            descriptor_radius: 32,
             ratio: 1.0,
             min_reference_keypoints: 30,
             min_inliers: 4,
@@ -195,7 +198,10 @@ fn bilinear(img: &Gray, u: f32, v: f32) -> f32 {
 /// Normalised cross-correlation over the points both have; `None` when
 /// fewer than half the points are inside the photo or either side is flat.
 fn correlation(a: &[f32], b: &[f32]) -> Option<f32> {
-    let pairs = a.iter().zip(b).filter(|(x, y)| x.is_finite() && y.is_finite());
+    let pairs = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.is_finite() && y.is_finite());
     let (mut n, mut sa, mut sb) = (0f32, 0f32, 0f32);
     for (x, y) in pairs.clone() {
         n += 1.0;
@@ -364,13 +370,16 @@ impl LocalBank {
         }
         let cfg = &self.config;
         // Per logo: reference keypoint -> (best distance, query keypoint).
-        let mut per_slot: HashMap<usize, HashMap<usize, (u32, usize)>> = HashMap::new();
+        let mut per_slot: HashMap<usize, Matches> = HashMap::new();
         let mut neighbours = Vec::new();
         let mut best_here: HashMap<usize, (u32, usize, u32)> = HashMap::new();
         for (qi, qk) in features.keypoints.iter().enumerate() {
             neighbours.clear();
-            self.index
-                .search_unordered_into(&qk.descriptor, cfg.descriptor_radius, &mut neighbours);
+            self.index.search_unordered_into(
+                &qk.descriptor,
+                cfg.descriptor_radius,
+                &mut neighbours,
+            );
             best_here.clear();
             for nb in &neighbours {
                 let slot = (nb.id >> KP_BITS) as usize;
@@ -393,7 +402,7 @@ impl LocalBank {
                 }
             }
         }
-        let mut candidates: Vec<(usize, HashMap<usize, (u32, usize)>)> = per_slot
+        let mut candidates: Vec<(usize, Matches)> = per_slot
             .into_iter()
             .filter(|(_, refs)| refs.len() >= cfg.min_inliers)
             .collect();
@@ -416,12 +425,7 @@ impl LocalBank {
         out
     }
 
-    fn verify(
-        &self,
-        entry: &Entry,
-        query: &Query,
-        refs: &HashMap<usize, (u32, usize)>,
-    ) -> Option<LocalMatch> {
+    fn verify(&self, entry: &Entry, query: &Query, refs: &Matches) -> Option<LocalMatch> {
         let features = &query.features;
         let cfg = &self.config;
         let rk = &entry.reference.features.keypoints;

@@ -56,26 +56,30 @@ pub struct ExtractOptions {
     pub max_features: usize,
     /// FAST intensity threshold.
     pub fast_threshold: u8,
+    /// A smaller image is enlarged at most this much towards `max_side`.
+    pub max_upscale: f32,
 }
 
 impl ExtractOptions {
-    /// For registered logos: normalised to 320 px, 5 levels.
+    /// For registered logos: normalised to 320 px, 6 levels.
     pub const REFERENCE: ExtractOptions = ExtractOptions {
         max_side: 320,
         levels: 6,
         scale_factor: 1.25,
         max_features: 600,
         fast_threshold: 20,
+        max_upscale: 16.0,
     };
-    /// For listing photos: normalised to 800 px, 8 levels, so a logo
-    /// covering a tenth to the whole of the photo meets the reference at
-    /// some level.
+    /// For listing photos: normalised to 1024 px (enlarged at most 2×),
+    /// 8 levels, so a logo covering a tenth to the whole of the photo meets
+    /// the reference at some level.
     pub const QUERY: ExtractOptions = ExtractOptions {
         max_side: 1024,
         levels: 8,
         scale_factor: 1.25,
         max_features: 4000,
         fast_threshold: 20,
+        max_upscale: 2.0,
     };
 }
 
@@ -188,7 +192,7 @@ pub fn extract(img: &Gray, opts: &ExtractOptions) -> Features {
             keypoints: Vec::new(),
         };
     }
-    let k = opts.max_side as f32 / longer as f32;
+    let k = (opts.max_side as f32 / longer as f32).min(opts.max_upscale.max(1.0));
     let base_w = ((img.width as f32 * k).round() as usize).max(1);
     let base_h = ((img.height as f32 * k).round() as usize).max(1);
     let base = img.resize(base_w, base_h);
@@ -205,7 +209,11 @@ pub fn extract(img: &Gray, opts: &ExtractOptions) -> Features {
         if lw <= 2 * BORDER + 8 || lh <= 2 * BORDER + 8 {
             break;
         }
-        let layer = if level == 0 { base.clone() } else { base.resize(lw, lh) };
+        let layer = if level == 0 {
+            base.clone()
+        } else {
+            base.resize(lw, lh)
+        };
         let budget = ((opts.max_features as f32 * weight / total).ceil() as usize).max(1);
         let corners = fast::detect(&layer, opts.fast_threshold, BORDER, budget);
         if corners.is_empty() {
@@ -301,6 +309,10 @@ mod tests {
                     .any(|q| q.descriptor.distance(&k.descriptor) <= 64)
             })
             .count();
-        assert!(close * 2 > a.keypoints.len(), "{close} of {}", a.keypoints.len());
+        assert!(
+            close * 2 > a.keypoints.len(),
+            "{close} of {}",
+            a.keypoints.len()
+        );
     }
 }

@@ -232,14 +232,22 @@ pub fn compose(
     let (sa, ca) = angle.sin_cos();
     let mut rgb = photo.rgb.clone();
     // Print colour: contrasting with the photo's mean luma under the logo.
-    let (x0, x1) = ((cx - reach).max(0.0) as usize, ((cx + reach) as usize).min(pw));
-    let (y0, y1) = ((cy - reach).max(0.0) as usize, ((cy + reach) as usize).min(ph));
+    let (x0, x1) = (
+        (cx - reach).max(0.0) as usize,
+        ((cx + reach) as usize).min(pw),
+    );
+    let (y0, y1) = (
+        (cy - reach).max(0.0) as usize,
+        ((cy + reach) as usize).min(ph),
+    );
     let mut sum = 0u64;
     let mut n = 0u64;
     for y in y0..y1 {
         for x in x0..x1 {
             let i = (y * pw + x) * 3;
-            sum += (77 * u64::from(rgb[i]) + 150 * u64::from(rgb[i + 1]) + 29 * u64::from(rgb[i + 2])) >> 8;
+            sum +=
+                (77 * u64::from(rgb[i]) + 150 * u64::from(rgb[i + 1]) + 29 * u64::from(rgb[i + 2]))
+                    >> 8;
             n += 1;
         }
     }

@@ -235,9 +235,12 @@ mod tests {
         let c = detect(&g, 20, 4, 100);
         assert!(!c.is_empty());
         for corner in &c {
-            let near = [(20, 20), (43, 20), (20, 43), (43, 43)]
-                .iter()
-                .any(|&(x, y): &(usize, usize)| corner.x.abs_diff(x) <= 2 && corner.y.abs_diff(y) <= 2);
+            let near =
+                [(20, 20), (43, 20), (20, 43), (43, 43)]
+                    .iter()
+                    .any(|&(x, y): &(usize, usize)| {
+                        corner.x.abs_diff(x) <= 2 && corner.y.abs_diff(y) <= 2
+                    });
             assert!(near, "{corner:?}");
         }
         assert!(detect(&Gray::filled(64, 64, 7), 20, 4, 100).is_empty());

@@ -154,8 +154,15 @@ fn agrees(c: &Correspondence, t: &Similarity, tol: f32, opts: &RansacOptions) ->
     wrap_degrees(turn - t.rotation_degrees()) <= opts.angle_slack_degrees
 }
 
-fn inliers_of(cs: &[Correspondence], t: &Similarity, diag: f32, opts: &RansacOptions) -> Vec<usize> {
-    let tol = opts.min_tolerance.max(opts.relative_tolerance * diag * t.scale());
+fn inliers_of(
+    cs: &[Correspondence],
+    t: &Similarity,
+    diag: f32,
+    opts: &RansacOptions,
+) -> Vec<usize> {
+    let tol = opts
+        .min_tolerance
+        .max(opts.relative_tolerance * diag * t.scale());
     cs.iter()
         .enumerate()
         .filter(|(_, c)| agrees(c, t, tol, opts))

@@ -142,7 +142,11 @@ impl Gray {
                 px[y * w + x] = ((sum + n / 2) / n) as u8;
             }
         }
-        Gray { width: w, height: h, px }
+        Gray {
+            width: w,
+            height: h,
+            px,
+        }
     }
 }
 

@@ -15,7 +15,8 @@ pub mod geometry;
 pub mod gray;
 
 pub use bank::{
-    LocalBank, LocalConfig, LocalError, LocalMatch, Query, Reference, query_features, reference_features,
+    LocalBank, LocalConfig, LocalError, LocalMatch, Query, Reference, query_features,
+    reference_features,
 };
 pub use describe::{ExtractOptions, Features, Keypoint, extract};
 pub use gray::Gray;

@@ -9,8 +9,8 @@
 
 use std::path::PathBuf;
 
-use shopshield_pdq::eval::{EvalImage, Strategy, logo_in_photo_eval, robustness_eval};
 use shopshield_pdq::BankKind;
+use shopshield_pdq::eval::{EvalImage, Strategy, logo_in_photo_eval, robustness_eval};
 
 #[path = "common/mod.rs"]
 mod common;

@@ -109,6 +109,30 @@ pub struct MatchHit {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MatchResponse {
     pub matches: Vec<MatchHit>,
+    /// Registered logos found inside the image by local features (only
+    /// when an image is sent; a bare hash has no keypoints).
+    pub located: Vec<LocatedHit>,
+}
+
+/// A registered logo found inside a larger image.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LocatedHit {
+    pub right_id: String,
+    /// Always `counterfeit`: a logo.
+    pub violation: String,
+    /// Keypoint matches agreeing on the placement, of `matches` putative ones.
+    pub inliers: usize,
+    pub matches: usize,
+    /// Where the artwork lies: four corners `[x, y]` in image pixels
+    /// (top-left, top-right, bottom-right, bottom-left of the artwork).
+    pub quad: [[f32; 2]; 4],
+    /// Size relative to the registered artwork, and rotation in degrees.
+    pub scale: f32,
+    pub rotation_degrees: f32,
+    /// Found as a negative (light artwork on a dark ground).
+    pub negative: bool,
+    /// Normalised cross-correlation of the image, warped onto the artwork, with it.
+    pub correlation: f32,
 }
 
 /// Treats a bare hash as a whole-image view of perfect quality (the caller
@@ -139,17 +163,18 @@ pub async fn match_image(
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Json<MatchResponse>, ApiError> {
     let req: MatchRequest = body(b)?;
-    let views = match (&req.hash, &req.image) {
-        (Some(h), None) => vec![hash_view("hash", h)?],
+    let (views, local) = match (&req.hash, &req.image) {
+        (Some(h), None) => (vec![hash_view("hash", h)?], None),
         (None, Some(img)) => {
             let bytes = read_image("image", img, ImageBase::DataOnly)?;
             let tiles = app.config().images.logo_tiles;
-            tokio::task::spawn_blocking(move || {
-                shopshield_app::listing_image_signal("image", &bytes, tiles, false)
+            let keypoints = app.config().images.logo_keypoints;
+            let signal = tokio::task::spawn_blocking(move || {
+                shopshield_app::listing_image_signal("image", &bytes, tiles, keypoints)
             })
             .await
-            .map_err(|e| ApiError::internal(format!("task failed: {e}")))??
-            .views
+            .map_err(|e| ApiError::internal(format!("task failed: {e}")))??;
+            (signal.views, signal.local)
         }
         _ => {
             return Err(ApiError::from(shopshield_app::AppError::Invalid(
@@ -157,8 +182,30 @@ pub async fn match_image(
             )));
         }
     };
-    let matches = run(&app, move |a| a.match_image_views(&p, &views)).await?;
+    let (matches, located) = run(&app, move |a| {
+        let matches = a.match_image_views(&p, &views)?;
+        let located = match &local {
+            Some(q) => a.locate_logos(&p, q)?,
+            None => Vec::new(),
+        };
+        Ok((matches, located))
+    })
+    .await?;
     Ok(Json(MatchResponse {
+        located: located
+            .into_iter()
+            .map(|m| LocatedHit {
+                right_id: m.right_id,
+                violation: "counterfeit".into(),
+                inliers: m.inliers,
+                matches: m.matches,
+                quad: m.quad,
+                scale: m.scale,
+                rotation_degrees: m.rotation_degrees,
+                negative: m.negative,
+                correlation: m.correlation,
+            })
+            .collect(),
         matches: matches
             .into_iter()
             .map(|m| MatchHit {

@@ -34,7 +34,7 @@ use shopshield_model::{
         RightsHolder, Role, Violation, ViolationType, ErrorBody, ErrorDetail,
         ListingVersion, NewHolder, NewKey, CreatedKey,
         crate::images::HashRequest, crate::images::HashResponse, crate::images::MatchRequest,
-        crate::images::MatchResponse, crate::images::MatchHit, crate::images::HmaMatch,
+        crate::images::MatchResponse, crate::images::MatchHit, crate::images::LocatedHit, crate::images::HmaMatch,
         crate::policy::ReloadResponse, crate::policy::PackInfo, shopshield_model::Qualification,
         CaseDecision, NewAppeal, AppealDecisionBody,
     )),

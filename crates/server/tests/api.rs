@@ -458,3 +458,145 @@ async fn roles_scopes_bad_input_and_durability() {
     assert_eq!(d["action"], "reject");
     srv.stop().await;
 }
+
+fn data_url(path: &str) -> String {
+    use base64::Engine as _;
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let mime = if path.ends_with(".png") {
+        "image/png"
+    } else {
+        "image/jpeg"
+    };
+    format!(
+        "data:{mime};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
+const PDQ_IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../pdq/tests/data/images");
+const DEMO_IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/images");
+
+/// `/v1/hash`, `/v1/match` (hash and image, whole-image and logo-inside-a-photo),
+/// HMA's `/m/lookup`, and listing screening with a logo inside a photo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn image_hashing_matching_and_logo_search_over_http() {
+    let dir = tempfile::tempdir().unwrap();
+    let srv = Server::start(&dir.path().join("shopshield.db")).await;
+    let c = Client::new();
+    let api = Call {
+        c: &c,
+        base: &srv.base,
+    };
+    let admin = srv.key(Role::Admin, None, None);
+    let seller = srv.key(Role::Seller, None, Some("shop-9"));
+    let (s, _) = api
+        .post(
+            &admin,
+            "/v1/holders",
+            &json!({"id":"puma","name":"Puma SE"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED);
+    let photo = data_url(&format!("{PDQ_IMAGES}/bridge-mods__aaa-orig.jpg"));
+    for right in [
+        json!({"id":"r-logo","holder":"puma","kind":"logo","image":data_url(&format!("{DEMO_IMAGES}/puma-logo.png")),
+               "nice_classes":[25],"regions":["*"],"authorized_sellers":["shop-puma"]}),
+        json!({"id":"r-photo","holder":"puma","kind":"copyright_image","image":photo,"regions":["*"]}),
+    ] {
+        let (s, b) = api.post(&admin, "/v1/rights", &right).await;
+        assert_eq!(s, StatusCode::CREATED, "{b}");
+    }
+
+    // /v1/hash gives Meta's reference hash for its reference image.
+    let (s, h) = api
+        .post(&admin, "/v1/hash", &json!({ "image": photo }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{h}");
+    let hex = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+    assert_eq!(h["pdq"], hex);
+    assert_eq!(h["quality"], 100);
+    let (s, e) = api
+        .post(
+            &admin,
+            "/v1/hash",
+            &json!({"image":"data:image/png;base64,AAAA"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+    // /v1/match by hash: the photo, at distance 0.
+    let (s, m) = api.post(&admin, "/v1/match", &json!({ "hash": hex })).await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["matches"][0]["right_id"], "r-photo");
+    assert_eq!(m["matches"][0]["distance"], 0);
+    assert_eq!(m["located"], json!([]));
+    // /v1/match by image: the printed coaster shows the logo, found by keypoints.
+    let printed = data_url(&format!("{DEMO_IMAGES}/coaster-with-puma-print.jpg"));
+    let (s, m) = api
+        .post(&admin, "/v1/match", &json!({ "image": printed }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["matches"], json!([]), "no whole-image match: {m}");
+    let hit = &m["located"][0];
+    assert_eq!(hit["right_id"], "r-logo");
+    assert_eq!(hit["violation"], "counterfeit");
+    assert!(hit["inliers"].as_u64().unwrap() >= 20, "{hit}");
+    assert!(hit["correlation"].as_f64().unwrap() > 0.8, "{hit}");
+    // Sellers cannot probe the registry.
+    let (s, _) = api
+        .post(&seller, "/v1/match", &json!({ "hash": hex }))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, e) = api
+        .post(
+            &admin,
+            "/v1/match",
+            &json!({ "hash": hex, "image": printed }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+
+    // HMA's lookup shape.
+    let (s, l) = api
+        .get(&admin, &format!("/m/lookup?signal_type=pdq&signal={hex}"))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{l}");
+    let banks = l.as_object().unwrap();
+    assert!(
+        banks
+            .values()
+            .flat_map(|v| v.as_array().unwrap())
+            .any(|h| h["bank_content_id"] == "r-photo" && h["distance"] == "0"),
+        "{l}"
+    );
+    let (s, _) = api.get(&admin, "/m/lookup?signal_type=md5&signal=00").await;
+    assert!(s.is_client_error());
+
+    // Screening: the printed photo goes to review with where the logo is.
+    let mut l = listing("coaster-1", "shop-9", "Cork coaster", None);
+    l["images"] = json!([printed]);
+    let (s, d) = api.post(&seller, "/v1/listings", &l).await;
+    assert_eq!(s, StatusCode::CREATED, "{d}");
+    assert_eq!(d["action"], "review", "{d}");
+    let v = &d["violations"][0];
+    assert_eq!(v["right_id"], "r-logo");
+    assert_eq!(v["evidence"]["method"], "keypoints");
+    assert!(
+        v["evidence"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("inside the photo, in the box"),
+        "{v}"
+    );
+    // Disabling the logo takes it out of the search at once.
+    let (s, _) = api
+        .post(&admin, "/v1/rights/r-logo/disable", &json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, m) = api
+        .post(&admin, "/v1/match", &json!({ "image": printed }))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(m["located"], json!([]), "{m}");
+    srv.stop().await;
+}
