@@ -5,7 +5,9 @@
 #           photos shipped inside the scikit-image wheel (fetched with `pip download`).
 # Measures recall after JPEG q50, resize x0.5, brightness +15%, 5% crop, white border,
 # rotation, flip, and false matches between distinct images, for a ladder of strategies;
-# then the logo-inside-a-photo pass.
+# then the logo-inside-a-photo search: the PDQ tile pyramid, then local features
+# (crates/keypoints: labels and prints at 50/33/20% of the photo, unregistered logos as
+# distractors).
 # Usage: bench/pdq/robustness.sh [LOGO_LIMIT (default 300)] [JSON_OUT]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -39,3 +41,6 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 ARGS=(--icons "$WORK/package/icons" --limit "$LIMIT" --photos "$WORK/photos")
 [ -n "$JSON" ] && ARGS+=(--json "$JSON")
 (cd "$ROOT" && cargo run --release --quiet -p shopshield-pdq --example robustness -- "${ARGS[@]}")
+KARGS=(--icons "$WORK/package/icons" --limit "$LIMIT" --photos "$WORK/photos")
+[ -n "$JSON" ] && KARGS+=(--json "${JSON%.json}-keypoints.json")
+(cd "$ROOT" && cargo run --release --quiet -p shopshield-keypoints --example logo_in_photo -- "${KARGS[@]}")

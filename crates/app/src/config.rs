@@ -144,6 +144,28 @@ mod tests {
     }
 
     #[test]
+    fn image_sections_as_the_readme_shows_them() {
+        let c = AppConfig::parse(
+            "[images]\nlogo_tiles = false\nlogo_keypoints = true\n\
+             [images.keypoints]\nmin_inliers = 4\nmin_correlation = 0.55\n\
+             descriptor_radius = 32\nmax_neighbourhood = 0\n\
+             [images.scoring]\nlogo_in_photo_confidence = 0.6\n",
+        )
+        .unwrap();
+        assert!(c.images.logo_keypoints);
+        assert_eq!(c.images.keypoints, shopshield_keypoints::LocalConfig::default());
+        assert_eq!(c.images.scoring.logo_in_photo_confidence, 0.6);
+        for bad in [
+            "[images.keypoints]\nmin_inliers = 2\n",
+            "[images.keypoints]\nmin_correlation = 1.5\n",
+            "[images.keypoints]\ndescriptor_radius = 90\n",
+            "[images.keypoints]\nbogus = 1\n",
+        ] {
+            assert!(AppConfig::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn enforcement_and_webhooks() {
         let c = AppConfig::parse(
             "[enforcement]\npoints_expiry_days = 30\nauto_record_min_confidence = 0.95\n\

@@ -56,6 +56,11 @@ pub struct LocalConfig {
     pub max_candidates: usize,
     /// Placements tried per logo before giving up on it.
     pub hypotheses: usize,
+    /// When not 0, a photo keypoint whose descriptor lies near more than
+    /// this many registered ones is skipped (a generic corner says little
+    /// about which logo is there): bounds the search's cost on large banks,
+    /// at some cost in recall. Off by default.
+    pub max_neighbourhood: usize,
 }
 
 impl Default for LocalConfig {
@@ -71,8 +76,9 @@ impl Default for LocalConfig {
             ransac: RansacOptions::default(),
             negatives: true,
             min_correlation: 0.55,
-            max_candidates: 32,
+            max_candidates: 64,
             hypotheses: 4,
+            max_neighbourhood: 0,
         }
     }
 }
@@ -345,6 +351,11 @@ impl LocalBank {
             reference,
         });
         self.by_id.insert(entry_id.to_string(), slot);
+        // Every search scans the index's unmerged inserts linearly; with
+        // hundreds of keypoints per logo, merge them early.
+        if self.index.pending_len() > 2048 {
+            self.index.compact();
+        }
         Ok(n)
     }
 
@@ -374,12 +385,18 @@ impl LocalBank {
         let mut neighbours = Vec::new();
         let mut best_here: HashMap<usize, (u32, usize, u32)> = HashMap::new();
         for (qi, qk) in features.keypoints.iter().enumerate() {
-            neighbours.clear();
-            self.index.search_unordered_into(
+            let cap = match cfg.max_neighbourhood {
+                0 => usize::MAX,
+                n => n,
+            };
+            if !self.index.search_unordered_capped(
                 &qk.descriptor,
                 cfg.descriptor_radius,
+                cap,
                 &mut neighbours,
-            );
+            ) {
+                continue;
+            }
             best_here.clear();
             for nb in &neighbours {
                 let slot = (nb.id >> KP_BITS) as usize;

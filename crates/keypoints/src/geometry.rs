@@ -140,32 +140,60 @@ fn wrap_degrees(d: f32) -> f32 {
     r.abs()
 }
 
-fn agrees(c: &Correspondence, t: &Similarity, tol: f32, opts: &RansacOptions) -> bool {
-    let (x, y) = t.apply(c.rx, c.ry);
-    if (x - c.qx).hypot(y - c.qy) > tol {
-        return false;
+/// A hypothesis with its derived quantities computed once (checking every
+/// correspondence against hundreds of hypotheses is RANSAC's whole cost).
+struct Hypothesis {
+    t: Similarity,
+    scale: f32,
+    degrees: f32,
+    tol2: f32,
+}
+
+impl Hypothesis {
+    fn new(t: Similarity, tol: f32) -> Hypothesis {
+        Hypothesis {
+            t,
+            scale: t.scale(),
+            degrees: t.rotation_degrees(),
+            tol2: tol * tol,
+        }
     }
-    let s = t.scale();
-    let own = c.qscale / c.rscale;
-    if !(own / s <= opts.scale_slack && s / own <= opts.scale_slack) {
-        return false;
+
+    #[inline]
+    fn agrees(&self, c: &Correspondence, own: &(f32, f32), opts: &RansacOptions) -> bool {
+        let (x, y) = self.t.apply(c.rx, c.ry);
+        let (dx, dy) = (x - c.qx, y - c.qy);
+        if dx * dx + dy * dy > self.tol2 {
+            return false;
+        }
+        let (ratio, turn) = *own;
+        if !(ratio <= opts.scale_slack * self.scale && self.scale <= opts.scale_slack * ratio) {
+            return false;
+        }
+        wrap_degrees(turn - self.degrees) <= opts.angle_slack_degrees
     }
-    let turn = (c.qangle - c.rangle).to_degrees();
-    wrap_degrees(turn - t.rotation_degrees()) <= opts.angle_slack_degrees
+}
+
+/// Each correspondence's own scale ratio and turn (degrees), from its keypoints.
+fn own_geometry(cs: &[Correspondence]) -> Vec<(f32, f32)> {
+    cs.iter()
+        .map(|c| (c.qscale / c.rscale, (c.qangle - c.rangle).to_degrees()))
+        .collect()
 }
 
 fn inliers_of(
     cs: &[Correspondence],
+    own: &[(f32, f32)],
     t: &Similarity,
     diag: f32,
     opts: &RansacOptions,
 ) -> Vec<usize> {
-    let tol = opts
-        .min_tolerance
-        .max(opts.relative_tolerance * diag * t.scale());
+    let tol = opts.min_tolerance.max(opts.relative_tolerance * diag * t.scale());
+    let h = Hypothesis::new(*t, tol);
     cs.iter()
+        .zip(own)
         .enumerate()
-        .filter(|(_, c)| agrees(c, t, tol, opts))
+        .filter(|(_, (c, o))| h.agrees(c, o, opts))
         .map(|(i, _)| i)
         .collect()
 }
@@ -185,6 +213,7 @@ pub fn ransac(cs: &[Correspondence], diag: f32, opts: &RansacOptions) -> Option<
         state ^= state << 17;
         (state % bound as u64) as usize
     };
+    let own = own_geometry(cs);
     let mut best: Option<Placement> = None;
     let exhaustive = n * (n - 1) / 2 <= opts.iterations;
     let mut pairs = Vec::new();
@@ -212,11 +241,11 @@ pub fn ransac(cs: &[Correspondence], diag: f32, opts: &RansacOptions) -> Option<
             continue;
         }
         // The sample itself must agree in scale and rotation.
-        let tol = f32::INFINITY;
-        if !agrees(&cs[i], &t, tol, opts) || !agrees(&cs[j], &t, tol, opts) {
+        let loose = Hypothesis::new(t, f32::INFINITY);
+        if !loose.agrees(&cs[i], &own[i], opts) || !loose.agrees(&cs[j], &own[j], opts) {
             continue;
         }
-        let inl = inliers_of(cs, &t, diag, opts);
+        let inl = inliers_of(cs, &own, &t, diag, opts);
         if best.as_ref().is_none_or(|b| inl.len() > b.inliers.len()) {
             best = Some(Placement {
                 transform: t,
@@ -230,7 +259,7 @@ pub fn ransac(cs: &[Correspondence], diag: f32, opts: &RansacOptions) -> Option<
         let Some(t) = Similarity::fit(cs, &best.inliers) else {
             break;
         };
-        let inl = inliers_of(cs, &t, diag, opts);
+        let inl = inliers_of(cs, &own, &t, diag, opts);
         if inl.len() >= best.inliers.len() {
             best = Placement {
                 transform: t,

@@ -486,6 +486,61 @@ impl HammingIndex {
         out.sort_unstable();
     }
 
+    /// Hashes inserted since the tables were last merged (each search scans them linearly).
+    pub fn pending_len(&self) -> usize {
+        self.pending_slots.len()
+    }
+
+    /// Like [`HammingIndex::search_unordered_into`], but gives up (returning `false`, `out`
+    /// empty) when the buckets to probe hold more than `max_candidates` hashes in all: for
+    /// callers to whom a query that resembles that many stored hashes says nothing (a
+    /// local-feature descriptor of a generic corner). Exact otherwise.
+    pub fn search_unordered_capped(
+        &self,
+        query: &Hash256,
+        radius: u32,
+        max_candidates: usize,
+        out: &mut Vec<Neighbor>,
+    ) -> bool {
+        out.clear();
+        if self.is_empty() {
+            return true;
+        }
+        if radius < LINEAR_SCAN_RADIUS {
+            let t = radius / 16;
+            let s = (radius % 16) as usize;
+            let mut total = self.pending_slots.len();
+            for table in 0..TABLES {
+                let flips = if table <= s { t } else { t.wrapping_sub(1) };
+                if flips == u32::MAX {
+                    continue;
+                }
+                let key = key_of(&query.0, table);
+                let tb = &self.tables[table];
+                total += tb.bucket(key).len();
+                if flips >= 1 {
+                    for b in 0..16 {
+                        total += tb.bucket(key ^ (1 << b)).len();
+                    }
+                }
+                if flips >= 2 {
+                    for b1 in 0..16 {
+                        for b2 in (b1 + 1)..16 {
+                            total += tb.bucket(key ^ (1 << b1) ^ (1 << b2)).len();
+                        }
+                    }
+                }
+                if total > max_candidates {
+                    return false;
+                }
+            }
+        } else if self.hashes.len() > max_candidates {
+            return false;
+        }
+        self.search_unordered_into(query, radius, out);
+        true
+    }
+
     /// Like [`HammingIndex::search_into`], but in no particular order and without sorting:
     /// for callers that aggregate many neighbours per query themselves (the local-feature
     /// matcher looks up thousands of descriptors per photo). Each stored hash at most once.
@@ -785,6 +840,14 @@ mod tests {
                 idx.search_unordered_into(q, radius, &mut unordered);
                 unordered.sort_unstable();
                 prop_assert_eq!(&unordered, &truth);
+                // Capped: exact when allowed every candidate, refuses when allowed none.
+                prop_assert!(idx.search_unordered_capped(q, radius, usize::MAX, &mut unordered));
+                unordered.sort_unstable();
+                prop_assert_eq!(&unordered, &truth);
+                if !idx.is_empty() && (!truth.is_empty() || radius >= 48) {
+                    prop_assert!(!idx.search_unordered_capped(q, radius, 0, &mut unordered));
+                    prop_assert!(unordered.is_empty());
+                }
                 prop_assert_eq!(idx.search(q, radius), truth);
             }
         }
