@@ -153,7 +153,10 @@ mod tests {
         )
         .unwrap();
         assert!(c.images.logo_keypoints);
-        assert_eq!(c.images.keypoints, shopshield_keypoints::LocalConfig::default());
+        assert_eq!(
+            c.images.keypoints,
+            shopshield_keypoints::LocalConfig::default()
+        );
         assert_eq!(c.images.scoring.logo_in_photo_confidence, 0.6);
         for bad in [
             "[images.keypoints]\nmin_inliers = 2\n",

@@ -49,7 +49,8 @@ fn bench(c: &mut Criterion) {
     let puma = reference_features(&logo.rgb, logo.width, logo.height, true).expect("reference");
     for n in [1usize, 10, 100] {
         let mut bank = LocalBank::new(LocalConfig::default());
-        bank.insert("puma", "r-puma", puma.clone()).expect("puma registers");
+        bank.insert("puma", "r-puma", puma.clone())
+            .expect("puma registers");
         let mut seed = 0;
         while bank.len() < n {
             seed += 1;
@@ -59,7 +60,10 @@ fn bench(c: &mut Criterion) {
         }
         assert!(bank.find(&query).iter().any(|m| m.right_id == "r-puma"));
         c.bench_function(
-            &format!("find in photo, {n} logos ({} keypoints)", bank.keypoint_count()),
+            &format!(
+                "find in photo, {n} logos ({} keypoints)",
+                bank.keypoint_count()
+            ),
             |b| b.iter(|| bank.find(&query)),
         );
     }

@@ -188,7 +188,9 @@ fn inliers_of(
     diag: f32,
     opts: &RansacOptions,
 ) -> Vec<usize> {
-    let tol = opts.min_tolerance.max(opts.relative_tolerance * diag * t.scale());
+    let tol = opts
+        .min_tolerance
+        .max(opts.relative_tolerance * diag * t.scale());
     let h = Hypothesis::new(*t, tol);
     cs.iter()
         .zip(own)
