@@ -147,7 +147,7 @@ mod tests {
     fn image_sections_as_the_readme_shows_them() {
         let c = AppConfig::parse(
             "[images]\nlogo_tiles = false\nlogo_keypoints = true\n\
-             [images.keypoints]\nmin_inliers = 4\nmin_correlation = 0.55\n\
+             [images.keypoints]\nmin_inliers = 4\nmin_correlation = 0.55\nmin_edge_correlation = 0.7\n\
              descriptor_radius = 32\nmax_neighbourhood = 0\n\
              [images.scoring]\nlogo_in_photo_confidence = 0.6\n",
         )

@@ -63,11 +63,15 @@ impl ImagesConfig {
             }
         }
         let k = &self.keypoints;
-        if !(-1.0..=1.0).contains(&k.min_correlation) {
-            return Err(format!(
-                "keypoints.min_correlation = {}: a correlation is between -1 and 1",
-                k.min_correlation
-            ));
+        for (name, v) in [
+            ("min_correlation", k.min_correlation),
+            ("min_edge_correlation", k.min_edge_correlation),
+        ] {
+            if !(-1.0..=1.0).contains(&v) {
+                return Err(format!(
+                    "keypoints.{name} = {v}: a correlation is between -1 and 1"
+                ));
+            }
         }
         if k.min_inliers < 3 {
             return Err(format!(

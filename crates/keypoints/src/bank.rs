@@ -52,6 +52,8 @@ pub struct LocalConfig {
     /// least this much (normalised cross-correlation, −1 to 1; sign-corrected
     /// for a negative).
     pub min_correlation: f32,
+    /// ...and their outlines (gradient magnitudes) at least this much.
+    pub min_edge_correlation: f32,
     /// Logos tried per photo, those with the most putative matches first.
     pub max_candidates: usize,
     /// Placements tried per logo before giving up on it.
@@ -76,6 +78,7 @@ impl Default for LocalConfig {
             ransac: RansacOptions::default(),
             negatives: true,
             min_correlation: 0.55,
+            min_edge_correlation: 0.7,
             max_candidates: 64,
             hypotheses: 4,
             max_neighbourhood: 0,
@@ -201,6 +204,21 @@ fn bilinear(img: &Gray, u: f32, v: f32) -> f32 {
     a * (1.0 - wy) + b * wy
 }
 
+/// Gradient magnitude (central differences) of a `TEMPLATE x TEMPLATE`
+/// sample grid; NaN where a neighbour is outside the photo, 0 on the rim.
+fn edges(v: &[f32]) -> Vec<f32> {
+    let n = TEMPLATE;
+    let mut out = vec![0f32; n * n];
+    for y in 1..n - 1 {
+        for x in 1..n - 1 {
+            let gx = v[y * n + x + 1] - v[y * n + x - 1];
+            let gy = v[(y + 1) * n + x] - v[(y - 1) * n + x];
+            out[y * n + x] = gx.hypot(gy);
+        }
+    }
+    out
+}
+
 /// Normalised cross-correlation over the points both have; `None` when
 /// fewer than half the points are inside the photo or either side is flat.
 fn correlation(a: &[f32], b: &[f32]) -> Option<f32> {
@@ -261,6 +279,8 @@ pub struct LocalMatch {
     /// Normalised cross-correlation of the photo, warped back onto the
     /// artwork, with the artwork (sign-corrected for a negative).
     pub correlation: f32,
+    /// The same for their outlines (gradient magnitudes).
+    pub edge_correlation: f32,
 }
 
 #[derive(Clone)]
@@ -555,6 +575,7 @@ impl LocalBank {
         let step = ((x1 - x0) / TEMPLATE as f32, (y1 - y0) / TEMPLATE as f32);
         let (mx, my) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
         let mut best = f32::MIN;
+        let mut best_sample = Vec::new();
         for zoom in [0.94f32, 1.0, 1.06] {
             for dj in -2i32..=2 {
                 for di in -2i32..=2 {
@@ -563,12 +584,23 @@ impl LocalBank {
                         t.apply(mx + (x - mx) * zoom + ox, my + (y - my) * zoom + oy)
                     });
                     if let Some(c) = correlation(&entry.reference.template, &sampled) {
-                        best = best.max(if negative { -c } else { c });
+                        let c = if negative { -c } else { c };
+                        if c > best {
+                            best = c;
+                            best_sample = sampled;
+                        }
                     }
                 }
             }
         }
         if best < cfg.min_correlation {
+            return None;
+        }
+        // Shapes, not just ink mass: the outlines must coincide too (a
+        // plain blob on a label correlates with many logos' luma).
+        let edge_correlation =
+            correlation(&edges(&entry.reference.template), &edges(&best_sample)).unwrap_or(0.0);
+        if edge_correlation < cfg.min_edge_correlation {
             return None;
         }
         let k = features.to_input;
@@ -583,6 +615,7 @@ impl LocalBank {
             quad: placed.map(|(x, y)| [x * k, y * k]),
             negative,
             correlation: best,
+            edge_correlation,
         })
     }
 }

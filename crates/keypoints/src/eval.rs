@@ -74,8 +74,8 @@ pub struct Report {
     pub rows: Vec<Row>,
     /// Every false match: which logo was reported where, and its evidence.
     pub false_matches: Vec<String>,
-    /// (inliers, correlation) of every true match, for choosing thresholds.
-    pub true_evidence: Vec<(usize, f32)>,
+    /// (inliers, correlation, edge correlation) of every true match, for choosing thresholds.
+    pub true_evidence: Vec<(usize, f32, f32)>,
     /// Over all rows: found / positives, false matches / queries.
     pub recall: f64,
     pub false_match_rate: f64,
@@ -143,11 +143,16 @@ pub fn evaluate(
                 let own = i.to_string();
                 for m in &found {
                     if m.entry_id == own {
-                        true_evidence.push((m.inliers, m.correlation));
+                        true_evidence.push((m.inliers, m.correlation, m.edge_correlation));
                     } else {
                         false_matches.push(format!(
-                            "{}: found {} ({} inliers of {}, correlation {:.2})",
-                            img.name, m.right_id, m.inliers, m.matches, m.correlation
+                            "{}: found {} ({} inliers of {}, correlation {:.2}, edges {:.2})",
+                            img.name,
+                            m.right_id,
+                            m.inliers,
+                            m.matches,
+                            m.correlation,
+                            m.edge_correlation
                         ));
                     }
                 }
@@ -176,8 +181,8 @@ pub fn evaluate(
             .unwrap_or_default();
         for m in &found {
             false_matches.push(format!(
-                "{} (no logo): found {} ({} inliers of {}, correlation {:.2})",
-                p.name, m.right_id, m.inliers, m.matches, m.correlation
+                "{} (no logo): found {} ({} inliers of {}, correlation {:.2}, edges {:.2})",
+                p.name, m.right_id, m.inliers, m.matches, m.correlation, m.edge_correlation
             ));
         }
         clean += usize::from(!found.is_empty());
