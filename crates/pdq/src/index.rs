@@ -461,21 +461,8 @@ impl HammingIndex {
         if self.is_empty() {
             return;
         }
-        let q = &query.0;
         let mut found: Vec<(u32, u32)> = Vec::new();
-        if radius >= LINEAR_SCAN_RADIUS {
-            let all: Vec<u32> = (0..self.hashes.len() as u32).collect();
-            scan(q, &self.hashes, &all, radius, &mut found);
-            found.retain(|(_, s)| self.live[*s as usize]);
-        } else {
-            self.probe(q, radius, &mut found);
-            scan(
-                q,
-                &self.pending_hashes,
-                &self.pending_slots,
-                radius,
-                &mut found,
-            );
+        if self.gather(&query.0, radius, &mut found) {
             found.sort_unstable();
             found.dedup();
         }
@@ -549,22 +536,8 @@ impl HammingIndex {
         if self.is_empty() {
             return;
         }
-        let q = &query.0;
         let mut found: Vec<(u32, u32)> = Vec::new();
-        if radius >= LINEAR_SCAN_RADIUS {
-            let all: Vec<u32> = (0..self.hashes.len() as u32).collect();
-            scan(q, &self.hashes, &all, radius, &mut found);
-            found.retain(|(_, s)| self.live[*s as usize]);
-        } else {
-            self.probe(q, radius, &mut found);
-            scan(
-                q,
-                &self.pending_hashes,
-                &self.pending_slots,
-                radius,
-                &mut found,
-            );
-        }
+        self.gather(&query.0, radius, &mut found);
         SEEN.with(|cell| {
             let mut seen = cell.borrow_mut();
             let (stamps, epoch) = &mut *seen;
@@ -587,6 +560,22 @@ impl HammingIndex {
                 }
             }
         });
+    }
+
+    /// Every `(distance, slot)` within `radius`: a linear scan of live hashes for large radii
+    /// (returns `false`: no duplicates), else table probes plus the pending buffer (returns
+    /// `true`: a slot may appear more than once).
+    fn gather(&self, q: &[u64; 4], radius: u32, found: &mut Vec<(u32, u32)>) -> bool {
+        if radius >= LINEAR_SCAN_RADIUS {
+            let all: Vec<u32> = (0..self.hashes.len() as u32).collect();
+            scan(q, &self.hashes, &all, radius, found);
+            found.retain(|(_, s)| self.live[*s as usize]);
+            false
+        } else {
+            self.probe(q, radius, found);
+            scan(q, &self.pending_hashes, &self.pending_slots, radius, found);
+            true
+        }
     }
 
     /// Multi-index probing of the tables (pigeonhole bound, see the module docs).
