@@ -1,94 +1,88 @@
-//! Who may run which command and see whose record.
+//! Who may run which command and see whose record, on the one
+//! [`Principal`] and permission table of `shopshield-model`.
 //!
-//! The API layer authenticates the caller, builds a [`Principal`], and calls
+//! The services authenticate the caller into a [`Principal`] and call
 //! [`authorize`] before [`crate::Enforcer::execute`]. Commands name the
-//! identity they act for (the reviewer, the appellant); a caller may only act
-//! for itself.
+//! identity they act for (the reviewer, the appellant); a caller may only
+//! act for itself, and its role must hold the command's permission.
 
-use serde::{Deserialize, Serialize};
+use shopshield_model::{Permission, Principal, Role};
 
 use crate::enforcer::Command;
 use crate::event::{Actor, Party};
-
-/// An authenticated caller.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "role", rename_all = "snake_case")]
-pub enum Principal {
-    /// Sees everything; may also review under its own id.
-    Admin { id: String },
-    /// Works the queues and decides appeals.
-    Reviewer { id: String },
-    /// A seller: sees its own shop's record and appeals its violations.
-    Seller { shop_id: String },
-    /// A creator: sees its own record and appeals its violations.
-    Creator { creator_id: String },
-    /// Platform ingest and the scheduler: feeds decisions, runs ticks.
-    Service,
-}
 
 /// The caller may not do this.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("forbidden: {0}")]
 pub struct Forbidden(pub String);
 
-impl Principal {
-    /// The actor recorded on the events of this caller's commands.
-    pub fn actor(&self) -> Actor {
-        match self {
-            Principal::Admin { id } => Actor::Admin { id: id.clone() },
-            Principal::Reviewer { id } => Actor::Reviewer { id: id.clone() },
-            Principal::Seller { shop_id } => Actor::Shop {
-                id: shop_id.clone(),
-            },
-            Principal::Creator { creator_id } => Actor::Creator {
-                id: creator_id.clone(),
-            },
-            Principal::Service => Actor::Service,
+/// The permission a command needs.
+pub fn permission_for(command: &Command) -> Permission {
+    match command {
+        Command::Ingest { .. } | Command::Tick => Permission::RunEnforcement,
+        Command::ClaimCase { .. } | Command::ReleaseCase { .. } | Command::DecideCase { .. } => {
+            Permission::WorkCases
         }
-    }
-
-    fn reviews_as(&self, reviewer: &str) -> bool {
-        matches!(self, Principal::Reviewer { id } | Principal::Admin { id } if id == reviewer)
-    }
-
-    /// May this caller see `party`'s points, violations, evidence,
-    /// penalties and appeal deadlines?
-    pub fn can_view(&self, party: &Party) -> bool {
-        match (self, party) {
-            (Principal::Admin { .. } | Principal::Reviewer { .. }, _) => true,
-            (Principal::Seller { shop_id }, Party::Shop(id)) => shop_id == id,
-            (Principal::Creator { creator_id }, Party::Creator(id)) => creator_id == id,
-            _ => false,
-        }
-    }
-
-    /// May this caller see the review queues?
-    pub fn can_view_queues(&self) -> bool {
-        matches!(self, Principal::Admin { .. } | Principal::Reviewer { .. })
+        Command::DecideAppeal { .. } => Permission::DecideAppeals,
+        Command::FileAppeal { .. } => Permission::FileAppeals,
     }
 }
 
-/// Checks that `principal` may run `command`.
-pub fn authorize(principal: &Principal, command: &Command) -> Result<(), Forbidden> {
-    let ok = match command {
-        Command::Ingest { .. } | Command::Tick => {
-            matches!(principal, Principal::Service | Principal::Admin { .. })
+/// The actor recorded on the events of a caller's commands.
+pub fn actor_of(p: &Principal) -> Actor {
+    match p.role {
+        Role::Admin => Actor::Admin { id: p.id.clone() },
+        Role::Reviewer => Actor::Reviewer { id: p.id.clone() },
+        Role::Seller => Actor::Shop {
+            id: p.shop_id.clone().unwrap_or_default(),
+        },
+        Role::Creator => Actor::Creator {
+            id: p.creator_id.clone().unwrap_or_default(),
+        },
+        Role::Service | Role::RightsHolder => Actor::Service,
+    }
+}
+
+/// The party a caller acts as when it appeals: its shop or its creator.
+pub fn party_of(p: &Principal) -> Option<Party> {
+    match p.role {
+        Role::Seller => p.shop_id.clone().map(Party::Shop),
+        Role::Creator => p.creator_id.clone().map(Party::Creator),
+        _ => None,
+    }
+}
+
+/// May this caller see `party`'s points, violations, evidence, penalties
+/// and appeal deadlines?
+pub fn can_view(p: &Principal, party: &Party) -> bool {
+    p.can(Permission::ReadEnforcementRecords)
+        && match party {
+            Party::Shop(id) => p.sees_shop_record(id),
+            Party::Creator(id) => p.sees_creator(id),
         }
+}
+
+/// Checks that `principal` may run `command`: its role holds the
+/// command's permission, and it acts only for itself.
+pub fn authorize(principal: &Principal, command: &Command) -> Result<(), Forbidden> {
+    let permission = permission_for(command);
+    if let Err(denied) = principal.require(permission) {
+        return Err(Forbidden(denied.to_string()));
+    }
+    let for_itself = match command {
+        Command::Ingest { .. } | Command::Tick => true,
         Command::ClaimCase { reviewer, .. }
         | Command::ReleaseCase { reviewer, .. }
         | Command::DecideCase { reviewer, .. }
-        | Command::DecideAppeal { reviewer, .. } => principal.reviews_as(reviewer),
-        Command::FileAppeal { appellant, .. } => match (principal, appellant) {
-            (Principal::Seller { shop_id }, Party::Shop(id)) => shop_id == id,
-            (Principal::Creator { creator_id }, Party::Creator(id)) => creator_id == id,
-            _ => false,
-        },
+        | Command::DecideAppeal { reviewer, .. } => *reviewer == principal.id,
+        Command::FileAppeal { appellant, .. } => party_of(principal).as_ref() == Some(appellant),
     };
-    if ok {
+    if for_itself {
         Ok(())
     } else {
         Err(Forbidden(format!(
-            "{principal:?} may not run this command for the identity it names"
+            "{} {} may act only for itself",
+            principal.role, principal.id
         )))
     }
 }
@@ -97,11 +91,20 @@ pub fn authorize(principal: &Principal, command: &Command) -> Result<(), Forbidd
 mod tests {
     use super::*;
 
+    fn principal(role: Role, id: &str) -> Principal {
+        Principal {
+            id: id.into(),
+            role,
+            holder_id: None,
+            shop_id: (role == Role::Seller).then(|| "s1".to_string()),
+            creator_id: (role == Role::Creator).then(|| "c1".to_string()),
+            label: String::new(),
+        }
+    }
+
     #[test]
     fn callers_act_only_for_themselves() {
-        let seller = Principal::Seller {
-            shop_id: "s1".into(),
-        };
+        let seller = principal(Role::Seller, "seller-key");
         let appeal = |p: Party| Command::FileAppeal {
             violation_id: "v".into(),
             appellant: p,
@@ -114,12 +117,19 @@ mod tests {
             case_id: "c".into(),
             reviewer: "r1".into(),
         };
-        assert!(authorize(&Principal::Reviewer { id: "r1".into() }, &claim).is_ok());
-        assert!(authorize(&Principal::Reviewer { id: "r2".into() }, &claim).is_err());
+        assert!(authorize(&principal(Role::Reviewer, "r1"), &claim).is_ok());
+        assert!(authorize(&principal(Role::Reviewer, "r2"), &claim).is_err());
+        assert!(authorize(&principal(Role::Admin, "r1"), &claim).is_ok());
         assert!(authorize(&seller, &claim).is_err());
-        assert!(seller.can_view(&Party::Shop("s1".into())));
-        assert!(!seller.can_view(&Party::Shop("s2".into())));
-        assert!(!seller.can_view(&Party::Creator("s1".into())));
-        assert!(!seller.can_view_queues());
+        // A service key named like the reviewer still may not work cases.
+        assert!(authorize(&principal(Role::Service, "r1"), &claim).is_err());
+        assert!(authorize(&principal(Role::Service, "svc"), &Command::Tick).is_ok());
+        assert!(can_view(&seller, &Party::Shop("s1".into())));
+        assert!(!can_view(&seller, &Party::Shop("s2".into())));
+        assert!(!can_view(&seller, &Party::Creator("s1".into())));
+        let creator = principal(Role::Creator, "c");
+        assert!(can_view(&creator, &Party::Creator("c1".into())));
+        assert!(authorize(&creator, &appeal(Party::Creator("c1".into()))).is_ok());
+        assert!(!can_view(&principal(Role::Service, "svc"), &Party::Shop("s1".into())));
     }
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use shopshield_model::ViolationType;
 
-use crate::queue::QueueKey;
+use crate::queue_key::QueueKey;
 
 /// How bad one violation is. The points table maps each violation type and
 /// severity to points.

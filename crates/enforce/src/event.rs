@@ -10,7 +10,7 @@ use shopshield_model::{
 };
 
 use crate::config::{PenaltyKind, Severity};
-use crate::queue::QueueKey;
+use crate::queue_key::QueueKey;
 
 /// A shop or a creator: whoever points and penalties apply to.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

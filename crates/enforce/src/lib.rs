@@ -24,11 +24,13 @@ mod journal;
 mod ladder;
 pub mod outbox;
 pub mod queue;
+mod queue_key;
 mod state;
 
-pub use access::{Forbidden, Principal, authorize};
+pub use access::{Forbidden, actor_of, authorize, can_view, party_of, permission_for};
 pub use chain::{
-    Anchor, LogEntry, StoredEntry, TamperError, TamperReason, verify_chain, verify_records,
+    Anchor, LogEntry, StoredEntry, TamperError, TamperReason, decode_body, encode_event, verify_from,
+    verify_records,
 };
 pub use config::{EnforcementConfig, Milestone, PenaltyDuration, PenaltyKind, Severity};
 pub use enforcer::{Command, CommandError, Enforcer, MAX_TEXT_LEN};

@@ -767,7 +767,10 @@ fn event_json_shape_is_stable() {
         day(0),
     );
     run(&mut j, &e, cmd, day(0)).expect("ingest");
-    let body: serde_json::Value = serde_json::from_str(&j.records()[0].body).expect("json");
+    let stored: serde_json::Value = serde_json::from_str(&j.records()[0].body).expect("json");
+    // Encoding v2: the event inside an envelope that names the encoding.
+    assert_eq!(stored["v"], 2);
+    let body = &stored["event"];
     assert_eq!(body["event"], "violation_recorded");
     assert_eq!(body["actor"], serde_json::json!({"role": "service"}));
     assert_eq!(body["at"], "2026-01-01T00:00:00Z");

@@ -11,6 +11,7 @@
 //! first problem as a [`ValidationError`] that names the field and the reason.
 //! Nothing here performs I/O.
 
+mod access;
 mod decision;
 mod error;
 mod ids;
@@ -22,6 +23,7 @@ mod right;
 mod role;
 mod taxonomy;
 
+pub use access::{Denied, Permission, Principal};
 pub use decision::{Action, Decision, Evidence, Violation, ViolationType};
 pub use error::ValidationError;
 pub use ids::{MAX_ID_LEN, validate_id};

@@ -86,3 +86,33 @@ pub struct BacklogItem {
     pub listing: Listing,
     pub decision: Decision,
 }
+
+/// A change to a case's lease, made in the same transaction as the log
+/// entries that record it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeaseChange {
+    /// `reviewer` takes (or renews) the lease until `until`. Clashes if
+    /// another reviewer holds a lease that has not run out at `now`, or if
+    /// another process is taking it at this very moment.
+    Claim {
+        case_id: String,
+        reviewer: String,
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    /// The lease ends (released, or the case was decided or closed).
+    End { case_id: String },
+}
+
+/// The folded enforcement state at log entry `seq`, so a process starts
+/// from it and replays only the entries after it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub seq: u64,
+    /// The hash of entry `seq`: a snapshot is used only while the log still
+    /// holds that very entry.
+    pub hash: String,
+    /// The state's encoding (see `shopshield-enforce`).
+    pub body: Vec<u8>,
+    pub created_at: DateTime<Utc>,
+}

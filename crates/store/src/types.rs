@@ -16,17 +16,38 @@ pub enum StoreError {
     Corrupt { what: String, reason: String },
 }
 
-impl From<rusqlite::Error> for StoreError {
-    fn from(e: rusqlite::Error) -> Self {
-        StoreError::Database(e.to_string())
-    }
-}
-
-/// A right with the bytes of its registered image, if any.
+/// A right with the bytes of its registered image and the local features
+/// computed from it, if any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RightRecord {
     pub right: Right,
     pub image: Option<Vec<u8>>,
+    /// The logo's keypoint features in their stored encoding (see
+    /// `shopshield-keypoints`), so no process decodes the image again.
+    pub features: Option<Vec<u8>>,
+}
+
+impl RightRecord {
+    /// A right without image or features (a word mark).
+    pub fn plain(right: Right) -> RightRecord {
+        RightRecord {
+            right,
+            image: None,
+            features: None,
+        }
+    }
+}
+
+/// A right as it changed: what a process needs to bring its engine and
+/// image banks up to date, without the image bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RightChange {
+    pub right: Right,
+    pub features: Option<Vec<u8>>,
+    /// Whether an image is stored (fetch it with `right_image`).
+    pub has_image: bool,
+    /// The registry version of the right's last change.
+    pub version: u64,
 }
 
 /// One stored version of a listing.
@@ -62,6 +83,10 @@ pub struct ApiKey {
     /// For `creator` keys: the creator they act for.
     #[serde(default)]
     pub creator_id: Option<String>,
+    /// The principal the key belongs to: its identity in enforcement
+    /// records. Several keys may share one (rotation); the label is only
+    /// for display.
+    pub principal_id: String,
 }
 
 /// Keyset pagination: items after `after`, at most `limit`.

@@ -1,0 +1,352 @@
+//! Who may do what: the one permission table every service consults, and
+//! the [`Principal`] every door (HTTP, CLI, workers) authenticates callers
+//! into.
+//!
+//! A permission answers "may this *role* do this kind of thing at all".
+//! Scope is the second question: a seller may read listings, but only its
+//! own shop's; a rights holder may register rights, but only its own
+//! holder's. Both live here, so the HTTP API, the CLI and the workers
+//! cannot disagree.
+
+use serde::{Deserialize, Serialize};
+
+use crate::Role;
+
+/// Something a caller may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Create rights holders.
+    CreateHolders,
+    /// Read holders and their rights (scoped: a rights holder reads its own).
+    ReadRights,
+    /// Register, disable and enable rights (scoped to the holder).
+    ManageRights,
+    /// Import many rights at once, creating holders by name.
+    ImportRights,
+    /// Submit content for screening (scoped: a seller submits for its shop).
+    SubmitContent,
+    /// Read listings, their versions, decisions and status (scoped to shops).
+    ReadListings,
+    /// Read every decision in storage order.
+    ListDecisions,
+    /// Create and list API keys.
+    ManageKeys,
+    /// Hash an uploaded image (PDQ and its dihedral variants).
+    HashImages,
+    /// Match hashes and images against the registered image banks.
+    MatchImages,
+    /// Put re-read policy packs in force.
+    ReloadPolicy,
+    /// Read which policy packs are in force.
+    ReadPolicy,
+    /// Record a shop's licences and registrations.
+    RecordQualifications,
+    /// Read a shop's qualifications (scoped to shops).
+    ReadQualifications,
+    /// See review queues and cases; claim, release and decide cases.
+    WorkCases,
+    /// Decide appeals (never one's own original decision).
+    DecideAppeals,
+    /// File an appeal of a violation recorded against oneself.
+    FileAppeals,
+    /// Read a shop's or creator's enforcement record (scoped).
+    ReadEnforcementRecords,
+    /// Read the enforcement log and the webhook outbox.
+    ReadAuditLog,
+    /// Hand decisions to enforcement and run its clock (ticks).
+    RunEnforcement,
+}
+
+impl Permission {
+    /// Every permission, in table order.
+    pub const ALL: [Permission; 20] = [
+        Permission::CreateHolders,
+        Permission::ReadRights,
+        Permission::ManageRights,
+        Permission::ImportRights,
+        Permission::SubmitContent,
+        Permission::ReadListings,
+        Permission::ListDecisions,
+        Permission::ManageKeys,
+        Permission::HashImages,
+        Permission::MatchImages,
+        Permission::ReloadPolicy,
+        Permission::ReadPolicy,
+        Permission::RecordQualifications,
+        Permission::ReadQualifications,
+        Permission::WorkCases,
+        Permission::DecideAppeals,
+        Permission::FileAppeals,
+        Permission::ReadEnforcementRecords,
+        Permission::ReadAuditLog,
+        Permission::RunEnforcement,
+    ];
+
+    /// The permission table: the roles that hold this permission.
+    pub const fn roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Permission::CreateHolders => &[Admin],
+            Permission::ReadRights => &[Admin, Reviewer, RightsHolder],
+            Permission::ManageRights => &[Admin, RightsHolder],
+            Permission::ImportRights => &[Admin],
+            Permission::SubmitContent => &[Admin, Service, Seller],
+            Permission::ReadListings => &[Admin, Reviewer, Service, Seller],
+            Permission::ListDecisions => &[Admin, Reviewer, Service],
+            Permission::ManageKeys => &[Admin],
+            Permission::HashImages => &[Admin, Reviewer, Service, RightsHolder],
+            Permission::MatchImages => &[Admin, Reviewer, Service],
+            Permission::ReloadPolicy => &[Admin],
+            Permission::ReadPolicy => &[Admin, Reviewer, Service, Seller, RightsHolder, Creator],
+            Permission::RecordQualifications => &[Admin, Service],
+            Permission::ReadQualifications => &[Admin, Reviewer, Service, Seller],
+            Permission::WorkCases => &[Admin, Reviewer],
+            Permission::DecideAppeals => &[Admin, Reviewer],
+            Permission::FileAppeals => &[Seller, Creator],
+            Permission::ReadEnforcementRecords => &[Admin, Reviewer, Seller, Creator],
+            Permission::ReadAuditLog => &[Admin],
+            Permission::RunEnforcement => &[Admin, Service],
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::CreateHolders => "create_holders",
+            Permission::ReadRights => "read_rights",
+            Permission::ManageRights => "manage_rights",
+            Permission::ImportRights => "import_rights",
+            Permission::SubmitContent => "submit_content",
+            Permission::ReadListings => "read_listings",
+            Permission::ListDecisions => "list_decisions",
+            Permission::ManageKeys => "manage_keys",
+            Permission::HashImages => "hash_images",
+            Permission::MatchImages => "match_images",
+            Permission::ReloadPolicy => "reload_policy",
+            Permission::ReadPolicy => "read_policy",
+            Permission::RecordQualifications => "record_qualifications",
+            Permission::ReadQualifications => "read_qualifications",
+            Permission::WorkCases => "work_cases",
+            Permission::DecideAppeals => "decide_appeals",
+            Permission::FileAppeals => "file_appeals",
+            Permission::ReadEnforcementRecords => "read_enforcement_records",
+            Permission::ReadAuditLog => "read_audit_log",
+            Permission::RunEnforcement => "run_enforcement",
+        }
+    }
+
+    /// Does `role` hold this permission?
+    pub fn allows(self, role: Role) -> bool {
+        self.roles().contains(&role)
+    }
+}
+
+impl std::fmt::Display for Permission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The caller lacks a permission.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{role} keys may not {what}", what = describe(*permission))]
+pub struct Denied {
+    pub role: Role,
+    pub permission: Permission,
+}
+
+fn describe(p: Permission) -> &'static str {
+    match p {
+        Permission::CreateHolders => "create rights holders",
+        Permission::ReadRights => "read rights",
+        Permission::ManageRights => "register or change rights",
+        Permission::ImportRights => "import rights",
+        Permission::SubmitContent => "submit content for screening",
+        Permission::ReadListings => "read listings",
+        Permission::ListDecisions => "list all decisions",
+        Permission::ManageKeys => "manage API keys",
+        Permission::HashImages => "hash images",
+        Permission::MatchImages => "query the image banks",
+        Permission::ReloadPolicy => "reload policy packs",
+        Permission::ReadPolicy => "read policy packs",
+        Permission::RecordQualifications => "record qualifications",
+        Permission::ReadQualifications => "read qualifications",
+        Permission::WorkCases => "work review cases",
+        Permission::DecideAppeals => "decide appeals",
+        Permission::FileAppeals => "file appeals",
+        Permission::ReadEnforcementRecords => "read enforcement records",
+        Permission::ReadAuditLog => "read the enforcement log or the outbox",
+        Permission::RunEnforcement => "run enforcement",
+    }
+}
+
+/// An authenticated caller and the scope it acts in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Principal {
+    /// The caller's unique identity: who it is in enforcement records (the
+    /// reviewer of a case, the decider of an appeal). Several keys may
+    /// belong to one principal (key rotation); two principals never share
+    /// an id.
+    pub id: String,
+    pub role: Role,
+    /// For `rights_holder`: the one holder it acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder_id: Option<String>,
+    /// For `seller`: the one shop it acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_id: Option<String>,
+    /// For `creator`: the one creator it acts for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
+    /// A display name; never used to decide anything.
+    #[serde(default)]
+    pub label: String,
+}
+
+impl Principal {
+    /// The operator at the command line, or a process's own scheduler:
+    /// full access under the given id.
+    pub fn operator(id: &str) -> Principal {
+        Principal {
+            id: id.to_string(),
+            role: Role::Admin,
+            holder_id: None,
+            shop_id: None,
+            creator_id: None,
+            label: id.to_string(),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// Does the caller's role hold `permission`?
+    pub fn can(&self, permission: Permission) -> bool {
+        permission.allows(self.role)
+    }
+
+    /// Like [`Principal::can`], as an error naming what is missing.
+    pub fn require(&self, permission: Permission) -> Result<(), Denied> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(Denied {
+                role: self.role,
+                permission,
+            })
+        }
+    }
+
+    /// May see a shop's listings, decisions and qualifications.
+    pub fn sees_shop(&self, shop_id: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Reviewer | Role::Service => true,
+            Role::Seller => self.shop_id.as_deref() == Some(shop_id),
+            Role::RightsHolder | Role::Creator => false,
+        }
+    }
+
+    /// May submit content for a shop.
+    pub fn submits_for(&self, shop_id: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Service => true,
+            Role::Seller => self.shop_id.as_deref() == Some(shop_id),
+            Role::Reviewer | Role::RightsHolder | Role::Creator => false,
+        }
+    }
+
+    /// May read a holder and its rights.
+    pub fn sees_holder(&self, holder_id: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Reviewer => true,
+            Role::RightsHolder => self.holder_id.as_deref() == Some(holder_id),
+            Role::Seller | Role::Service | Role::Creator => false,
+        }
+    }
+
+    /// May create, disable and enable a holder's rights.
+    pub fn manages_holder(&self, holder_id: &str) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::RightsHolder => self.holder_id.as_deref() == Some(holder_id),
+            _ => false,
+        }
+    }
+
+    /// May see a shop's enforcement record.
+    pub fn sees_shop_record(&self, shop_id: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Reviewer => true,
+            Role::Seller => self.shop_id.as_deref() == Some(shop_id),
+            _ => false,
+        }
+    }
+
+    /// May see a creator's enforcement record.
+    pub fn sees_creator(&self, creator_id: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Reviewer => true,
+            Role::Creator => self.creator_id.as_deref() == Some(creator_id),
+            Role::Seller | Role::Service | Role::RightsHolder => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role) -> Principal {
+        Principal {
+            id: "p".into(),
+            role,
+            holder_id: Some("h1".into()),
+            shop_id: Some("s1".into()),
+            creator_id: Some("c1".into()),
+            label: String::new(),
+        }
+    }
+
+    #[test]
+    fn the_table_names_every_permission_once() {
+        let mut seen = std::collections::HashSet::new();
+        for p in Permission::ALL {
+            assert!(seen.insert(p.as_str()), "{p} twice");
+            assert!(!p.roles().is_empty(), "{p} has no role");
+        }
+        // Admins hold everything but filing appeals, which only the party
+        // a violation is recorded against does.
+        for p in Permission::ALL {
+            assert_eq!(p.allows(Role::Admin), p != Permission::FileAppeals, "{p}");
+        }
+    }
+
+    #[test]
+    fn sellers_and_creators_hold_little() {
+        let seller = principal(Role::Seller);
+        assert!(seller.can(Permission::SubmitContent));
+        assert!(!seller.can(Permission::MatchImages));
+        assert!(!seller.can(Permission::HashImages));
+        assert!(!seller.can(Permission::ListDecisions));
+        assert!(seller.sees_shop("s1") && !seller.sees_shop("s2"));
+        assert!(seller.submits_for("s1") && !seller.submits_for("s2"));
+        assert!(!seller.sees_holder("h1"));
+        let creator = principal(Role::Creator);
+        assert!(creator.sees_creator("c1") && !creator.sees_creator("c2"));
+        assert!(!creator.sees_shop("s1") && !creator.submits_for("s1"));
+        let err = creator.require(Permission::WorkCases).unwrap_err();
+        assert_eq!(err.to_string(), "creator keys may not work review cases");
+    }
+
+    #[test]
+    fn holders_manage_only_their_own() {
+        let holder = principal(Role::RightsHolder);
+        assert!(holder.manages_holder("h1") && !holder.manages_holder("h2"));
+        assert!(!holder.sees_shop("s1"));
+        let reviewer = principal(Role::Reviewer);
+        assert!(reviewer.sees_shop("s1") && !reviewer.submits_for("s1"));
+        assert!(!reviewer.manages_holder("h1"));
+        assert!(reviewer.sees_creator("c9") && reviewer.sees_shop_record("s9"));
+    }
+}

@@ -1,0 +1,617 @@
+//! The conformance suite every [`Store`] passes.
+//!
+//! Each check gets two handles on one fresh, empty database, as two
+//! processes would have: what one writes the other must see, and the
+//! guarantees that matter at scale (versions, log heads, leases, outbox
+//! claims) must hold between them. A backend runs the suite with
+//! [`conformance_tests!`](crate::conformance_tests):
+//!
+//! ```ignore
+//! fn open() -> shopshield_store::conformance::Pair { /* two handles */ }
+//! shopshield_store::conformance_tests!(open);
+//! ```
+//!
+//! The checks panic on failure, as tests do.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use shopshield_model::{
+    Action, Decision, Listing, NewRight, Qualification, Region, Right, RightsHolder, Role,
+};
+
+use crate::{
+    ApiKey, ContextKey, LeaseChange, LogRecord, OutboxRow, OutboxStatus, Page, RightRecord,
+    Screened, Snapshot, Store, StoreError,
+};
+
+/// Two handles on one fresh database, and whatever keeps it alive (a
+/// temporary directory, a database dropped at the end).
+pub struct Pair {
+    pub a: Box<dyn Store>,
+    pub b: Box<dyn Store>,
+    pub guard: Box<dyn std::any::Any>,
+}
+
+/// Generates one `#[test]` per check, each on a fresh [`Pair`] from `$open`.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($open:path) => {
+        $crate::conformance_tests!(@each $open;
+            registry_round_trip,
+            registry_conflicts_write_nothing,
+            registry_changes_reach_the_other_handle,
+            catalog_round_trip,
+            catalog_context_in_one_read,
+            catalog_versions_hold_across_handles,
+            catalog_racing_writers_one_wins,
+            keys_and_qualifications,
+            log_appends_and_heads,
+            log_snapshots_and_cursor,
+            case_leases_exclude_other_reviewers,
+            outbox_claims_are_exclusive
+        );
+    };
+    (@each $open:path; $($check:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $check() {
+                let pair = $open();
+                $crate::conformance::$check(&*pair.a, &*pair.b);
+                drop(pair);
+            }
+        )*
+    };
+}
+
+fn t(secs: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().expect("valid") + chrono::Duration::seconds(secs)
+}
+
+fn holder(id: &str, name: &str) -> RightsHolder {
+    RightsHolder {
+        id: id.into(),
+        name: name.into(),
+        created_at: t(0),
+    }
+}
+
+fn right(id: &str, holder: &str, mark: &str) -> RightRecord {
+    let new: NewRight = serde_json::from_value(serde_json::json!({
+        "id": id, "holder": holder, "kind": "trademark", "mark": mark,
+        "nice_classes": [25], "regions": ["*"]
+    }))
+    .expect("valid right");
+    RightRecord::plain(Right::from_new(new, holder.into(), t(0)))
+}
+
+fn logo(id: &str, holder: &str) -> RightRecord {
+    let mut r = right(id, holder, "Logo");
+    r.right.kind = shopshield_model::RightKind::Logo;
+    r.right.mark = None;
+    r.image = Some(vec![1, 2, 3, 4]);
+    r.features = Some(vec![9, 9]);
+    r
+}
+
+fn listing(id: &str, shop: &str, title: &str) -> Listing {
+    serde_json::from_value(serde_json::json!({
+        "id": id, "shop_id": shop, "region": "US", "category": "apparel/shoes", "title": title
+    }))
+    .expect("valid listing")
+}
+
+fn screened(id: &str, shop: &str, version: u32, title: &str, action: Action) -> Screened {
+    let listing = listing(id, shop, title);
+    Screened {
+        content_hash: listing.content_hash(),
+        decision: Decision {
+            id: id.into(),
+            decision_id: Decision::decision_id(id, version),
+            listing_version: version,
+            action,
+            score: if action == Action::Approve { 0.0 } else { 0.9 },
+            violations: vec![],
+            registry_version: 1,
+            policy_versions: BTreeMap::from([("global".to_string(), "1".to_string())]),
+            decided_at: t(i64::from(version)),
+        },
+        listing,
+        version,
+    }
+}
+
+fn key(hash: &str, role: Role, principal: &str) -> ApiKey {
+    ApiKey {
+        key_hash: hash.into(),
+        role,
+        holder_id: None,
+        shop_id: (role == Role::Seller).then(|| "shop-1".to_string()),
+        label: "Alice".into(),
+        created_at: t(0),
+        creator_id: None,
+        principal_id: principal.into(),
+    }
+}
+
+fn rec(seq: u64) -> LogRecord {
+    LogRecord {
+        seq,
+        prev_hash: format!("p{seq}"),
+        hash: format!("h{seq}"),
+        body: format!("{{\"n\":{seq}}}"),
+        at: t(seq as i64),
+    }
+}
+
+fn out(key: &str, seq: u64) -> OutboxRow {
+    OutboxRow {
+        idempotency_key: key.into(),
+        seq,
+        kind: "warning".into(),
+        payload: "{}".into(),
+        status: OutboxStatus::Pending,
+        failures: 0,
+        next_attempt_at: t(seq as i64),
+        delivered_at: None,
+        last_error: None,
+    }
+}
+
+fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
+    matches!(r, Err(StoreError::Conflict(_)))
+}
+
+/// Holders and rights are stored and read back; versions count changes;
+/// changes since a version are what changed after it.
+pub fn registry_round_trip(a: &dyn Store, _b: &dyn Store) {
+    assert_eq!(a.registry_version().unwrap(), 0);
+    a.insert_holder(&holder("nike", "Nike, Inc.")).unwrap();
+    a.insert_holder(&holder("acme", "Acme")).unwrap();
+    assert_eq!(a.holder("nike").unwrap().unwrap().name, "Nike, Inc.");
+    assert_eq!(a.holder_by_name("Acme").unwrap().unwrap().id, "acme");
+    assert!(a.holder("nope").unwrap().is_none());
+    let ids: Vec<String> = a.holders().unwrap().into_iter().map(|h| h.id).collect();
+    assert_eq!(ids, ["acme", "nike"]);
+    assert_eq!(a.insert_right(&right("r-b", "nike", "Nike")).unwrap(), 1);
+    assert_eq!(a.insert_right(&logo("r-a", "nike")).unwrap(), 2);
+    assert_eq!(a.registry_version().unwrap(), 2);
+    let stored = a.right("r-a").unwrap().unwrap();
+    assert_eq!(stored.image.as_deref(), Some(&[1u8, 2, 3, 4][..]));
+    assert_eq!(stored.features.as_deref(), Some(&[9u8, 9][..]));
+    assert_eq!(a.right_image("r-a").unwrap().as_deref(), Some(&[1u8, 2, 3, 4][..]));
+    assert_eq!(a.right_image("r-b").unwrap(), None);
+    let names: Vec<String> = a.rights(Some("nike")).unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(names, ["r-a", "r-b"]);
+    assert!(a.rights(Some("acme")).unwrap().is_empty());
+    // Changes since version 1: only the logo.
+    let since = a.rights_changed_since(1).unwrap();
+    assert_eq!(since.len(), 1);
+    assert_eq!(since[0].right.id, "r-a");
+    assert!(since[0].has_image);
+    assert_eq!(since[0].version, 2);
+    assert_eq!(a.rights_changed_since(0).unwrap().len(), 2);
+    // Disabling is a change; features are not.
+    let (r, v) = a.set_right_enabled("r-b", false, t(5)).unwrap().unwrap();
+    assert!(!r.enabled && v == 3);
+    assert_eq!(r.updated_at, t(5));
+    assert!(a.set_right_enabled("nope", false, t(5)).unwrap().is_none());
+    a.set_right_features("r-a", &[7]).unwrap();
+    assert_eq!(a.registry_version().unwrap(), 3);
+    assert_eq!(a.right("r-a").unwrap().unwrap().features.as_deref(), Some(&[7u8][..]));
+    let since = a.rights_changed_since(2).unwrap();
+    assert_eq!(since.len(), 1);
+    assert!(!since[0].right.enabled);
+    // Re-importing replaces and keeps created_at, as one version.
+    let first_created = a.right("r-b").unwrap().unwrap().right.created_at;
+    let mut again = right("r-b", "nike", "Nike Air");
+    again.right.created_at = t(999);
+    let v = a
+        .import_rights(&[holder("new", "New Holder")], &[again, right("r-c", "new", "Zeta")])
+        .unwrap();
+    assert_eq!(v, 4);
+    let got = a.right("r-b").unwrap().unwrap().right;
+    assert_eq!(got.mark.as_deref(), Some("Nike Air"));
+    assert_eq!(got.created_at, first_created);
+    assert_eq!(a.holder("new").unwrap().unwrap().name, "New Holder");
+    assert_eq!(a.rights_changed_since(3).unwrap().len(), 2);
+}
+
+/// Taken ids, unknown holders and half-valid imports change nothing.
+pub fn registry_conflicts_write_nothing(a: &dyn Store, b: &dyn Store) {
+    a.insert_holder(&holder("h", "H")).unwrap();
+    assert!(is_conflict(b.insert_holder(&holder("h", "Other"))));
+    assert!(is_conflict(b.insert_holder(&holder("h2", "H"))));
+    a.insert_right(&right("r", "h", "Mark")).unwrap();
+    assert!(is_conflict(b.insert_right(&right("r", "h", "Again"))));
+    assert!(is_conflict(b.insert_right(&right("r2", "missing", "Mark"))));
+    assert_eq!(a.registry_version().unwrap(), 1);
+    let err = b
+        .import_rights(
+            &[holder("h3", "Holder Three")],
+            &[right("r3", "h3", "Alpha"), right("r4", "missing", "Beta")],
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(_) | StoreError::Database(_)),
+        "{err}"
+    );
+    assert!(a.holder("h3").unwrap().is_none());
+    assert!(a.right("r3").unwrap().is_none());
+    assert_eq!(a.registry_version().unwrap(), 1);
+}
+
+/// What one handle writes, the other sees, and its change feed wakes.
+pub fn registry_changes_reach_the_other_handle(a: &dyn Store, b: &dyn Store) {
+    let known = b.registry_version().unwrap();
+    // Nothing changes: the feed times out with the same version.
+    let start = std::time::Instant::now();
+    assert_eq!(
+        b.wait_registry_change(known, Duration::from_millis(150)).unwrap(),
+        known
+    );
+    assert!(start.elapsed() >= Duration::from_millis(100));
+    std::thread::scope(|s| {
+        let waiter = s.spawn(|| b.wait_registry_change(known, Duration::from_secs(10)));
+        std::thread::sleep(Duration::from_millis(100));
+        a.insert_holder(&holder("h", "H")).unwrap();
+        a.insert_right(&right("r", "h", "Mark")).unwrap();
+        let seen = waiter.join().expect("waiter").unwrap();
+        assert!(seen > known, "the feed woke at {seen}");
+    });
+    assert_eq!(b.rights_changed_since(known).unwrap()[0].right.id, "r");
+}
+
+/// Listings, versions and decisions round-trip; sequences are explicit.
+pub fn catalog_round_trip(a: &dyn Store, b: &dyn Store) {
+    assert_eq!(a.decisions_end().unwrap(), 0);
+    let seqs = a
+        .record_screenings(&[
+            screened("l-1", "shop-1", 1, "Shoes", Action::Approve),
+            screened("l-2", "shop-1", 1, "Nlke shoes", Action::Reject),
+        ])
+        .unwrap();
+    assert_eq!(seqs, [1, 2]);
+    let seqs = b
+        .record_screenings(&[screened("l-1", "shop-1", 2, "Red shoes", Action::Review)])
+        .unwrap();
+    assert_eq!(seqs, [3]);
+    assert_eq!(a.decisions_end().unwrap(), 3);
+    let latest = a.latest_listing("l-1").unwrap().unwrap();
+    assert_eq!((latest.version, latest.listing.title.as_str()), (2, "Red shoes"));
+    assert_eq!(latest.submitted_at, t(2));
+    assert_eq!(a.listing_history("l-1").unwrap().len(), 2);
+    assert!(a.latest_listing("nope").unwrap().is_none());
+    let ds = a.decisions_for_listing("l-1").unwrap();
+    assert_eq!(
+        ds.iter().map(|d| d.listing_version).collect::<Vec<_>>(),
+        [1, 2]
+    );
+    let d = a.decision("l-2@v1").unwrap().unwrap();
+    assert_eq!(d.action, Action::Reject);
+    assert_eq!(d.policy_versions.get("global").map(String::as_str), Some("1"));
+    let page = a.listings_by_shop("shop-1", &Page::first(1)).unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].listing.id, "l-1");
+    let next = a
+        .listings_by_shop(
+            "shop-1",
+            &Page {
+                after: Some("l-1".into()),
+                limit: 10,
+            },
+        )
+        .unwrap();
+    assert_eq!(next.len(), 1);
+    assert_eq!(next[0].listing.id, "l-2");
+    let all: Vec<String> = a
+        .decisions(&Page::first(10))
+        .unwrap()
+        .into_iter()
+        .map(|d| d.decision_id)
+        .collect();
+    assert_eq!(all, ["l-1@v1", "l-2@v1", "l-1@v2"]);
+    let after: Vec<String> = a
+        .decisions(&Page {
+            after: Some("l-2@v1".into()),
+            limit: 10,
+        })
+        .unwrap()
+        .into_iter()
+        .map(|d| d.decision_id)
+        .collect();
+    assert_eq!(after, ["l-1@v2"]);
+    // The backlog holds the review and reject decisions, in order.
+    let backlog = b.enforcement_backlog(0, 10).unwrap();
+    assert_eq!(
+        backlog.iter().map(|i| i.position).collect::<Vec<_>>(),
+        [2, 3]
+    );
+    assert_eq!(backlog[1].listing.title, "Red shoes");
+    assert_eq!(b.enforcement_backlog(2, 10).unwrap().len(), 1);
+    assert_eq!(b.enforcement_backlog(0, 1).unwrap().len(), 1);
+}
+
+/// The screening context answers latest versions, the stored decision of
+/// unchanged content, and qualifications, for a whole batch.
+pub fn catalog_context_in_one_read(a: &dyn Store, b: &dyn Store) {
+    let s = screened("l-1", "shop-1", 1, "Shoes", Action::Approve);
+    a.record_screenings(std::slice::from_ref(&s)).unwrap();
+    let q: Qualification = serde_json::from_value(serde_json::json!({
+        "shop_id": "shop-1", "qualification": "alcohol_licence", "region": "GB",
+        "expires_at": "2030-01-01T00:00:00Z", "evidence_ref": "doc-1"
+    }))
+    .expect("valid qualification");
+    a.put_qualification(&q, t(0)).unwrap();
+    let changed = listing("l-1", "shop-1", "Other").content_hash();
+    let ctx = b
+        .screening_context(&[
+            ContextKey {
+                id: "l-1",
+                shop_id: "shop-1",
+                content_hash: &s.content_hash,
+            },
+            ContextKey {
+                id: "l-9",
+                shop_id: "shop-2",
+                content_hash: "x",
+            },
+        ])
+        .unwrap();
+    let prior = &ctx.priors["l-1"];
+    assert_eq!((prior.version, prior.shop_id.as_str()), (1, "shop-1"));
+    assert_eq!(
+        prior.same_content_decision.as_ref().map(|d| d.decision_id.as_str()),
+        Some("l-1@v1")
+    );
+    assert!(!ctx.priors.contains_key("l-9"));
+    assert_eq!(ctx.qualifications["shop-1"], vec![q.clone()]);
+    assert!(!ctx.qualifications.contains_key("shop-2"));
+    let ctx = b
+        .screening_context(&[ContextKey {
+            id: "l-1",
+            shop_id: "shop-1",
+            content_hash: &changed,
+        }])
+        .unwrap();
+    assert!(ctx.priors["l-1"].same_content_decision.is_none());
+    // Replacing a qualification keeps one.
+    let mut q2 = q.clone();
+    q2.evidence_ref = "doc-2".into();
+    b.put_qualification(&q2, t(1)).unwrap();
+    assert_eq!(a.qualifications("shop-1").unwrap(), vec![q2]);
+}
+
+/// A version must follow the stored one, whoever stored it; a failed batch
+/// writes nothing; another shop cannot take an id.
+pub fn catalog_versions_hold_across_handles(a: &dyn Store, b: &dyn Store) {
+    a.record_screenings(&[screened("a", "s", 1, "x", Action::Approve)])
+        .unwrap();
+    // b did not see a's write when it screened: its version 1 is stale.
+    assert!(is_conflict(
+        b.record_screenings(&[screened("a", "s", 1, "y", Action::Approve)])
+    ));
+    // A batch whose second entry is stale leaves the first unwritten too.
+    assert!(is_conflict(b.record_screenings(&[
+        screened("b", "s", 1, "y", Action::Approve),
+        screened("a", "s", 3, "z", Action::Approve),
+    ])));
+    assert!(a.latest_listing("b").unwrap().is_none());
+    assert_eq!(a.decisions_end().unwrap(), 1);
+    // Another shop's listing id.
+    assert!(is_conflict(
+        b.record_screenings(&[screened("a", "other", 2, "mine", Action::Approve)])
+    ));
+    assert_eq!(a.latest_listing("a").unwrap().unwrap().listing.title, "x");
+    // The next version from the other handle is fine.
+    b.record_screenings(&[screened("a", "s", 2, "y", Action::Approve)])
+        .unwrap();
+    assert_eq!(a.latest_listing("a").unwrap().unwrap().version, 2);
+}
+
+/// Two handles storing the same next version at once: exactly one wins,
+/// and the sequence has no gap.
+pub fn catalog_racing_writers_one_wins(a: &dyn Store, b: &dyn Store) {
+    a.record_screenings(&[screened("x", "s", 1, "one", Action::Approve)])
+        .unwrap();
+    for round in 0..10u32 {
+        let v = round + 2;
+        let results = std::thread::scope(|s| {
+            let ha = s.spawn(|| {
+                a.record_screenings(&[screened("x", "s", v, &format!("a{round}"), Action::Approve)])
+            });
+            let hb = s.spawn(|| {
+                b.record_screenings(&[screened("x", "s", v, &format!("b{round}"), Action::Approve)])
+            });
+            [ha.join().expect("a"), hb.join().expect("b")]
+        });
+        let ok = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(ok, 1, "round {round}: {results:?}");
+        assert!(
+            results
+                .iter()
+                .any(|r| matches!(r, Err(StoreError::Conflict(_))))
+        );
+    }
+    assert_eq!(a.latest_listing("x").unwrap().unwrap().version, 11);
+    assert_eq!(a.decisions_end().unwrap(), 11);
+    assert_eq!(a.decisions(&Page::first(100)).unwrap().len(), 11);
+}
+
+/// Keys round-trip with their principal; a taken hash conflicts.
+pub fn keys_and_qualifications(a: &dyn Store, b: &dyn Store) {
+    a.insert_api_key(&key(&"ab".repeat(32), Role::Seller, "p-1")).unwrap();
+    a.insert_api_key(&key(&"cd".repeat(32), Role::Reviewer, "p-2")).unwrap();
+    assert!(is_conflict(
+        b.insert_api_key(&key(&"ab".repeat(32), Role::Admin, "p-3"))
+    ));
+    let k = b.api_key(&"ab".repeat(32)).unwrap().unwrap();
+    assert_eq!(k.role, Role::Seller);
+    assert_eq!(k.shop_id.as_deref(), Some("shop-1"));
+    assert_eq!(k.principal_id, "p-1");
+    assert!(b.api_key(&"ef".repeat(32)).unwrap().is_none());
+    assert_eq!(b.api_keys().unwrap().len(), 2);
+    assert!(b.qualifications("nobody").unwrap().is_empty());
+    let q: Qualification = serde_json::from_value(serde_json::json!({
+        "shop_id": "shop-1", "qualification": "pharmacy", "region": "DE",
+        "evidence_ref": "doc"
+    }))
+    .expect("valid qualification");
+    b.put_qualification(&q, t(0)).unwrap();
+    let mut other = q.clone();
+    other.region = Region::parse("region", "FR").expect("FR");
+    b.put_qualification(&other, t(0)).unwrap();
+    assert_eq!(a.qualifications("shop-1").unwrap().len(), 2);
+}
+
+/// The log appends only at the head it expects, across handles; outbox
+/// rows with a taken key are skipped; the anchor follows.
+pub fn log_appends_and_heads(a: &dyn Store, b: &dyn Store) {
+    assert_eq!(a.log_head_seq().unwrap(), 0);
+    assert!(a.log_anchor().unwrap().is_none());
+    a.append_log(0, &[rec(1), rec(2)], &[out("k1", 1)], &[]).unwrap();
+    assert!(is_conflict(b.append_log(0, &[rec(1)], &[], &[])));
+    assert!(is_conflict(b.append_log(2, &[rec(4)], &[], &[])));
+    b.append_log(2, &[rec(3)], &[out("k1", 3), out("k3", 3)], &[])
+        .unwrap();
+    assert_eq!(a.log_head_seq().unwrap(), 3);
+    let anchor = a.log_anchor().unwrap().unwrap();
+    assert_eq!((anchor.seq, anchor.hash.as_str()), (3, "h3"));
+    let all = a.log_records(0, None).unwrap();
+    assert_eq!(all, vec![rec(1), rec(2), rec(3)]);
+    assert_eq!(a.log_records(1, Some(1)).unwrap(), vec![rec(2)]);
+    assert_eq!(a.log_record(2).unwrap(), Some(rec(2)));
+    assert_eq!(a.log_record(9).unwrap(), None);
+    let rows = a.outbox_rows(0, 10).unwrap();
+    assert_eq!(
+        rows.iter().map(|r| (r.idempotency_key.as_str(), r.seq)).collect::<Vec<_>>(),
+        [("k1", 1), ("k3", 3)]
+    );
+    // Racing appends at the same head: one wins.
+    let results = std::thread::scope(|s| {
+        let ha = s.spawn(|| a.append_log(3, &[rec(4)], &[], &[]));
+        let hb = s.spawn(|| b.append_log(3, &[rec(4)], &[], &[]));
+        [ha.join().expect("a"), hb.join().expect("b")]
+    });
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(a.log_head_seq().unwrap(), 4);
+}
+
+/// Snapshots: the latest wins. The cursor never moves back.
+pub fn log_snapshots_and_cursor(a: &dyn Store, b: &dyn Store) {
+    assert!(a.latest_snapshot().unwrap().is_none());
+    let snap = |seq: u64| Snapshot {
+        seq,
+        hash: format!("h{seq}"),
+        body: vec![seq as u8; 3],
+        created_at: t(seq as i64),
+    };
+    a.put_snapshot(&snap(5)).unwrap();
+    b.put_snapshot(&snap(9)).unwrap();
+    a.put_snapshot(&snap(7)).unwrap();
+    assert_eq!(b.latest_snapshot().unwrap(), Some(snap(9)));
+    assert_eq!(a.enforcement_cursor().unwrap(), 0);
+    a.advance_enforcement_cursor(10).unwrap();
+    b.advance_enforcement_cursor(4).unwrap();
+    assert_eq!(a.enforcement_cursor().unwrap(), 10);
+    b.advance_enforcement_cursor(12).unwrap();
+    assert_eq!(a.enforcement_cursor().unwrap(), 12);
+}
+
+/// A reviewer's live lease keeps others out; it can be renewed, ended, or
+/// taken once it ran out; racing claims: one wins.
+pub fn case_leases_exclude_other_reviewers(a: &dyn Store, b: &dyn Store) {
+    let claim = |case: &str, who: &str, until: i64, now: i64| LeaseChange::Claim {
+        case_id: case.into(),
+        reviewer: who.into(),
+        until: t(until),
+        now: t(now),
+    };
+    a.append_log(0, &[rec(1)], &[], &[claim("c1", "r1", 100, 0)])
+        .unwrap();
+    // r2 cannot take it while r1's lease lives, whatever the log head.
+    assert!(is_conflict(b.append_log(1, &[rec(2)], &[], &[claim("c1", "r2", 200, 50)])));
+    assert_eq!(a.log_head_seq().unwrap(), 1, "a refused claim appends nothing");
+    // r1 renews.
+    b.append_log(1, &[rec(2)], &[], &[claim("c1", "r1", 300, 50)])
+        .unwrap();
+    // After it runs out, r2 may.
+    a.append_log(2, &[rec(3)], &[], &[claim("c1", "r2", 500, 301)])
+        .unwrap();
+    // Ending it frees the case.
+    b.append_log(
+        3,
+        &[rec(4)],
+        &[],
+        &[LeaseChange::End {
+            case_id: "c1".into(),
+        }],
+    )
+    .unwrap();
+    a.append_log(4, &[rec(5)], &[], &[claim("c1", "r3", 600, 302)])
+        .unwrap();
+    // Two reviewers racing for a fresh case from two handles.
+    let results = std::thread::scope(|s| {
+        let ha = s.spawn(|| a.append_log(5, &[rec(6)], &[], &[claim("c2", "ra", 900, 400)]));
+        let hb = s.spawn(|| b.append_log(5, &[rec(6)], &[], &[claim("c2", "rb", 900, 400)]));
+        [ha.join().expect("a"), hb.join().expect("b")]
+    });
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+}
+
+/// Two handles claiming due deliveries at once get disjoint sets; a claim
+/// runs out; a recorded outcome releases it.
+pub fn outbox_claims_are_exclusive(a: &dyn Store, b: &dyn Store) {
+    let rows: Vec<OutboxRow> = (1..=40).map(|i| out(&format!("k{i:02}"), i)).collect();
+    let entries: Vec<LogRecord> = (1..=40).map(rec).collect();
+    a.append_log(0, &entries, &rows, &[]).unwrap();
+    let now = t(1_000);
+    let (ca, cb) = std::thread::scope(|s| {
+        let ha = s.spawn(|| {
+            let mut got = Vec::new();
+            for _ in 0..10 {
+                got.extend(a.claim_deliveries(now, 3, "proc-a", t(1_060)).unwrap());
+            }
+            got
+        });
+        let hb = s.spawn(|| {
+            let mut got = Vec::new();
+            for _ in 0..10 {
+                got.extend(b.claim_deliveries(now, 3, "proc-b", t(1_060)).unwrap());
+            }
+            got
+        });
+        (ha.join().expect("a"), hb.join().expect("b"))
+    });
+    let mut keys: Vec<&str> = ca.iter().chain(&cb).map(|r| r.idempotency_key.as_str()).collect();
+    let n = keys.len();
+    keys.sort_unstable();
+    keys.dedup();
+    assert_eq!(keys.len(), n, "a delivery was claimed twice");
+    assert_eq!(n, 40);
+    // Everything is claimed now.
+    assert!(a.claim_deliveries(now, 10, "proc-c", t(1_060)).unwrap().is_empty());
+    // A delivered one is done; a failed one comes back when due.
+    let mut done = ca[0].clone();
+    done.status = OutboxStatus::Delivered;
+    done.delivered_at = Some(now);
+    a.update_delivery(&done).unwrap();
+    let mut failed = cb[0].clone();
+    failed.failures = 1;
+    failed.next_attempt_at = t(1_010);
+    failed.last_error = Some("503".into());
+    b.update_delivery(&failed).unwrap();
+    let again = a.claim_deliveries(t(1_011), 10, "proc-c", t(1_070)).unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].idempotency_key, failed.idempotency_key);
+    assert_eq!(again[0].failures, 1);
+    // Claims that ran out are claimable again.
+    let late = b.claim_deliveries(t(1_100), 100, "proc-d", t(1_200)).unwrap();
+    assert_eq!(late.len(), 39);
+    let mut gone = out("missing", 1);
+    gone.status = OutboxStatus::Dead;
+    assert!(is_conflict(a.update_delivery(&gone)));
+}
