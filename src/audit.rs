@@ -3,22 +3,17 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
-use shopshield_app::{App, AuditError, Principal, audit_log};
-use shopshield_store::SqliteStore;
+use anyhow::Result;
+use shopshield_app::{App, AuditError, audit_log};
 
-use crate::{BadInput, classify};
+use crate::{classify, operator};
 
 /// Verifies the enforcement log of the store in `data` without opening the
 /// application (which refuses a tampered log). Exit 0 and a summary when
 /// intact; exit 1 naming the first bad entry.
-pub fn verify(data: &Path) -> Result<ExitCode> {
-    let db = data.join("shopshield.db");
-    if !db.is_file() {
-        return Err(BadInput(format!("no store at {}", db.display())).into());
-    }
-    let store = SqliteStore::open(&db).with_context(|| format!("cannot open {}", db.display()))?;
-    match audit_log(&store) {
+pub fn verify(data: &Path, url: Option<&str>) -> Result<ExitCode> {
+    let store = crate::store::open_existing(data, url)?;
+    match audit_log(store.as_ref()) {
         Ok(report) => {
             println!("{}", serde_json::to_string(&report)?);
             let anchor = match &report.anchor {
@@ -47,9 +42,7 @@ pub fn verify(data: &Path) -> Result<ExitCode> {
 
 /// Applies the expiries and penalty ends due now.
 pub fn tick(app: &App) -> Result<ExitCode> {
-    let out = app
-        .enforcement_tick(&Principal::admin("cli"))
-        .map_err(classify)?;
+    let out = app.review().tick(&operator()).map_err(classify)?;
     println!(
         "{}",
         serde_json::json!({ "appended": out.entries.len(), "at": app.now() })
@@ -59,9 +52,9 @@ pub fn tick(app: &App) -> Result<ExitCode> {
 
 /// Prints the open cases, queue by queue.
 pub fn list_cases(app: &App) -> Result<ExitCode> {
-    let p = Principal::admin("cli");
-    for q in app.review_queues(&p).map_err(classify)? {
-        for c in app.review_queue(&p, &q.queue).map_err(classify)? {
+    let p = operator();
+    for q in app.review().queues(&p).map_err(classify)? {
+        for c in app.review().queue(&p, &q.queue).map_err(classify)? {
             println!("{}", serde_json::to_string(&c)?);
         }
     }

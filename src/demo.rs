@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Result, bail};
-use shopshield_app::{App, Principal};
+use shopshield_app::{App, NewKey, Principal};
 use shopshield_intake::JsonlReader;
 use shopshield_model::{Action, Listing, NewRight, Role};
 
@@ -64,7 +64,7 @@ fn clip(s: &str, n: usize) -> String {
 }
 
 pub fn run(app: &App, data: &Path) -> Result<()> {
-    let admin = Principal::admin("demo");
+    let admin = Principal::operator("demo");
     let rights: Vec<NewRight> = parse("rights.jsonl", RIGHTS)?;
     let mut entries: Vec<(NewRight, Option<Vec<u8>>)> =
         rights.into_iter().map(|r| (r, None)).collect();
@@ -80,6 +80,7 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
     }))?;
     entries.push((logo, Some(LOGO.to_vec())));
     let (n, version) = app
+        .registry()
         .import_rights(&admin, entries)
         .map_err(crate::classify)?;
     println!("shopshield demo: data in {}", data.display());
@@ -91,12 +92,15 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
     let quals: Vec<shopshield_model::Qualification> =
         parse("qualifications.jsonl", QUALIFICATIONS)?;
     for q in quals {
-        app.put_qualification(&admin, q).map_err(crate::classify)?;
+        app.screening()
+            .put_qualification(&admin, q)
+            .map_err(crate::classify)?;
     }
     println!(
         "{} policy packs in force ({}); seller qualifications on file for shop-paris-mode and shop-toyland\n",
-        app.policy().versions().len(),
-        app.policy()
+        app.registry().policy().versions().len(),
+        app.registry()
+            .policy()
             .versions()
             .keys()
             .cloned()
@@ -116,6 +120,7 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
         "images": [data_url(LOGO_PRINTED)]
     }))?);
     let results = app
+        .screening()
         .submit_batch(
             &admin,
             listings.clone(),
@@ -178,17 +183,22 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
         counts[1],
         counts[2]
     );
-    let (admin_key, _) = app
-        .create_key(Role::Admin, None, None, "demo admin")
-        .map_err(crate::classify)?;
-    let (seller_key, _) = app
-        .create_key(
-            Role::Seller,
-            None,
-            Some("shop-lucky-deals".into()),
-            "demo seller",
-        )
-        .map_err(crate::classify)?;
+    let key = |role: Role, shop: Option<&str>, label: &str| {
+        app.keys()
+            .create(
+                &admin,
+                NewKey {
+                    role: Some(role),
+                    shop: shop.map(str::to_string),
+                    label: label.to_string(),
+                    ..NewKey::default()
+                },
+            )
+            .map(|(secret, _)| secret)
+            .map_err(crate::classify)
+    };
+    let admin_key = key(Role::Admin, None, "demo admin")?;
+    let seller_key = key(Role::Seller, Some("shop-lucky-deals"), "demo seller")?;
     println!("\nAPI keys for this demo (shown once):");
     println!("  admin:                    {admin_key}");
     println!("  seller shop-lucky-deals:  {seller_key}");

@@ -8,6 +8,7 @@ mod eval;
 mod hash;
 mod policy;
 mod scan;
+mod store;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -15,10 +16,9 @@ use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use shopshield_app::{App, AppConfig, AppError, Principal, SystemClock};
+use shopshield_app::{App, AppConfig, AppError, NewKey, Principal, SystemClock};
 use shopshield_intake::{ImageBase, JsonlReader, read_image};
 use shopshield_model::{NewRight, Role};
-use shopshield_store::SqliteStore;
 
 #[derive(Parser)]
 #[command(
@@ -26,7 +26,7 @@ use shopshield_store::SqliteStore;
     version,
     about = "Screens marketplace listings for IP infringement and unsafe goods, with evidence for every decision"
 )]
-struct Cli {
+pub struct Cli {
     /// Data directory (SQLite store and configuration).
     #[arg(
         long,
@@ -38,6 +38,10 @@ struct Cli {
     /// Configuration file [default: DATA/shopshield.toml].
     #[arg(long, global = true, env = "SHOPSHIELD_CONFIG")]
     config: Option<PathBuf>,
+    /// The store: `postgres://USER@HOST/DB` for PostgreSQL, or
+    /// `sqlite:PATH` [default: the SQLite file DATA/shopshield.db].
+    #[arg(long, global = true, env = "SHOPSHIELD_STORE", hide_env_values = true)]
+    store: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -180,9 +184,13 @@ enum KeysCommand {
         /// For creator keys: the creator id.
         #[arg(long)]
         creator: Option<String>,
-        /// A label; for reviewers, their name in enforcement records.
+        /// A display name (never used to decide anything).
         #[arg(long, default_value = "")]
         label: String,
+        /// Add the key to this principal (key rotation: same role and
+        /// scope), or name a new one [default: a fresh principal].
+        #[arg(long)]
+        principal: Option<String>,
     },
     /// List keys (without secrets).
     List,
@@ -246,40 +254,36 @@ pub fn load_config(data: &Path, config: Option<&Path>) -> Result<AppConfig> {
     Ok(AppConfig::load(&path).map_err(|e| BadInput(e.to_string()))?)
 }
 
-/// Opens the store in the data directory and the application on it.
-pub fn open_app(data: &Path, config: Option<&Path>) -> Result<Arc<App>> {
-    std::fs::create_dir_all(data)
-        .with_context(|| format!("cannot create data directory {}", data.display()))?;
-    let config_path = config
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| data.join("shopshield.toml"));
-    let config = AppConfig::load(&config_path).map_err(|e| BadInput(e.to_string()))?;
-    let store = SqliteStore::open(&data.join("shopshield.db"))
-        .with_context(|| format!("cannot open the store in {}", data.display()))?;
-    let app = App::new(Arc::new(store), config, Arc::new(SystemClock)).map_err(classify)?;
+/// Opens the store the command line names and the application on it.
+pub fn open_app(cli: &Cli) -> Result<Arc<App>> {
+    let config = load_config(&cli.data, cli.config.as_deref())?;
+    let store = store::open(&cli.data, cli.store.as_deref())?;
+    let app = App::new(store, config, Arc::new(SystemClock)).map_err(classify)?;
     Ok(Arc::new(app))
+}
+
+/// The operator at the command line.
+pub fn operator() -> Principal {
+    Principal::operator("cli")
 }
 
 fn run(cli: Cli) -> Result<ExitCode> {
     let config = cli.config.as_deref();
-    match cli.command {
+    match &cli.command {
         Command::Serve { addr } => {
-            let app = open_app(&cli.data, config)?;
-            serve(app, &addr)?;
+            let app = open_app(&cli)?;
+            serve(app, addr)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rights { command } => {
-            let app = open_app(&cli.data, config)?;
+            let app = open_app(&cli)?;
             match command {
                 RightsCommand::Import { file } => {
-                    let (n, version) = import_rights(&app, &file)?;
+                    let (n, version) = import_rights(&app, file)?;
                     eprintln!("imported {n} rights; registry version {version}");
                 }
                 RightsCommand::List => {
-                    for r in app
-                        .rights(&Principal::admin("cli"), None)
-                        .map_err(classify)?
-                    {
+                    for r in app.registry().rights(&operator(), None).map_err(classify)? {
                         println!("{}", serde_json::to_string(&r)?);
                     }
                 }
@@ -287,13 +291,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Scan { input, out } => {
-            let app = open_app(&cli.data, config)?;
-            scan::run(&app, &input, out.as_deref())
+            let app = open_app(&cli)?;
+            scan::run(&app, input, out.as_deref())
         }
-        Command::Hash { files } => hash::run(&files),
+        Command::Hash { files } => hash::run(files),
         Command::Eval { corpus, misses } => {
             let config = load_config(&cli.data, config)?;
-            eval::run(&config, corpus.as_deref(), misses)
+            eval::run(&config, corpus.as_deref(), *misses)
         }
         Command::Policy { command } => {
             let config = load_config(&cli.data, config)?;
@@ -302,12 +306,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     policy::reload(&config, dir.as_deref(), server.as_deref(), key.as_deref())
                 }
                 PolicyCommand::Test { pack, cases, dir } => {
-                    policy::test(&config, dir.as_deref(), &pack, &cases)
+                    policy::test(&config, dir.as_deref(), pack, cases)
                 }
             }
         }
         Command::Keys { command } => {
-            let app = open_app(&cli.data, config)?;
+            let app = open_app(&cli)?;
             match command {
                 KeysCommand::Create {
                     role,
@@ -315,29 +319,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     shop,
                     creator,
                     label,
+                    principal,
                 } => {
-                    let (secret, _) = app
-                        .create_key_for(role, holder, shop, creator, &label)
+                    let (secret, key) = app
+                        .keys()
+                        .create(
+                            &operator(),
+                            NewKey {
+                                role: Some(*role),
+                                holder: holder.clone(),
+                                shop: shop.clone(),
+                                creator: creator.clone(),
+                                label: label.clone(),
+                                principal: principal.clone(),
+                            },
+                        )
                         .map_err(classify)?;
                     println!("{secret}");
                     eprintln!(
-                        "created a {role} key; it is shown once and stored only as a SHA-256 hash"
+                        "created a {role} key for principal {}; it is shown once and stored only as a SHA-256 hash",
+                        key.principal_id
                     );
                 }
                 KeysCommand::List => {
-                    for k in app.store().api_keys()? {
-                        println!(
-                            "{}",
-                            serde_json::json!({
-                                "key_sha256_prefix": &k.key_hash[..12],
-                                "role": k.role,
-                                "holder": k.holder_id,
-                                "shop": k.shop_id,
-                                "creator": k.creator_id,
-                                "label": k.label,
-                                "created_at": k.created_at,
-                            })
-                        );
+                    for k in app.keys().list(&operator()).map_err(classify)? {
+                        println!("{}", serde_json::to_string(&k)?);
                     }
                 }
             }
@@ -345,24 +351,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Audit {
             command: AuditCommand::Verify,
-        } => audit::verify(&cli.data),
+        } => audit::verify(&cli.data, cli.store.as_deref()),
         Command::Enforcement {
             command: EnforcementCommand::Tick,
         } => {
-            let app = open_app(&cli.data, config)?;
+            let app = open_app(&cli)?;
             audit::tick(&app)
         }
         Command::Cases {
             command: CasesCommand::List,
         } => {
-            let app = open_app(&cli.data, config)?;
+            let app = open_app(&cli)?;
             audit::list_cases(&app)
         }
         Command::Demo { no_serve, addr } => {
-            let app = open_app(&cli.data, config)?;
+            let app = open_app(&cli)?;
             demo::run(&app, &cli.data)?;
             if !no_serve {
-                serve(app, &addr)?;
+                serve(app, addr)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -406,7 +412,8 @@ pub fn import_rights(app: &App, file: &Path) -> Result<(usize, u64)> {
         ))
         .into());
     }
-    app.import_rights(&Principal::admin("cli"), entries)
+    app.registry()
+        .import_rights(&operator(), entries)
         .map_err(classify)
 }
 

@@ -42,7 +42,7 @@ pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
     bar.set_style(ProgressStyle::with_template(
         "{spinner} {pos} listings screened ({per_sec}) {msg}",
     )?);
-    let principal = Principal::admin("cli scan");
+    let principal = Principal::operator("cli scan");
     let mut bad = 0usize;
     let mut counts = [0usize; 3];
     let mut batch: Vec<(usize, Listing)> = Vec::with_capacity(BATCH);
@@ -55,6 +55,7 @@ pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
         }
         let (numbers, listings): (Vec<usize>, Vec<Listing>) = batch.drain(..).unzip();
         let results = app
+            .screening()
             .submit_batch(&principal, listings, ImageBase::Dir(base))
             .map_err(crate::classify)?;
         for (n, r) in numbers.into_iter().zip(results) {

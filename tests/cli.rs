@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use shopshield_store::{Page, SqliteStore, Store};
+use shopshield_store::{CatalogStore, Page, RegistryStore, SqliteStore};
 
 fn bin() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_shopshield"));

@@ -38,6 +38,12 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<shopshield_model::Denied> for AppError {
+    fn from(d: shopshield_model::Denied) -> Self {
+        AppError::Forbidden(d.to_string())
+    }
+}
+
 impl AppError {
     pub(crate) fn not_found(what: &'static str, id: &str) -> AppError {
         AppError::NotFound {

@@ -201,3 +201,16 @@ pub fn ensure_hashed(right: &mut Right, image: Option<&[u8]>) -> Result<bool, In
     right.image_hashes = reference_image_hashes("image", bytes)?;
     Ok(true)
 }
+
+/// PDQ hash, quality and the eight dihedral hashes of an image.
+pub fn hash_image(field: &str, bytes: &[u8]) -> Result<crate::ImageHashes, IntakeError> {
+    let img = decode(bytes, &DecodeOptions::default()).map_err(|e| image_error(field, e))?;
+    let hashes = Hasher::new()
+        .hash_dihedral(img.pixels(), img.width, img.height)
+        .map_err(|e| image_error(field, e))?;
+    Ok(crate::ImageHashes {
+        hashes,
+        width: img.width,
+        height: img.height,
+    })
+}

@@ -1,36 +1,222 @@
-//! The shopshield application core.
+//! The shopshield application: small services with one job each, over the
+//! store seam, sharing one permission table (`shopshield_model::Permission`)
+//! and one [`Principal`].
 //!
-//! [`App`] wires the stages of the flow together: intake (validated model
-//! values) → the gate's detectors → a decision stored durably → metrics. It
-//! owns the rights registry's in-memory snapshot and rebuilds it whenever a
-//! right changes. Access control lives here too, so the HTTP API and the CLI
-//! enforce exactly the same scopes.
+//! * [`Registry`]: rights holders, rights, image banks, policy packs, and
+//!   the engine built from them, kept current with every process's changes.
+//! * [`Screening`]: intake → engine → store; listings, decisions,
+//!   qualifications.
+//! * [`Review`]: enforcement: cases and their leases, violations, points,
+//!   penalties, appeals, ticks, the event log.
+//! * [`Delivery`]: webhooks from the outbox.
+//! * [`Keys`]: API keys and the principals they authenticate as.
+//!
+//! [`App`] opens them on one store; the HTTP server, the CLI and the
+//! workers are doors onto them and reach the store only through them.
 
-mod app;
-mod auth;
 mod clock;
 mod config;
-mod enforcement;
-mod engine;
+mod delivery;
 mod error;
 mod images;
+mod keys;
 mod metrics;
+mod registry;
+mod review;
+mod screening;
 
-pub use app::{App, PolicyReload, Submitted};
-pub use auth::{Principal, generate_key, hash_key};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{AppConfig, ConfigError, PolicyConfig, WebhookConfig};
-pub use enforcement::{
-    AuditError, AuditReport, CommandOutcome, ListingStatusView, LogEntryView, audit_log,
-    parse_queue,
-};
+pub use delivery::{Delivery, Sender};
 pub use error::AppError;
 pub use images::{ImagesConfig, listing_image_signal, reference_image_hashes};
+pub use keys::{KeyView, Keys, NewKey, generate_key, hash_key};
 pub use metrics::Metrics;
+pub use registry::{ImageHashes, ImageMatches, PolicyReload, Registry};
+pub use review::{
+    AuditError, AuditReport, CommandOutcome, ListingStatusView, LogEntryView, Review, audit_log,
+    parse_queue,
+};
+pub use screening::{Screening, Submitted};
 /// The enforcement crate, for callers of the enforcement API.
 pub use shopshield_enforce as enforce;
+pub use shopshield_model::Principal;
+use shopshield_model::Taxonomy;
+use shopshield_store::Store;
 
 /// Label sets of the metrics, for code that records into them.
 pub mod metrics_labels {
     pub use crate::metrics::{ActionLabel, HttpLabel};
+}
+
+/// How often the background duties look for enforcement work that another
+/// process left (decisions stored but not handed over) and for a snapshot
+/// to write.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(5);
+const SNAPSHOT_CHECK_EVERY: Duration = Duration::from_secs(60);
+
+/// Every service, opened on one store.
+pub struct App {
+    config: AppConfig,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+    taxonomy: Arc<Taxonomy>,
+    registry: Arc<Registry>,
+    review: Arc<Review>,
+    screening: Screening,
+    delivery: Delivery,
+    keys: Keys,
+    backend: &'static str,
+}
+
+impl App {
+    /// Opens every service on a store: loads the registry and builds the
+    /// engine, loads enforcement state (snapshot plus the log after it)
+    /// and hands over decisions stored but not yet enforced.
+    pub fn new(
+        store: Arc<dyn Store>,
+        config: AppConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Result<App, AppError> {
+        let metrics = Arc::new(Metrics::new());
+        let taxonomy = Arc::new(Taxonomy::builtin());
+        let registry = Arc::new(Registry::open(
+            store.clone(),
+            store.clone(),
+            config.clone(),
+            clock.clone(),
+            metrics.clone(),
+        )?);
+        let review = Arc::new(Review::open(
+            store.clone(),
+            store.clone(),
+            &config.enforcement,
+            clock.clone(),
+        )?);
+        let screening = Screening::new(
+            store.clone(),
+            store.clone(),
+            registry.clone(),
+            review.clone(),
+            taxonomy.clone(),
+            config.clone(),
+            clock.clone(),
+            metrics.clone(),
+        );
+        let delivery = Delivery::new(
+            store.clone(),
+            config.webhooks.clone(),
+            config.enforcement.webhooks,
+            clock.clone(),
+        );
+        let keys = Keys::new(store.clone(), store.clone(), clock.clone());
+        Ok(App {
+            backend: store.backend(),
+            config,
+            clock,
+            metrics,
+            taxonomy,
+            registry,
+            review,
+            screening,
+            delivery,
+            keys,
+        })
+    }
+
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    pub fn screening(&self) -> &Screening {
+        &self.screening
+    }
+
+    pub fn review(&self) -> &Review {
+        &self.review
+    }
+
+    pub fn delivery(&self) -> &Delivery {
+        &self.delivery
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    pub fn taxonomy(&self) -> &Taxonomy {
+        &self.taxonomy
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// What a long-running process (a server, a worker) does beside its
+    /// main job, until `stop` is set: follows other processes' registry
+    /// changes, runs enforcement ticks when due, delivers webhooks, hands
+    /// over decisions another process stored but did not enforce (it
+    /// crashed), and snapshots the enforcement state now and then. Blocks:
+    /// run it on threads of its own.
+    pub fn run_duties(&self, stop: &AtomicBool) {
+        std::thread::scope(|s| {
+            s.spawn(|| self.registry.watch(stop));
+            let every = Duration::from_millis(self.config.webhooks.poll_interval_ms);
+            let sender = self.delivery.sender();
+            let mut last_catch_up = Instant::now();
+            let mut last_snapshot = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                if let Err(e) = self.review.tick_if_due() {
+                    tracing::error!(error = %e, "scheduled tick failed");
+                }
+                if let Some(sender) = &sender
+                    && let Err(e) = self.delivery.deliver_due(sender)
+                {
+                    tracing::error!(error = %e, "webhook delivery round failed");
+                }
+                if last_catch_up.elapsed() >= CATCH_UP_EVERY {
+                    last_catch_up = Instant::now();
+                    if let Err(e) = self.review.catch_up() {
+                        tracing::error!(error = %e, "enforcement catch-up failed");
+                    }
+                }
+                if last_snapshot.elapsed() >= SNAPSHOT_CHECK_EVERY {
+                    last_snapshot = Instant::now();
+                    if let Err(e) = self.review.snapshot_if_due() {
+                        tracing::error!(error = %e, "enforcement snapshot failed");
+                    }
+                }
+                sleep_unless(stop, every);
+            }
+        });
+    }
+}
+
+/// Sleeps for `d`, waking early when `stop` is set.
+fn sleep_unless(stop: &AtomicBool, d: Duration) {
+    let until = Instant::now() + d;
+    while !stop.load(Ordering::Relaxed) {
+        let now = Instant::now();
+        if now >= until {
+            return;
+        }
+        std::thread::sleep((until - now).min(Duration::from_millis(50)));
+    }
 }

@@ -8,7 +8,7 @@ use chrono::TimeZone;
 use shopshield_app::enforce::Party;
 use shopshield_app::{App, AppConfig, AppError, FixedClock, Principal};
 use shopshield_model::{Action, Decision, Evidence, Listing, Violation, ViolationType};
-use shopshield_store::{Screened, SqliteStore, Store};
+use shopshield_store::{CatalogStore, Screened, SqliteStore};
 
 fn clock() -> Arc<FixedClock> {
     Arc::new(FixedClock::new(
@@ -72,38 +72,40 @@ fn decisions_stored_before_a_crash_are_enforced_at_start_up_once() {
             screened("d", Action::Approve, 0.0),
         ])
         .unwrap();
-    let admin = Principal::admin("t");
+    let admin = Principal::operator("t");
     let record = |app: &App| {
-        app.enforcement_record(&admin, &Party::Shop("shop-1".into()))
+        app.review()
+            .record(&admin, &Party::Shop("shop-1".into()))
             .unwrap()
     };
     let app = open(&db).unwrap();
     let first = record(&app);
     assert_eq!(first.violations.len(), 1, "only the confident reject");
     assert_eq!(first.points, 12, "counterfeit, moderate");
-    assert_eq!(app.review_queues(&admin).unwrap()[0].open, 1);
+    assert_eq!(app.review().queues(&admin).unwrap()[0].open, 1);
     let creator = app
-        .enforcement_record(&admin, &Party::Creator("cr-1".into()))
+        .review()
+        .record(&admin, &Party::Creator("cr-1".into()))
         .unwrap();
     assert_eq!(creator.points, 12, "the creator took part");
-    let log = app.enforcement_log(&admin, 0, 1000).unwrap();
+    let log = app.review().log_entries(&admin, 0, 1000).unwrap();
     drop(app);
     // Opening again changes nothing.
     let app = open(&db).unwrap();
     assert_eq!(record(&app), first);
-    assert_eq!(app.enforcement_log(&admin, 0, 1000).unwrap(), log);
+    assert_eq!(app.review().log_entries(&admin, 0, 1000).unwrap(), log);
     // A seller cannot read the log; a reviewer cannot tick.
     let seller = Principal {
         role: shopshield_model::Role::Seller,
         shop_id: Some("shop-1".into()),
-        ..Principal::admin("s")
+        ..Principal::operator("s")
     };
     assert!(matches!(
-        app.enforcement_log(&seller, 0, 10),
+        app.review().log_entries(&seller, 0, 10),
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
-        app.enforcement_record(&seller, &Party::Shop("shop-2".into())),
+        app.review().record(&seller, &Party::Shop("shop-2".into())),
         Err(AppError::NotFound { .. })
     ));
 }
@@ -137,4 +139,92 @@ fn a_tampered_log_stops_the_start() {
     let store = SqliteStore::open(&db).unwrap();
     let err = shopshield_app::audit_log(&store).unwrap_err();
     assert_eq!(err.seq(), Some(1));
+}
+
+/// A snapshot of the state lets a process start from it and replay only
+/// the entries after it; the state is the same either way, and entries
+/// edited after the snapshot are still refused.
+#[test]
+fn start_up_from_a_snapshot_and_the_tail() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shopshield.db");
+    SqliteStore::open(&db)
+        .unwrap()
+        .record_screenings(&[
+            screened("a", Action::Reject, 0.95),
+            screened("b", Action::Review, 0.6),
+        ])
+        .unwrap();
+    let admin = Principal::operator("t");
+    let app = open(&db).unwrap();
+    let seq = app.review().snapshot().unwrap();
+    assert!(seq >= 2, "snapshot at {seq}");
+    // More entries after the snapshot.
+    app.review().claim(&admin, "b@v1").unwrap();
+    let record = app
+        .review()
+        .record(&admin, &Party::Shop("shop-1".into()))
+        .unwrap();
+    let case = app.review().case(&admin, "b@v1").unwrap();
+    drop(app);
+    let app = open(&db).unwrap();
+    assert_eq!(
+        app.review()
+            .record(&admin, &Party::Shop("shop-1".into()))
+            .unwrap(),
+        record
+    );
+    assert_eq!(app.review().case(&admin, "b@v1").unwrap(), case);
+    drop(app);
+    // Edit the entry after the snapshot: the start refuses it.
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let n = conn
+        .execute(
+            "UPDATE enforcement_log SET body = replace(body, 'b@v1', 'b@v9') WHERE seq = ?1",
+            [i64::try_from(seq + 1).unwrap()],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    drop(conn);
+    match open(&db) {
+        Err(AppError::Integrity(m)) => {
+            assert!(m.contains(&format!("log entry {}", seq + 1)), "{m}")
+        }
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("started on a tampered log"),
+    }
+}
+
+/// A snapshot that no longer matches its log entry is ignored: the whole
+/// log is replayed (and verified) instead.
+#[test]
+fn a_stale_snapshot_is_ignored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shopshield.db");
+    SqliteStore::open(&db)
+        .unwrap()
+        .record_screenings(&[screened("a", Action::Reject, 0.95)])
+        .unwrap();
+    let admin = Principal::operator("t");
+    let app = open(&db).unwrap();
+    let seq = app.review().snapshot().unwrap();
+    let record = app
+        .review()
+        .record(&admin, &Party::Shop("shop-1".into()))
+        .unwrap();
+    drop(app);
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute(
+        "UPDATE enforcement_snapshots SET hash = 'x' WHERE seq = ?1",
+        [i64::try_from(seq).unwrap()],
+    )
+    .unwrap();
+    drop(conn);
+    let app = open(&db).unwrap();
+    assert_eq!(
+        app.review()
+            .record(&admin, &Party::Shop("shop-1".into()))
+            .unwrap(),
+        record
+    );
 }

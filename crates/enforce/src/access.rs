@@ -130,6 +130,9 @@ mod tests {
         let creator = principal(Role::Creator, "c");
         assert!(can_view(&creator, &Party::Creator("c1".into())));
         assert!(authorize(&creator, &appeal(Party::Creator("c1".into()))).is_ok());
-        assert!(!can_view(&principal(Role::Service, "svc"), &Party::Shop("s1".into())));
+        assert!(!can_view(
+            &principal(Role::Service, "svc"),
+            &Party::Shop("s1".into())
+        ));
     }
 }

@@ -25,12 +25,13 @@ mod ladder;
 pub mod outbox;
 pub mod queue;
 mod queue_key;
+pub mod snapshot;
 mod state;
 
 pub use access::{Forbidden, actor_of, authorize, can_view, party_of, permission_for};
 pub use chain::{
-    Anchor, LogEntry, StoredEntry, TamperError, TamperReason, decode_body, encode_event, verify_from,
-    verify_records,
+    Anchor, LogEntry, StoredEntry, TamperError, TamperReason, decode_body, encode_event,
+    verify_from, verify_records,
 };
 pub use config::{EnforcementConfig, Milestone, PenaltyDuration, PenaltyKind, Severity};
 pub use enforcer::{Command, CommandError, Enforcer, MAX_TEXT_LEN};
@@ -44,6 +45,7 @@ pub use outbox::{
     verify_signature,
 };
 pub use queue::{CaseError, CaseState, CaseView, QueueKey, QueueSummary};
+pub use snapshot::{SnapshotError, decode_state, encode_state};
 pub use state::{
     AppealDecision, AppealState, ApplyError, ListingState, NoAppeal, Observation, PartyObservation,
     PartyState, PartyView, State, ViolationState, ViolationView,

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use shopshield_model::Decision;
 
 use crate::config::ReviewConfig;
-pub use crate::queue_key::QueueKey;
 use crate::event::{Subject, Verdict};
+pub use crate::queue_key::QueueKey;
 
 /// A reviewer's exclusive lease on a case.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

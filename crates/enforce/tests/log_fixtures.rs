@@ -30,8 +30,8 @@ fn v1_logs_verify_decode_and_replay() {
     let mut entries = 0;
     for (name, records) in all {
         let head = records.last().expect("non-empty").anchor();
-        let journal = Journal::load(records.clone(), Some(&head))
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let journal =
+            Journal::load(records.clone(), Some(&head)).unwrap_or_else(|e| panic!("{name}: {e}"));
         entries += journal.records().len();
         // Reloading from the same bytes folds to the same state.
         let again = Journal::load(records, Some(&head)).expect("reloads");
@@ -56,11 +56,20 @@ fn v2_entries_follow_v1_entries() {
     let (_, records) = fixtures().remove(0);
     let mut journal = Journal::load(records.clone(), None).expect("loads");
     let head = journal.head();
-    let events: Vec<_> = journal.entries().into_iter().take(1).map(|e| e.event).collect();
+    let events: Vec<_> = journal
+        .entries()
+        .into_iter()
+        .take(1)
+        .map(|e| e.event)
+        .collect();
     // Re-appending an event is not a valid command, but the chain does not
     // care: sealing and verifying are about bytes.
     let sealed = shopshield_enforce::chain::seal(&head, &events);
-    assert!(sealed[0].body.starts_with("{\"event\":{"), "{}", sealed[0].body);
+    assert!(
+        sealed[0].body.starts_with("{\"event\":{"),
+        "{}",
+        sealed[0].body
+    );
     assert!(sealed[0].body.ends_with(",\"v\":2}"));
     let mut all = records;
     all.extend(sealed);

@@ -7,50 +7,22 @@
 //! likewise for itself; admins see everything, including the log and the
 //! outbox. Anything outside the caller's scope answers 404.
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use serde::Deserialize;
-use shopshield_app::enforce::{Party, Severity, Verdict, sign};
-use shopshield_app::{App, AppError, parse_queue};
+use shopshield_app::enforce::{Party, Severity, Verdict};
+use shopshield_app::{AppError, CommandOutcome, parse_queue};
 use shopshield_model::{ValidationError, ViolationType};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Auth;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
+use crate::routes::body;
 
 type ApiResult<T> = Result<T, ApiError>;
-type JsonValue = Json<serde_json::Value>;
-
-async fn run<T: serde::Serialize + Send + 'static>(
-    app: &Arc<App>,
-    f: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
-) -> ApiResult<serde_json::Value> {
-    let app = app.clone();
-    let v = tokio::task::spawn_blocking(move || f(&app))
-        .await
-        .map_err(|e| ApiError::internal(format!("task failed: {e}")))?
-        .map_err(ApiError::from)?;
-    serde_json::to_value(v).map_err(|e| ApiError::internal(format!("cannot encode: {e}")))
-}
-
-fn body<T: serde::de::DeserializeOwned>(b: Result<Bytes, BytesRejection>) -> ApiResult<T> {
-    let bytes = b.map_err(|r| {
-        let status = r.status();
-        let code = if status == StatusCode::PAYLOAD_TOO_LARGE {
-            "too_large"
-        } else {
-            "malformed_json"
-        };
-        ApiError::new(status, code, r.body_text())
-    })?;
-    Ok(shopshield_intake::parse_json(&bytes)?)
-}
 
 fn invalid(field: &str, reason: &str) -> ApiError {
     ApiError::from(AppError::Invalid(ValidationError::new(field, reason)))
@@ -70,8 +42,8 @@ pub struct SeqQuery {
     description = "Every review queue (violation type × region) with open cases: open, overdue and unclaimed counts, the oldest case's age and the SLA, in seconds. Reviewers and admins.",
     responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
-pub async fn list_queues(State(app): State<Arc<App>>, Auth(p): Auth) -> ApiResult<JsonValue> {
-    Ok(Json(run(&app, move |a| a.review_queues(&p)).await?))
+pub async fn list_queues(c: Caller) -> ApiResult<Json<Vec<shopshield_app::enforce::QueueSummary>>> {
+    c.json(|a, p| a.review().queues(p)).await
 }
 
 #[utoipa::path(get, path = "/v1/queues/{type}/{region}", tag = "enforcement",
@@ -80,12 +52,11 @@ pub async fn list_queues(State(app): State<Arc<App>>, Auth(p): Auth) -> ApiResul
     responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn get_queue(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path((kind, region)): Path<(String, String)>,
-) -> ApiResult<JsonValue> {
+) -> ApiResult<Json<Vec<shopshield_app::enforce::CaseView>>> {
     let key = parse_queue(&kind, &region).map_err(|e| ApiError::from(AppError::Invalid(e)))?;
-    Ok(Json(run(&app, move |a| a.review_queue(&p, &key)).await?))
+    c.json(move |a, p| a.review().queue(p, &key)).await
 }
 
 // ------------------------------------------------------------------ cases
@@ -95,11 +66,10 @@ pub async fn get_queue(
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn get_case(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonValue> {
-    Ok(Json(run(&app, move |a| a.review_case(&p, &id)).await?))
+) -> ApiResult<Json<shopshield_app::enforce::CaseState>> {
+    c.json(move |a, p| a.review().case(p, &id)).await
 }
 
 #[utoipa::path(post, path = "/v1/cases/{id}/claim", tag = "enforcement",
@@ -107,11 +77,10 @@ pub async fn get_case(
     responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn claim_case(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonValue> {
-    Ok(Json(run(&app, move |a| a.claim_case(&p, &id)).await?))
+) -> ApiResult<Json<shopshield_app::enforce::CaseState>> {
+    c.json(move |a, p| a.review().claim(p, &id)).await
 }
 
 #[utoipa::path(post, path = "/v1/cases/{id}/release", tag = "enforcement",
@@ -119,11 +88,10 @@ pub async fn claim_case(
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn release_case(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonValue> {
-    Ok(Json(run(&app, move |a| a.release_case(&p, &id)).await?))
+) -> ApiResult<Json<shopshield_app::enforce::CaseState>> {
+    c.json(move |a, p| a.review().release(p, &id)).await
 }
 
 /// A reviewer's decision on a case.
@@ -151,11 +119,10 @@ pub struct CaseDecision {
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn decide_case(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
     b: Result<Bytes, BytesRejection>,
-) -> ApiResult<JsonValue> {
+) -> ApiResult<Json<CommandOutcome>> {
     let d: CaseDecision = body(b)?;
     let verdict = match d.outcome.as_str() {
         "clear" => Verdict::Clear,
@@ -170,9 +137,8 @@ pub async fn decide_case(
         },
         _ => return Err(invalid("outcome", "must be `uphold` or `clear`")),
     };
-    Ok(Json(
-        run(&app, move |a| a.decide_case(&p, &id, verdict, &d.note)).await?,
-    ))
+    c.json(move |a, p| a.review().decide(p, &id, verdict, &d.note))
+        .await
 }
 
 // ---------------------------------------------------------------- records
@@ -182,13 +148,11 @@ pub async fn decide_case(
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn shop_record(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonValue> {
-    Ok(Json(
-        run(&app, move |a| a.enforcement_record(&p, &Party::Shop(id))).await?,
-    ))
+) -> ApiResult<Json<shopshield_app::enforce::PartyView>> {
+    c.json(move |a, p| a.review().record(p, &Party::Shop(id)))
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/creators/{id}/enforcement", tag = "enforcement",
@@ -196,13 +160,11 @@ pub async fn shop_record(
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn creator_record(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonValue> {
-    Ok(Json(
-        run(&app, move |a| a.enforcement_record(&p, &Party::Creator(id))).await?,
-    ))
+) -> ApiResult<Json<shopshield_app::enforce::PartyView>> {
+    c.json(move |a, p| a.review().record(p, &Party::Creator(id)))
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/listings/{id}/status", tag = "enforcement",
@@ -210,11 +172,11 @@ pub async fn creator_record(
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn listing_status(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonValue> {
-    Ok(Json(run(&app, move |a| a.listing_status(&p, &id)).await?))
+) -> ApiResult<Json<shopshield_app::ListingStatusView>> {
+    c.json(move |a, p| a.screening().listing_status(p, &id))
+        .await
 }
 
 // ---------------------------------------------------------------- appeals
@@ -232,13 +194,14 @@ pub struct NewAppeal {
     responses((status = 201, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn file_appeal(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
     b: Result<Bytes, BytesRejection>,
-) -> ApiResult<(StatusCode, JsonValue)> {
+) -> ApiResult<(StatusCode, Json<shopshield_app::enforce::AppealState>)> {
     let new: NewAppeal = body(b)?;
-    let a = run(&app, move |a| a.file_appeal(&p, &id, &new.statement)).await?;
+    let a = c
+        .run(move |a, p| a.review().file_appeal(p, &id, &new.statement))
+        .await?;
     Ok((StatusCode::CREATED, Json(a)))
 }
 
@@ -247,11 +210,10 @@ pub async fn file_appeal(
     responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn get_appeal(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
-) -> ApiResult<JsonValue> {
-    Ok(Json(run(&app, move |a| a.appeal(&p, &id)).await?))
+) -> ApiResult<Json<shopshield_app::enforce::AppealState>> {
+    c.json(move |a, p| a.review().appeal(p, &id)).await
 }
 
 /// A reviewer's decision on an appeal.
@@ -273,18 +235,16 @@ pub struct AppealDecisionBody {
     responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn decide_appeal(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
     b: Result<Bytes, BytesRejection>,
-) -> ApiResult<JsonValue> {
+) -> ApiResult<Json<shopshield_app::enforce::AppealState>> {
     let d: AppealDecisionBody = body(b)?;
-    Ok(Json(
-        run(&app, move |a| {
-            a.decide_appeal(&p, &id, d.upheld, &d.reason, d.cited_evidence)
-        })
-        .await?,
-    ))
+    c.json(move |a, p| {
+        a.review()
+            .decide_appeal(p, &id, d.upheld, &d.reason, d.cited_evidence)
+    })
+    .await
 }
 
 // ------------------------------------------------------------------ admin
@@ -294,14 +254,12 @@ pub async fn decide_appeal(
     responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn event_log(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Query(q): Query<SeqQuery>,
-) -> ApiResult<JsonValue> {
+) -> ApiResult<Json<Vec<shopshield_app::LogEntryView>>> {
     let (after, limit) = (q.after.unwrap_or(0), q.limit.unwrap_or(100).clamp(1, 1000));
-    Ok(Json(
-        run(&app, move |a| a.enforcement_log(&p, after, limit)).await?,
-    ))
+    c.json(move |a, p| a.review().log_entries(p, after, limit))
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/enforcement/outbox", tag = "enforcement", params(SeqQuery),
@@ -309,105 +267,17 @@ pub async fn event_log(
     responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn outbox(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Query(q): Query<SeqQuery>,
-) -> ApiResult<JsonValue> {
+) -> ApiResult<Json<Vec<shopshield_store::OutboxRow>>> {
     let (after, limit) = (q.after.unwrap_or(0), q.limit.unwrap_or(100).clamp(1, 1000));
-    Ok(Json(
-        run(&app, move |a| a.enforcement_outbox(&p, after, limit)).await?,
-    ))
+    c.json(move |a, p| a.delivery().rows(p, after, limit)).await
 }
 
 #[utoipa::path(post, path = "/v1/enforcement/tick", tag = "enforcement",
     description = "Applies the points expiries and penalty ends due now (admins, service). The server also does this on its own when due.",
     responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
-pub async fn tick(State(app): State<Arc<App>>, Auth(p): Auth) -> ApiResult<JsonValue> {
-    Ok(Json(run(&app, move |a| a.enforcement_tick(&p)).await?))
-}
-
-// ------------------------------------------------------------- background
-
-/// Runs due ticks and delivers due webhooks until stopped.
-pub(crate) struct Background {
-    stop: tokio::sync::watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Background {
-    pub(crate) fn spawn(app: Arc<App>) -> Background {
-        let (stop, mut rx) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(async move {
-            let cfg = app.config().webhooks.clone();
-            let client = reqwest::Client::builder()
-                .timeout(Duration::from_secs(cfg.timeout_secs))
-                .build()
-                .ok();
-            let every = Duration::from_millis(cfg.poll_interval_ms);
-            loop {
-                let a = app.clone();
-                match tokio::task::spawn_blocking(move || a.enforcement_tick_if_due()).await {
-                    Ok(Err(e)) => tracing::error!(error = %e, "scheduled tick failed"),
-                    Err(e) => tracing::error!(error = %e, "scheduled tick panicked"),
-                    Ok(Ok(_)) => {}
-                }
-                if let (Some(url), Some(secret), Some(client)) = (&cfg.url, &cfg.secret, &client) {
-                    deliver_due(&app, client, url, secret).await;
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(every) => {}
-                    _ = rx.changed() => break,
-                }
-            }
-        });
-        Background { stop, task }
-    }
-
-    pub(crate) async fn stop(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-    }
-}
-
-/// Delivers every due outbox row once, in log order. Each POST carries the
-/// row's `Idempotency-Key` and `X-Shopshield-Signature: sha256=<hex HMAC of
-/// the body>`; only a 2xx answer marks it delivered, anything else
-/// schedules a retry with backoff.
-async fn deliver_due(app: &Arc<App>, client: &reqwest::Client, url: &str, secret: &str) {
-    let a = app.clone();
-    let due = match tokio::task::spawn_blocking(move || a.due_deliveries(100)).await {
-        Ok(Ok(rows)) => rows,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "cannot read the outbox");
-            return;
-        }
-        Err(_) => return,
-    };
-    for row in due {
-        let signature = sign(secret.as_bytes(), row.payload.as_bytes());
-        let sent = client
-            .post(url)
-            .header("content-type", "application/json")
-            .header("idempotency-key", &row.idempotency_key)
-            .header("x-shopshield-event", &row.kind)
-            .header("x-shopshield-signature", format!("sha256={signature}"))
-            .body(row.payload.clone())
-            .send()
-            .await;
-        let outcome = match sent {
-            Ok(r) if r.status().is_success() => Ok(()),
-            Ok(r) => Err(format!("HTTP {}", r.status())),
-            Err(e) => Err(e.to_string()),
-        };
-        if let Err(e) = &outcome {
-            tracing::warn!(key = %row.idempotency_key, error = %e, "webhook delivery failed");
-        }
-        let a = app.clone();
-        match tokio::task::spawn_blocking(move || a.record_delivery(row, outcome)).await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => tracing::error!(error = %e, "cannot record a delivery"),
-            Err(_) => {}
-        }
-    }
+pub async fn tick(c: Caller) -> ApiResult<Json<CommandOutcome>> {
+    c.json(|a, p| a.review().tick(p)).await
 }

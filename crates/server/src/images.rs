@@ -1,23 +1,20 @@
 //! Image hashing and matching: `POST /v1/hash`, `POST /v1/match`, and
 //! HMA's lookup shape at `GET /m/lookup` so existing HMA clients work.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::Query;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shopshield_app::App;
 use shopshield_intake::{ImageBase, read_image};
-use shopshield_pdq::{DecodeOptions, Dihedral, Hash256, Hasher, QueryView, decode};
+use shopshield_pdq::{Dihedral, Hash256, QueryView};
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Auth;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::{body, run};
+use crate::routes::body;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -40,44 +37,31 @@ pub struct HashResponse {
     pub dihedral: BTreeMap<String, String>,
 }
 
-fn invalid(field: &str, reason: impl std::fmt::Display) -> ApiError {
-    ApiError::from(shopshield_intake::IntakeError::Image {
-        field: field.to_string(),
-        reason: reason.to_string(),
-    })
-}
-
 #[utoipa::path(post, path = "/v1/hash", tag = "images", request_body = HashRequest,
     description = "PDQ hash and quality of an image, with its eight dihedral hashes.",
     responses((status = 200, body = HashResponse), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn hash(
-    State(_app): State<Arc<App>>,
-    _auth: Auth,
+    c: Caller,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Json<HashResponse>, ApiError> {
     let req: HashRequest = body(b)?;
     let bytes = read_image("image", &req.image, ImageBase::DataOnly)?;
-    let out = tokio::task::spawn_blocking(move || -> Result<HashResponse, ApiError> {
-        let img = decode(&bytes, &DecodeOptions::default()).map_err(|e| invalid("image", e))?;
-        let h = Hasher::new()
-            .hash_dihedral(img.pixels(), img.width, img.height)
-            .map_err(|e| invalid("image", e))?;
-        Ok(HashResponse {
-            pdq: h.hashes[0].to_hex(),
-            quality: h.quality,
-            degenerate: h.degenerate,
-            width: img.width,
-            height: img.height,
-            dihedral: h
-                .iter()
-                .map(|(d, x)| (d.name().to_string(), x.to_hex()))
-                .collect(),
-        })
-    })
-    .await
-    .map_err(|e| ApiError::internal(format!("task failed: {e}")))??;
-    Ok(Json(out))
+    let h = c
+        .run(move |a, p| a.registry().hash_image(p, &bytes))
+        .await?;
+    Ok(Json(HashResponse {
+        pdq: h.hashes.hashes[0].to_hex(),
+        quality: h.hashes.quality,
+        degenerate: h.hashes.degenerate,
+        width: h.width,
+        height: h.height,
+        dihedral: h
+            .hashes
+            .iter()
+            .map(|(d, x)| (d.name().to_string(), x.to_hex()))
+            .collect(),
+    }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -158,23 +142,25 @@ fn hash_view(field: &str, hex: &str) -> Result<QueryView, ApiError> {
     responses((status = 200, body = MatchResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn match_image(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<Json<MatchResponse>, ApiError> {
     let req: MatchRequest = body(b)?;
-    let (views, local) = match (&req.hash, &req.image) {
-        (Some(h), None) => (vec![hash_view("hash", h)?], None),
+    let found = match (&req.hash, &req.image) {
+        (Some(h), None) => {
+            let view = hash_view("hash", h)?;
+            c.run(move |a, p| {
+                Ok(shopshield_app::ImageMatches {
+                    matches: a.registry().match_views(p, &[view])?,
+                    located: Vec::new(),
+                })
+            })
+            .await?
+        }
         (None, Some(img)) => {
             let bytes = read_image("image", img, ImageBase::DataOnly)?;
-            let tiles = app.config().images.logo_tiles;
-            let keypoints = app.config().images.logo_keypoints;
-            let signal = tokio::task::spawn_blocking(move || {
-                shopshield_app::listing_image_signal("image", &bytes, tiles, keypoints)
-            })
-            .await
-            .map_err(|e| ApiError::internal(format!("task failed: {e}")))??;
-            (signal.views, signal.local)
+            c.run(move |a, p| a.registry().match_image(p, &bytes))
+                .await?
         }
         _ => {
             return Err(ApiError::from(shopshield_app::AppError::Invalid(
@@ -182,15 +168,7 @@ pub async fn match_image(
             )));
         }
     };
-    let (matches, located) = run(&app, move |a| {
-        let matches = a.match_image_views(&p, &views)?;
-        let located = match &local {
-            Some(q) => a.locate_logos(&p, q)?,
-            None => Vec::new(),
-        };
-        Ok((matches, located))
-    })
-    .await?;
+    let (matches, located) = (found.matches, found.located);
     Ok(Json(MatchResponse {
         located: located
             .into_iter()
@@ -245,8 +223,7 @@ pub struct HmaMatch {
     responses((status = 200, body = BTreeMap<String, Vec<HmaMatch>>), (status = 400, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn hma_lookup(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Query(q): Query<LookupQuery>,
 ) -> Result<Json<BTreeMap<String, Vec<HmaMatch>>>, ApiError> {
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "invalid", m);
@@ -269,7 +246,9 @@ pub async fn hma_lookup(
             degenerate: false,
         },
     };
-    let matches = run(&app, move |a| a.match_image_views(&p, &[view])).await?;
+    let matches = c
+        .run(move |a, p| a.registry().match_views(p, &[view]))
+        .await?;
     let mut out: BTreeMap<String, Vec<HmaMatch>> = BTreeMap::new();
     for m in matches {
         if m.variant != Dihedral::Original {

@@ -15,6 +15,7 @@ pub mod routes;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
@@ -94,24 +95,32 @@ fn enforcement_routes() -> Router<Arc<App>> {
         .route("/enforcement/tick", post(tick))
 }
 
-/// Serves the API on `listener` until `shutdown` completes. Alongside, a
-/// background task runs enforcement ticks when due and delivers the webhook
-/// outbox (its state is in the store, so a restart loses nothing).
+/// Serves the API on `listener` until `shutdown` completes. Alongside, on
+/// threads of their own, the application's duties run: other processes'
+/// registry changes are followed, enforcement ticks run when due, the
+/// webhook outbox is delivered (its state is in the store, so a restart
+/// loses nothing), and decisions another process left unenforced are
+/// handed over.
 pub async fn serve(
     app: Arc<App>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let background = enforcement::Background::spawn(app.clone());
+    let stop = Arc::new(AtomicBool::new(false));
+    let duties = {
+        let (app, stop) = (app.clone(), stop.clone());
+        tokio::task::spawn_blocking(move || app.run_duties(&stop))
+    };
     let served = axum::serve(listener, router(app))
         .with_graceful_shutdown(shutdown)
         .await;
-    background.stop().await;
+    stop.store(true, Ordering::Relaxed);
+    let _ = duties.await;
     served
 }
 
 async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let engine = app.engine();
+    let engine = app.registry().engine();
     Json(serde_json::json!({
         "status": "ok",
         "registry_version": engine.registry_version(),

@@ -3,21 +3,19 @@
 //! `GET /v1/shops/{shop_id}/qualifications`.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
-use shopshield_app::App;
 use shopshield_model::Qualification;
 use utoipa::ToSchema;
 
-use crate::auth::Auth;
+use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::{body, run};
+use crate::routes::body;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ReloadResponse {
@@ -31,11 +29,8 @@ pub struct ReloadResponse {
     description = "Re-reads the policy packs and puts them in force for the next listing, without a restart. A broken pack changes nothing: the answer (422) lists every problem with file and line.",
     responses((status = 200, body = ReloadResponse), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
-pub async fn reload(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-) -> Result<Json<ReloadResponse>, ApiError> {
-    let r = run(&app, move |a| a.reload_policy(&p)).await?;
+pub async fn reload(c: Caller) -> Result<Json<ReloadResponse>, ApiError> {
+    let r = c.run(|a, p| a.registry().reload_policy(p)).await?;
     Ok(Json(ReloadResponse {
         versions: r.versions,
         changed_rules: r.changed_rules,
@@ -50,14 +45,14 @@ pub struct PackInfo {
 
 #[utoipa::path(get, path = "/v1/policy/packs", tag = "policy",
     responses((status = 200, body = Vec<PackInfo>)), security(("api_key" = [])))]
-pub async fn packs(State(app): State<Arc<App>>, _auth: Auth) -> Json<Vec<PackInfo>> {
-    Json(
-        app.policy()
-            .versions()
+pub async fn packs(c: Caller) -> Result<Json<Vec<PackInfo>>, ApiError> {
+    let versions = c.run(|a, p| a.registry().policy_packs(p)).await?;
+    Ok(Json(
+        versions
             .into_iter()
             .map(|(name, version)| PackInfo { name, version })
             .collect(),
-    )
+    ))
 }
 
 #[utoipa::path(post, path = "/v1/qualifications", tag = "policy", request_body = Qualification,
@@ -65,12 +60,13 @@ pub async fn packs(State(app): State<Arc<App>>, _auth: Auth) -> Json<Vec<PackInf
     responses((status = 201, body = Qualification), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn put_qualification(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     b: Result<Bytes, BytesRejection>,
 ) -> Result<(StatusCode, Json<Qualification>), ApiError> {
     let q: Qualification = body(b)?;
-    let q = run(&app, move |a| a.put_qualification(&p, q)).await?;
+    let q = c
+        .run(move |a, p| a.screening().put_qualification(p, q))
+        .await?;
     Ok((StatusCode::CREATED, Json(q)))
 }
 
@@ -78,9 +74,9 @@ pub async fn put_qualification(
     responses((status = 200, body = Vec<Qualification>), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn shop_qualifications(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(shop): Path<String>,
 ) -> Result<Json<Vec<Qualification>>, ApiError> {
-    Ok(Json(run(&app, move |a| a.qualifications(&p, &shop)).await?))
+    c.json(move |a, p| a.screening().qualifications(p, &shop))
+        .await
 }

@@ -1,6 +1,5 @@
-//! Handlers of the `/v1` API. Every handler authenticates, runs the
-//! application operation on a blocking thread (storage commits are fsynced)
-//! and answers JSON.
+//! Handlers of the `/v1` API: registry, listings, decisions, keys. Every
+//! handler is one call of a service for the authenticated [`Caller`].
 
 use std::sync::Arc;
 
@@ -10,28 +9,16 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shopshield_app::{App, AppError};
+use shopshield_app::{App, NewKey as KeyRequest};
 use shopshield_intake::{ImageBase, parse_json, read_image};
 use shopshield_model::{Category, Decision, Listing, NewRight, Right, RightsHolder, Role};
 use shopshield_store::{Page, StoredListing};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth::Auth;
+use crate::auth::{Auth, Caller};
 use crate::error::{ApiError, ErrorBody};
 
 type ApiResult<T> = Result<T, ApiError>;
-
-/// Runs a blocking application call off the async workers.
-pub(crate) async fn run<T: Send + 'static>(
-    app: &Arc<App>,
-    f: impl FnOnce(&App) -> Result<T, AppError> + Send + 'static,
-) -> ApiResult<T> {
-    let app = app.clone();
-    tokio::task::spawn_blocking(move || f(&app))
-        .await
-        .map_err(|e| ApiError::internal(format!("task failed: {e}")))?
-        .map_err(ApiError::from)
-}
 
 /// Reads a JSON body, turning every failure into a JSON error answer.
 pub(crate) fn body<T: serde::de::DeserializeOwned>(
@@ -80,32 +67,26 @@ pub struct NewHolder {
     responses((status = 201, body = RightsHolder), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn create_holder(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<RightsHolder>)> {
     let new: NewHolder = body(b)?;
-    let h = run(&app, move |a| a.create_holder(&p, new.id, &new.name)).await?;
+    let h = c
+        .run(move |a, p| a.registry().create_holder(p, new.id, &new.name))
+        .await?;
     Ok((StatusCode::CREATED, Json(h)))
 }
 
 #[utoipa::path(get, path = "/v1/holders", tag = "registry",
     responses((status = 200, body = Vec<RightsHolder>)), security(("api_key" = [])))]
-pub async fn list_holders(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-) -> ApiResult<Json<Vec<RightsHolder>>> {
-    Ok(Json(run(&app, move |a| a.holders(&p)).await?))
+pub async fn list_holders(c: Caller) -> ApiResult<Json<Vec<RightsHolder>>> {
+    c.json(|a, p| a.registry().holders(p)).await
 }
 
 #[utoipa::path(get, path = "/v1/holders/{id}", tag = "registry",
     responses((status = 200, body = RightsHolder), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
-pub async fn get_holder(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<RightsHolder>> {
-    Ok(Json(run(&app, move |a| a.holder(&p, &id)).await?))
+pub async fn get_holder(c: Caller, Path(id): Path<String>) -> ApiResult<Json<RightsHolder>> {
+    c.json(move |a, p| a.registry().holder(p, &id)).await
 }
 
 // ----------------------------------------------------------------- rights
@@ -115,8 +96,7 @@ pub async fn get_holder(
     responses((status = 201, body = Right), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn create_right(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Right>)> {
     let new: NewRight = body(b)?;
@@ -124,7 +104,9 @@ pub async fn create_right(
         Some(r) => Some(read_image("image", r, ImageBase::DataOnly)?),
         None => None,
     };
-    let r = run(&app, move |a| a.create_right(&p, new, image)).await?;
+    let r = c
+        .run(move |a, p| a.registry().create_right(p, new, image))
+        .await?;
     Ok((StatusCode::CREATED, Json(r)))
 }
 
@@ -136,49 +118,30 @@ pub struct RightsQuery {
 
 #[utoipa::path(get, path = "/v1/rights", tag = "registry", params(RightsQuery),
     responses((status = 200, body = Vec<Right>)), security(("api_key" = [])))]
-pub async fn list_rights(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-    Query(q): Query<RightsQuery>,
-) -> ApiResult<Json<Vec<Right>>> {
-    Ok(Json(
-        run(&app, move |a| a.rights(&p, q.holder.as_deref())).await?,
-    ))
+pub async fn list_rights(c: Caller, Query(q): Query<RightsQuery>) -> ApiResult<Json<Vec<Right>>> {
+    c.json(move |a, p| a.registry().rights(p, q.holder.as_deref()))
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/rights/{id}", tag = "registry",
     responses((status = 200, body = Right), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
-pub async fn get_right(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Right>> {
-    Ok(Json(run(&app, move |a| a.right(&p, &id)).await?))
+pub async fn get_right(c: Caller, Path(id): Path<String>) -> ApiResult<Json<Right>> {
+    c.json(move |a, p| a.registry().right(p, &id)).await
 }
 
 #[utoipa::path(post, path = "/v1/rights/{id}/disable", tag = "registry",
     description = "Stops enforcing a right. In force for the very next listing.",
     responses((status = 200, body = Right), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
-pub async fn disable_right(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Right>> {
-    Ok(Json(
-        run(&app, move |a| a.set_right_enabled(&p, &id, false)).await?,
-    ))
+pub async fn disable_right(c: Caller, Path(id): Path<String>) -> ApiResult<Json<Right>> {
+    c.json(move |a, p| a.registry().set_right_enabled(p, &id, false))
+        .await
 }
 
 #[utoipa::path(post, path = "/v1/rights/{id}/enable", tag = "registry",
     responses((status = 200, body = Right), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
-pub async fn enable_right(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Right>> {
-    Ok(Json(
-        run(&app, move |a| a.set_right_enabled(&p, &id, true)).await?,
-    ))
+pub async fn enable_right(c: Caller, Path(id): Path<String>) -> ApiResult<Json<Right>> {
+    c.json(move |a, p| a.registry().set_right_enabled(p, &id, true))
+        .await
 }
 
 // --------------------------------------------------------------- listings
@@ -189,8 +152,7 @@ pub async fn enable_right(
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn submit_listing(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Decision>)> {
     let listing: Listing = body(b)?;
@@ -202,7 +164,9 @@ pub async fn submit_listing(
             }));
         }
     }
-    let s = run(&app, move |a| a.submit(&p, listing, ImageBase::DataOnly)).await?;
+    let s = c
+        .run(move |a, p| a.screening().submit(p, listing, ImageBase::DataOnly))
+        .await?;
     let status = if s.created {
         StatusCode::CREATED
     } else {
@@ -233,47 +197,47 @@ impl From<StoredListing> for ListingVersion {
 
 #[utoipa::path(get, path = "/v1/listings/{id}", tag = "listings",
     responses((status = 200, body = ListingVersion), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
-pub async fn get_listing(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<ListingVersion>> {
-    Ok(Json(run(&app, move |a| a.listing(&p, &id)).await?.into()))
+pub async fn get_listing(c: Caller, Path(id): Path<String>) -> ApiResult<Json<ListingVersion>> {
+    Ok(Json(
+        c.run(move |a, p| a.screening().listing(p, &id))
+            .await?
+            .into(),
+    ))
 }
 
 #[utoipa::path(get, path = "/v1/listings/{id}/history", tag = "listings",
     responses((status = 200, body = Vec<ListingVersion>), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
 pub async fn listing_history(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<ListingVersion>>> {
-    let h = run(&app, move |a| a.listing_history(&p, &id)).await?;
+    let h = c
+        .run(move |a, p| a.screening().listing_history(p, &id))
+        .await?;
     Ok(Json(h.into_iter().map(Into::into).collect()))
 }
 
 #[utoipa::path(get, path = "/v1/listings/{id}/decisions", tag = "decisions",
     responses((status = 200, body = Vec<Decision>), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
 pub async fn listing_decisions(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Vec<Decision>>> {
-    Ok(Json(
-        run(&app, move |a| a.decisions_for_listing(&p, &id)).await?,
-    ))
+    c.json(move |a, p| a.screening().decisions_for_listing(p, &id))
+        .await
 }
 
 #[utoipa::path(get, path = "/v1/shops/{shop_id}/listings", tag = "listings", params(PageQuery),
     responses((status = 200, body = Vec<ListingVersion>), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
 pub async fn shop_listings(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Path(shop): Path<String>,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<ListingVersion>>> {
     let page = q.page();
-    let l = run(&app, move |a| a.listings_by_shop(&p, &shop, &page)).await?;
+    let l = c
+        .run(move |a, p| a.screening().listings_by_shop(p, &shop, &page))
+        .await?;
     Ok(Json(l.into_iter().map(Into::into).collect()))
 }
 
@@ -282,22 +246,17 @@ pub async fn shop_listings(
 #[utoipa::path(get, path = "/v1/decisions", tag = "decisions", params(PageQuery),
     responses((status = 200, body = Vec<Decision>), (status = 403, body = ErrorBody)), security(("api_key" = [])))]
 pub async fn list_decisions(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     Query(q): Query<PageQuery>,
 ) -> ApiResult<Json<Vec<Decision>>> {
     let page = q.page();
-    Ok(Json(run(&app, move |a| a.decisions(&p, &page)).await?))
+    c.json(move |a, p| a.screening().decisions(p, &page)).await
 }
 
 #[utoipa::path(get, path = "/v1/decisions/{decision_id}", tag = "decisions",
     responses((status = 200, body = Decision), (status = 404, body = ErrorBody)), security(("api_key" = [])))]
-pub async fn get_decision(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Json<Decision>> {
-    Ok(Json(run(&app, move |a| a.decision(&p, &id)).await?))
+pub async fn get_decision(c: Caller, Path(id): Path<String>) -> ApiResult<Json<Decision>> {
+    c.json(move |a, p| a.screening().decision(p, &id)).await
 }
 
 // ----------------------------------------------------------------- others
@@ -318,16 +277,20 @@ pub struct NewKey {
     pub shop: Option<String>,
     /// For `creator` keys.
     pub creator: Option<String>,
-    /// Also the key's identity in enforcement records (a reviewer's name)
-    /// when it is a valid id.
+    /// A display name; never used to decide anything.
     #[serde(default)]
     pub label: String,
+    /// Adds the key to this principal (key rotation: same role and scope),
+    /// or names a new principal; a fresh one is made when absent.
+    pub principal: Option<String>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedKey {
     /// The secret. It is shown once and never stored.
     pub key: String,
+    /// Who the key acts as in enforcement records.
+    pub principal: String,
     pub role: Role,
     pub holder: Option<String>,
     pub shop: Option<String>,
@@ -340,26 +303,30 @@ pub struct CreatedKey {
     responses((status = 201, body = CreatedKey), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn create_key(
-    State(app): State<Arc<App>>,
-    Auth(p): Auth,
+    c: Caller,
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<CreatedKey>)> {
-    if !p.is_admin() {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "only admins create keys",
-        ));
-    }
     let new: NewKey = body(b)?;
-    let (secret, k) = run(&app, move |a| {
-        a.create_key_for(new.role, new.holder, new.shop, new.creator, &new.label)
-    })
-    .await?;
+    let (secret, k) = c
+        .run(move |a, p| {
+            a.keys().create(
+                p,
+                KeyRequest {
+                    role: Some(new.role),
+                    holder: new.holder,
+                    shop: new.shop,
+                    creator: new.creator,
+                    label: new.label,
+                    principal: new.principal,
+                },
+            )
+        })
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
             key: secret,
+            principal: k.principal_id,
             role: k.role,
             holder: k.holder_id,
             shop: k.shop_id,

@@ -1,106 +1,13 @@
 //! The HTTP API over real HTTP on a random port, with the SQLite store on a
 //! real file. Covers every role boundary, bad input and durability.
 
-use std::sync::Arc;
-
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use shopshield_app::{App, AppConfig, SystemClock};
 use shopshield_model::Role;
-use shopshield_store::SqliteStore;
 
-struct Server {
-    base: String,
-    app: Arc<App>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
+mod common;
 
-impl Server {
-    async fn start(db: &std::path::Path) -> Server {
-        let store = SqliteStore::open(db).unwrap();
-        let app = Arc::new(
-            App::new(Arc::new(store), AppConfig::default(), Arc::new(SystemClock)).unwrap(),
-        );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let served = app.clone();
-        let task = tokio::spawn(async move {
-            shopshield_server::serve(served, listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-        Server {
-            base,
-            app,
-            stop: Some(tx),
-            task,
-        }
-    }
-
-    fn key(&self, role: Role, holder: Option<&str>, shop: Option<&str>) -> String {
-        self.app
-            .create_key(role, holder.map(Into::into), shop.map(Into::into), "test")
-            .unwrap()
-            .0
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        let _ = self.task.await;
-    }
-}
-
-struct Call<'a> {
-    c: &'a Client,
-    base: &'a str,
-}
-
-impl Call<'_> {
-    async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
-        let r = self
-            .c
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, key: &str, path: &str, body: &Value) -> (StatusCode, Value) {
-        let r = self
-            .c
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post_raw(&self, key: &str, path: &str, body: Vec<u8>) -> (StatusCode, Value) {
-        let r = self
-            .c
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
-    }
-}
+use common::Server;
 
 fn nike_right() -> Value {
     json!({"id":"r-nike","holder":"nike","kind":"trademark","mark":"Nike","aliases":["NIKE"],
@@ -123,10 +30,7 @@ async fn roles_scopes_bad_input_and_durability() {
     let db = dir.path().join("shopshield.db");
     let srv = Server::start(&db).await;
     let c = Client::new();
-    let api = Call {
-        c: &c,
-        base: &srv.base,
-    };
+    let api = &srv;
 
     // Open endpoints.
     let r = c.get(format!("{}/healthz", srv.base)).send().await.unwrap();
@@ -155,7 +59,7 @@ async fn roles_scopes_bad_input_and_durability() {
     let (s, _) = api.get("ssk_nope", "/v1/rights").await;
     assert_eq!(s, 401);
 
-    let admin = srv.key(Role::Admin, None, None);
+    let admin = srv.key(Role::Admin, None);
     // Holders and rights.
     let (s, h) = api
         .post(
@@ -177,12 +81,12 @@ async fn roles_scopes_bad_input_and_durability() {
     assert_eq!(s, 201, "{r}");
     assert_eq!(r["holder_id"], "nike");
 
-    let nike_holder = srv.key(Role::RightsHolder, Some("nike"), None);
-    let adidas_holder = srv.key(Role::RightsHolder, Some("adidas-ag"), None);
-    let seller = srv.key(Role::Seller, None, Some("shop-9"));
-    let other_seller = srv.key(Role::Seller, None, Some("shop-7"));
-    let reviewer = srv.key(Role::Reviewer, None, None);
-    let service = srv.key(Role::Service, None, None);
+    let nike_holder = srv.key(Role::RightsHolder, Some("nike"));
+    let adidas_holder = srv.key(Role::RightsHolder, Some("adidas-ag"));
+    let seller = srv.key(Role::Seller, Some("shop-9"));
+    let other_seller = srv.key(Role::Seller, Some("shop-7"));
+    let reviewer = srv.key(Role::Reviewer, None);
+    let service = srv.key(Role::Service, None);
 
     // A rights holder registers for itself, sees only its own.
     let adidas = json!({"id":"r-adidas","holder":"adidas-ag","kind":"trademark","mark":"Adidas",
@@ -438,10 +342,7 @@ async fn roles_scopes_bad_input_and_durability() {
     // Restart: everything is still there.
     srv.stop().await;
     let srv = Server::start(&db).await;
-    let api = Call {
-        c: &c,
-        base: &srv.base,
-    };
+    let api = &srv;
     let (s, d) = api.get(&admin, "/v1/decisions/l-1@v1").await;
     assert_eq!(s, 200);
     assert_eq!(d["action"], "reject");
@@ -482,13 +383,9 @@ const DEMO_IMAGES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/demo/
 async fn image_hashing_matching_and_logo_search_over_http() {
     let dir = tempfile::tempdir().unwrap();
     let srv = Server::start(&dir.path().join("shopshield.db")).await;
-    let c = Client::new();
-    let api = Call {
-        c: &c,
-        base: &srv.base,
-    };
-    let admin = srv.key(Role::Admin, None, None);
-    let seller = srv.key(Role::Seller, None, Some("shop-9"));
+    let api = &srv;
+    let admin = srv.key(Role::Admin, None);
+    let seller = srv.key(Role::Seller, Some("shop-9"));
     let (s, _) = api
         .post(
             &admin,

@@ -11,7 +11,11 @@ use chrono::TimeZone;
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 use shopshield_app::enforce::verify_signature;
-use shopshield_app::{App, AppConfig, FixedClock};
+use shopshield_app::{App, AppConfig, FixedClock, NewKey};
+
+mod common;
+
+use common::Server;
 use shopshield_model::Role;
 use shopshield_store::SqliteStore;
 
@@ -91,13 +95,6 @@ impl Drop for Receiver {
 
 // -------------------------------------------------------------- server
 
-struct Server {
-    base: String,
-    app: Arc<App>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-}
-
 fn t0() -> chrono::DateTime<chrono::Utc> {
     chrono::Utc
         .with_ymd_and_hms(2026, 3, 2, 9, 0, 0)
@@ -129,17 +126,19 @@ fn thresholds() -> Thresholds {
         cfg.gate.review = 0.001;
         cfg.gate.reject = 1.0;
         let app = App::new(Arc::new(store), cfg, Arc::new(FixedClock::new(t0()))).unwrap();
-        let admin = shopshield_app::Principal::admin("probe");
-        app.create_holder(&admin, Some("nike".into()), "Nike, Inc.")
+        let admin = shopshield_app::Principal::operator("probe");
+        app.registry()
+            .create_holder(&admin, Some("nike".into()), "Nike, Inc.")
             .unwrap();
         let right =
             serde_json::from_value(json!({"id":"r-nike","holder":"nike","kind":"trademark",
             "mark":"Nike","nice_classes":[25,28],"regions":["*"],
             "price_floor":{"amount":60,"currency":"USD"}}))
             .unwrap();
-        app.create_right(&admin, right, None).unwrap();
+        app.registry().create_right(&admin, right, None).unwrap();
         let score = |l: Value| {
             let d = app
+                .screening()
                 .submit(
                     &admin,
                     serde_json::from_value(l).unwrap(),
@@ -199,88 +198,33 @@ fn config(webhook: Option<&str>) -> AppConfig {
     c
 }
 
-impl Server {
-    async fn start(db: &std::path::Path, clock: Arc<FixedClock>, config: AppConfig) -> Server {
-        let store = SqliteStore::open(db).unwrap();
-        let app = Arc::new(App::new(Arc::new(store), config, clock.clone()).unwrap());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let served = app.clone();
-        let task = tokio::spawn(async move {
-            shopshield_server::serve(served, listener, async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
-        Server {
-            base,
-            app,
-            stop: Some(tx),
-            task,
-        }
-    }
+/// Registers the Nike word mark (a `brand: Nike` claim is rejected at
+/// confidence 0.9; a mention in the title goes to review).
+async fn register_nike(srv: &Server, admin: &str) {
+    let (s, b) = srv
+        .post(
+            admin,
+            "/v1/holders",
+            &json!({"id":"nike","name":"Nike, Inc."}),
+        )
+        .await;
+    assert_eq!(s, 201, "{b}");
+    let right = json!({"id":"r-nike","holder":"nike","kind":"trademark","mark":"Nike",
+        "nice_classes":[25,28],"regions":["*"],"price_floor":{"amount":60,"currency":"USD"}});
+    let (s, b) = srv.post(admin, "/v1/rights", &right).await;
+    assert_eq!(s, 201, "{b}");
+}
 
-    fn key(&self, role: Role, shop: Option<&str>, creator: Option<&str>, label: &str) -> String {
-        self.app
-            .create_key_for(
-                role,
-                None,
-                shop.map(Into::into),
-                creator.map(Into::into),
-                label,
-            )
-            .unwrap()
-            .0
-    }
-
-    async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        let _ = self.task.await;
-    }
-
-    async fn get(&self, key: &str, path: &str) -> (StatusCode, Value) {
-        let r = Client::new()
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .send()
-            .await
-            .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn post(&self, key: &str, path: &str, body: &Value) -> (StatusCode, Value) {
-        let r = Client::new()
-            .post(format!("{}{path}", self.base))
-            .bearer_auth(key)
-            .json(body)
-            .send()
-            .await
-            .unwrap();
-        let s = r.status();
-        (s, r.json().await.unwrap_or(Value::Null))
-    }
-
-    /// Registers the Nike word mark (a `brand: Nike` claim is rejected at
-    /// confidence 0.9; a mention in the title goes to review).
-    async fn register_nike(&self, admin: &str) {
-        let (s, b) = self
-            .post(
-                admin,
-                "/v1/holders",
-                &json!({"id":"nike","name":"Nike, Inc."}),
-            )
-            .await;
-        assert_eq!(s, 201, "{b}");
-        let right = json!({"id":"r-nike","holder":"nike","kind":"trademark","mark":"Nike",
-            "nice_classes":[25,28],"regions":["*"],"price_floor":{"amount":60,"currency":"USD"}});
-        let (s, b) = self.post(admin, "/v1/rights", &right).await;
-        assert_eq!(s, 201, "{b}");
-    }
+/// A key whose principal (its identity in enforcement records) is `id`.
+fn key(srv: &Server, role: Role, shop: Option<&str>, creator: Option<&str>, id: &str) -> String {
+    srv.key_for(NewKey {
+        role: Some(role),
+        shop: shop.map(str::to_string),
+        creator: creator.map(str::to_string),
+        label: id.to_string(),
+        principal: Some(id.to_string()),
+        ..NewKey::default()
+    })
 }
 
 const CLAIM_VARIANTS: usize = 3;
@@ -348,18 +292,18 @@ async fn a_shop_is_driven_to_permanent_deactivation_and_back_by_appeal() {
     let dir = tempfile::tempdir().unwrap();
     let hook = Receiver::start(1).await;
     let clock = Arc::new(FixedClock::new(t0()));
-    let srv = Server::start(
+    let srv = Server::start_with(
         &dir.path().join("shopshield.db"),
-        clock.clone(),
         config(Some(&hook.url)),
+        clock.clone(),
     )
     .await;
-    let admin = srv.key(Role::Admin, None, None, "admin");
-    let seller = srv.key(Role::Seller, Some("shop-bad"), None, "seller");
-    let other = srv.key(Role::Seller, Some("shop-good"), None, "other");
-    let rev_a = srv.key(Role::Reviewer, None, None, "rev-a");
-    let rev_b = srv.key(Role::Reviewer, None, None, "rev-b");
-    srv.register_nike(&admin).await;
+    let admin = key(&srv, Role::Admin, None, None, "admin");
+    let seller = key(&srv, Role::Seller, Some("shop-bad"), None, "seller");
+    let other = key(&srv, Role::Seller, Some("shop-good"), None, "other");
+    let rev_a = key(&srv, Role::Reviewer, None, None, "rev-a");
+    let rev_b = key(&srv, Role::Reviewer, None, None, "rev-b");
+    register_nike(&srv, &admin).await;
     let doc: Value = Client::new()
         .get(format!("{}/openapi.json", srv.base))
         .send()
@@ -777,17 +721,24 @@ async fn a_creator_is_revoked_at_the_ip_strike_threshold() {
     // Only the IP-strike rule, not the creator points ladder, is under test.
     let mut cfg = config(None);
     cfg.enforcement.creator.milestones.clear();
-    let srv = Server::start(&dir.path().join("shopshield.db"), clock, cfg).await;
-    let admin = srv.key(Role::Admin, None, None, "admin");
-    let service = srv.key(Role::Service, None, None, "ingest");
-    let creator = srv.key(Role::Creator, None, Some("cr-1"), "cr-1");
-    let other_creator = srv.key(Role::Creator, None, Some("cr-2"), "cr-2");
-    let seller = srv.key(Role::Seller, Some("shop-1"), None, "seller");
-    srv.register_nike(&admin).await;
+    let srv = Server::start_with(&dir.path().join("shopshield.db"), cfg, clock).await;
+    let admin = key(&srv, Role::Admin, None, None, "admin");
+    let service = key(&srv, Role::Service, None, None, "ingest");
+    let creator = key(&srv, Role::Creator, None, Some("cr-1"), "cr-1");
+    let other_creator = key(&srv, Role::Creator, None, Some("cr-2"), "cr-2");
+    let seller = key(&srv, Role::Seller, Some("shop-1"), None, "seller");
+    register_nike(&srv, &admin).await;
     // A creator key needs its creator.
     assert!(
         srv.app
-            .create_key_for(Role::Creator, None, None, None, "x")
+            .keys()
+            .create(
+                &shopshield_app::Principal::operator("test"),
+                NewKey {
+                    role: Some(Role::Creator),
+                    ..NewKey::default()
+                }
+            )
             .is_err()
     );
 
@@ -875,15 +826,15 @@ async fn a_creator_is_revoked_at_the_ip_strike_threshold() {
 async fn two_reviewers_racing_for_one_case_never_both_decide_it() {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(t0()));
-    let srv = Server::start(
+    let srv = Server::start_with(
         &dir.path().join("shopshield.db"),
-        clock.clone(),
         config(None),
+        clock.clone(),
     )
     .await;
-    let admin = srv.key(Role::Admin, None, None, "admin");
-    let seller = srv.key(Role::Seller, Some("shop-1"), None, "seller");
-    srv.register_nike(&admin).await;
+    let admin = key(&srv, Role::Admin, None, None, "admin");
+    let seller = key(&srv, Role::Seller, Some("shop-1"), None, "seller");
+    register_nike(&srv, &admin).await;
     let (s, d) = srv
         .post(&seller, "/v1/listings", &mention("race-1", "shop-1"))
         .await;
@@ -893,7 +844,7 @@ async fn two_reviewers_racing_for_one_case_never_both_decide_it() {
         "{d}"
     );
     let reviewers: Vec<String> = (0..8)
-        .map(|i| srv.key(Role::Reviewer, None, None, &format!("rev-{i}")))
+        .map(|i| key(&srv, Role::Reviewer, None, None, &format!("rev-{i}")))
         .collect();
 
     let base = srv.base.clone();
@@ -991,10 +942,10 @@ async fn points_expire_after_90_days_and_state_survives_restart() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("shopshield.db");
     let clock = Arc::new(FixedClock::new(t0()));
-    let srv = Server::start(&db, clock.clone(), config(None)).await;
-    let admin = srv.key(Role::Admin, None, None, "admin");
-    let seller = srv.key(Role::Seller, Some("shop-1"), None, "seller");
-    srv.register_nike(&admin).await;
+    let srv = Server::start_with(&db, config(None), clock.clone()).await;
+    let admin = key(&srv, Role::Admin, None, None, "admin");
+    let seller = key(&srv, Role::Seller, Some("shop-1"), None, "seller");
+    register_nike(&srv, &admin).await;
     let (s, _) = srv
         .post(&seller, "/v1/listings", &claim("x-1", "shop-1", None))
         .await;
@@ -1032,7 +983,7 @@ async fn points_expire_after_90_days_and_state_survives_restart() {
     srv.stop().await;
 
     // Replaying the log on restart gives the same state.
-    let srv = Server::start(&db, clock.clone(), config(None)).await;
+    let srv = Server::start_with(&db, config(None), clock.clone()).await;
     let (_, again) = srv.get(&seller, "/v1/shops/shop-1/enforcement").await;
     assert_eq!(again, rec);
     srv.stop().await;
@@ -1044,10 +995,10 @@ async fn the_outbox_survives_a_restart() {
     let db = dir.path().join("shopshield.db");
     let clock = Arc::new(FixedClock::new(t0()));
     // No webhook URL: notifications are recorded, nothing is sent.
-    let srv = Server::start(&db, clock.clone(), config(None)).await;
-    let admin = srv.key(Role::Admin, None, None, "admin");
-    let seller = srv.key(Role::Seller, Some("shop-1"), None, "seller");
-    srv.register_nike(&admin).await;
+    let srv = Server::start_with(&db, config(None), clock.clone()).await;
+    let admin = key(&srv, Role::Admin, None, None, "admin");
+    let seller = key(&srv, Role::Seller, Some("shop-1"), None, "seller");
+    register_nike(&srv, &admin).await;
     let (s, _) = srv
         .post(&seller, "/v1/listings", &claim("y-1", "shop-1", None))
         .await;
@@ -1064,7 +1015,7 @@ async fn the_outbox_survives_a_restart() {
     srv.stop().await;
 
     let hook = Receiver::start(0).await;
-    let srv = Server::start(&db, clock, config(Some(&hook.url))).await;
+    let srv = Server::start_with(&db, config(Some(&hook.url)), clock).await;
     wait_for("deliveries after restart", async || {
         hook.received().len() >= pending
     })

@@ -7,9 +7,12 @@ use std::sync::Arc;
 
 use reqwest::Client;
 use serde_json::{Value, json};
-use shopshield_app::{App, AppConfig, SystemClock};
+use shopshield_app::{AppConfig, SystemClock};
 use shopshield_model::Role;
-use shopshield_store::SqliteStore;
+
+mod common;
+
+use common::Server;
 
 const PACKS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policy/packs");
 
@@ -56,24 +59,15 @@ async fn regions_qualifications_and_reload() {
     copy_packs(&packs);
     let mut config = AppConfig::default();
     config.policy.dir = Some(packs.clone());
-    let store = SqliteStore::open(&dir.path().join("shopshield.db")).unwrap();
-    let app = Arc::new(App::new(Arc::new(store), config, Arc::new(SystemClock)).unwrap());
-    let admin = app.create_key(Role::Admin, None, None, "admin").unwrap().0;
-    let service = app
-        .create_key(Role::Service, None, None, "ingest")
-        .unwrap()
-        .0;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let served = app.clone();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        shopshield_server::serve(served, listener, async {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
+    let srv = Server::start_with(
+        &dir.path().join("shopshield.db"),
+        config,
+        Arc::new(SystemClock),
+    )
+    .await;
+    let admin = srv.key(Role::Admin, None);
+    let service = srv.key(Role::Service, None);
+    let base = srv.base.clone();
     let c = Client::new();
 
     // The same listing: prohibited in SG and TH, restricted in US and GB.
@@ -238,6 +232,5 @@ async fn regions_qualifications_and_reload() {
         "{d}"
     );
 
-    let _ = tx.send(());
-    let _ = task.await;
+    srv.stop().await;
 }

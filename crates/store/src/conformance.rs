@@ -68,7 +68,10 @@ macro_rules! conformance_tests {
 }
 
 fn t(secs: i64) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0).single().expect("valid") + chrono::Duration::seconds(secs)
+    Utc.with_ymd_and_hms(2026, 6, 1, 12, 0, 0)
+        .single()
+        .expect("valid")
+        + chrono::Duration::seconds(secs)
 }
 
 fn holder(id: &str, name: &str) -> RightsHolder {
@@ -182,9 +185,17 @@ pub fn registry_round_trip(a: &dyn Store, _b: &dyn Store) {
     let stored = a.right("r-a").unwrap().unwrap();
     assert_eq!(stored.image.as_deref(), Some(&[1u8, 2, 3, 4][..]));
     assert_eq!(stored.features.as_deref(), Some(&[9u8, 9][..]));
-    assert_eq!(a.right_image("r-a").unwrap().as_deref(), Some(&[1u8, 2, 3, 4][..]));
+    assert_eq!(
+        a.right_image("r-a").unwrap().as_deref(),
+        Some(&[1u8, 2, 3, 4][..])
+    );
     assert_eq!(a.right_image("r-b").unwrap(), None);
-    let names: Vec<String> = a.rights(Some("nike")).unwrap().into_iter().map(|r| r.id).collect();
+    let names: Vec<String> = a
+        .rights(Some("nike"))
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(names, ["r-a", "r-b"]);
     assert!(a.rights(Some("acme")).unwrap().is_empty());
     // Changes since version 1: only the logo.
@@ -201,7 +212,10 @@ pub fn registry_round_trip(a: &dyn Store, _b: &dyn Store) {
     assert!(a.set_right_enabled("nope", false, t(5)).unwrap().is_none());
     a.set_right_features("r-a", &[7]).unwrap();
     assert_eq!(a.registry_version().unwrap(), 3);
-    assert_eq!(a.right("r-a").unwrap().unwrap().features.as_deref(), Some(&[7u8][..]));
+    assert_eq!(
+        a.right("r-a").unwrap().unwrap().features.as_deref(),
+        Some(&[7u8][..])
+    );
     let since = a.rights_changed_since(2).unwrap();
     assert_eq!(since.len(), 1);
     assert!(!since[0].right.enabled);
@@ -210,7 +224,10 @@ pub fn registry_round_trip(a: &dyn Store, _b: &dyn Store) {
     let mut again = right("r-b", "nike", "Nike Air");
     again.right.created_at = t(999);
     let v = a
-        .import_rights(&[holder("new", "New Holder")], &[again, right("r-c", "new", "Zeta")])
+        .import_rights(
+            &[holder("new", "New Holder")],
+            &[again, right("r-c", "new", "Zeta")],
+        )
         .unwrap();
     assert_eq!(v, 4);
     let got = a.right("r-b").unwrap().unwrap().right;
@@ -250,7 +267,8 @@ pub fn registry_changes_reach_the_other_handle(a: &dyn Store, b: &dyn Store) {
     // Nothing changes: the feed times out with the same version.
     let start = std::time::Instant::now();
     assert_eq!(
-        b.wait_registry_change(known, Duration::from_millis(150)).unwrap(),
+        b.wait_registry_change(known, Duration::from_millis(150))
+            .unwrap(),
         known
     );
     assert!(start.elapsed() >= Duration::from_millis(100));
@@ -281,7 +299,10 @@ pub fn catalog_round_trip(a: &dyn Store, b: &dyn Store) {
     assert_eq!(seqs, [3]);
     assert_eq!(a.decisions_end().unwrap(), 3);
     let latest = a.latest_listing("l-1").unwrap().unwrap();
-    assert_eq!((latest.version, latest.listing.title.as_str()), (2, "Red shoes"));
+    assert_eq!(
+        (latest.version, latest.listing.title.as_str()),
+        (2, "Red shoes")
+    );
     assert_eq!(latest.submitted_at, t(2));
     assert_eq!(a.listing_history("l-1").unwrap().len(), 2);
     assert!(a.latest_listing("nope").unwrap().is_none());
@@ -292,7 +313,10 @@ pub fn catalog_round_trip(a: &dyn Store, b: &dyn Store) {
     );
     let d = a.decision("l-2@v1").unwrap().unwrap();
     assert_eq!(d.action, Action::Reject);
-    assert_eq!(d.policy_versions.get("global").map(String::as_str), Some("1"));
+    assert_eq!(
+        d.policy_versions.get("global").map(String::as_str),
+        Some("1")
+    );
     let page = a.listings_by_shop("shop-1", &Page::first(1)).unwrap();
     assert_eq!(page.len(), 1);
     assert_eq!(page[0].listing.id, "l-1");
@@ -364,7 +388,10 @@ pub fn catalog_context_in_one_read(a: &dyn Store, b: &dyn Store) {
     let prior = &ctx.priors["l-1"];
     assert_eq!((prior.version, prior.shop_id.as_str()), (1, "shop-1"));
     assert_eq!(
-        prior.same_content_decision.as_ref().map(|d| d.decision_id.as_str()),
+        prior
+            .same_content_decision
+            .as_ref()
+            .map(|d| d.decision_id.as_str()),
         Some("l-1@v1")
     );
     assert!(!ctx.priors.contains_key("l-9"));
@@ -391,9 +418,13 @@ pub fn catalog_versions_hold_across_handles(a: &dyn Store, b: &dyn Store) {
     a.record_screenings(&[screened("a", "s", 1, "x", Action::Approve)])
         .unwrap();
     // b did not see a's write when it screened: its version 1 is stale.
-    assert!(is_conflict(
-        b.record_screenings(&[screened("a", "s", 1, "y", Action::Approve)])
-    ));
+    assert!(is_conflict(b.record_screenings(&[screened(
+        "a",
+        "s",
+        1,
+        "y",
+        Action::Approve
+    )])));
     // A batch whose second entry is stale leaves the first unwritten too.
     assert!(is_conflict(b.record_screenings(&[
         screened("b", "s", 1, "y", Action::Approve),
@@ -402,9 +433,13 @@ pub fn catalog_versions_hold_across_handles(a: &dyn Store, b: &dyn Store) {
     assert!(a.latest_listing("b").unwrap().is_none());
     assert_eq!(a.decisions_end().unwrap(), 1);
     // Another shop's listing id.
-    assert!(is_conflict(
-        b.record_screenings(&[screened("a", "other", 2, "mine", Action::Approve)])
-    ));
+    assert!(is_conflict(b.record_screenings(&[screened(
+        "a",
+        "other",
+        2,
+        "mine",
+        Action::Approve
+    )])));
     assert_eq!(a.latest_listing("a").unwrap().unwrap().listing.title, "x");
     // The next version from the other handle is fine.
     b.record_screenings(&[screened("a", "s", 2, "y", Action::Approve)])
@@ -443,11 +478,15 @@ pub fn catalog_racing_writers_one_wins(a: &dyn Store, b: &dyn Store) {
 
 /// Keys round-trip with their principal; a taken hash conflicts.
 pub fn keys_and_qualifications(a: &dyn Store, b: &dyn Store) {
-    a.insert_api_key(&key(&"ab".repeat(32), Role::Seller, "p-1")).unwrap();
-    a.insert_api_key(&key(&"cd".repeat(32), Role::Reviewer, "p-2")).unwrap();
-    assert!(is_conflict(
-        b.insert_api_key(&key(&"ab".repeat(32), Role::Admin, "p-3"))
-    ));
+    a.insert_api_key(&key(&"ab".repeat(32), Role::Seller, "p-1"))
+        .unwrap();
+    a.insert_api_key(&key(&"cd".repeat(32), Role::Reviewer, "p-2"))
+        .unwrap();
+    assert!(is_conflict(b.insert_api_key(&key(
+        &"ab".repeat(32),
+        Role::Admin,
+        "p-3"
+    ))));
     let k = b.api_key(&"ab".repeat(32)).unwrap().unwrap();
     assert_eq!(k.role, Role::Seller);
     assert_eq!(k.shop_id.as_deref(), Some("shop-1"));
@@ -472,7 +511,8 @@ pub fn keys_and_qualifications(a: &dyn Store, b: &dyn Store) {
 pub fn log_appends_and_heads(a: &dyn Store, b: &dyn Store) {
     assert_eq!(a.log_head_seq().unwrap(), 0);
     assert!(a.log_anchor().unwrap().is_none());
-    a.append_log(0, &[rec(1), rec(2)], &[out("k1", 1)], &[]).unwrap();
+    a.append_log(0, &[rec(1), rec(2)], &[out("k1", 1)], &[])
+        .unwrap();
     assert!(is_conflict(b.append_log(0, &[rec(1)], &[], &[])));
     assert!(is_conflict(b.append_log(2, &[rec(4)], &[], &[])));
     b.append_log(2, &[rec(3)], &[out("k1", 3), out("k3", 3)], &[])
@@ -487,7 +527,9 @@ pub fn log_appends_and_heads(a: &dyn Store, b: &dyn Store) {
     assert_eq!(a.log_record(9).unwrap(), None);
     let rows = a.outbox_rows(0, 10).unwrap();
     assert_eq!(
-        rows.iter().map(|r| (r.idempotency_key.as_str(), r.seq)).collect::<Vec<_>>(),
+        rows.iter()
+            .map(|r| (r.idempotency_key.as_str(), r.seq))
+            .collect::<Vec<_>>(),
         [("k1", 1), ("k3", 3)]
     );
     // Racing appends at the same head: one wins.
@@ -496,7 +538,11 @@ pub fn log_appends_and_heads(a: &dyn Store, b: &dyn Store) {
         let hb = s.spawn(|| b.append_log(3, &[rec(4)], &[], &[]));
         [ha.join().expect("a"), hb.join().expect("b")]
     });
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
     assert_eq!(a.log_head_seq().unwrap(), 4);
 }
 
@@ -533,8 +579,17 @@ pub fn case_leases_exclude_other_reviewers(a: &dyn Store, b: &dyn Store) {
     a.append_log(0, &[rec(1)], &[], &[claim("c1", "r1", 100, 0)])
         .unwrap();
     // r2 cannot take it while r1's lease lives, whatever the log head.
-    assert!(is_conflict(b.append_log(1, &[rec(2)], &[], &[claim("c1", "r2", 200, 50)])));
-    assert_eq!(a.log_head_seq().unwrap(), 1, "a refused claim appends nothing");
+    assert!(is_conflict(b.append_log(
+        1,
+        &[rec(2)],
+        &[],
+        &[claim("c1", "r2", 200, 50)]
+    )));
+    assert_eq!(
+        a.log_head_seq().unwrap(),
+        1,
+        "a refused claim appends nothing"
+    );
     // r1 renews.
     b.append_log(1, &[rec(2)], &[], &[claim("c1", "r1", 300, 50)])
         .unwrap();
@@ -559,7 +614,11 @@ pub fn case_leases_exclude_other_reviewers(a: &dyn Store, b: &dyn Store) {
         let hb = s.spawn(|| b.append_log(5, &[rec(6)], &[], &[claim("c2", "rb", 900, 400)]));
         [ha.join().expect("a"), hb.join().expect("b")]
     });
-    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
 }
 
 /// Two handles claiming due deliveries at once get disjoint sets; a claim
@@ -586,14 +645,22 @@ pub fn outbox_claims_are_exclusive(a: &dyn Store, b: &dyn Store) {
         });
         (ha.join().expect("a"), hb.join().expect("b"))
     });
-    let mut keys: Vec<&str> = ca.iter().chain(&cb).map(|r| r.idempotency_key.as_str()).collect();
+    let mut keys: Vec<&str> = ca
+        .iter()
+        .chain(&cb)
+        .map(|r| r.idempotency_key.as_str())
+        .collect();
     let n = keys.len();
     keys.sort_unstable();
     keys.dedup();
     assert_eq!(keys.len(), n, "a delivery was claimed twice");
     assert_eq!(n, 40);
     // Everything is claimed now.
-    assert!(a.claim_deliveries(now, 10, "proc-c", t(1_060)).unwrap().is_empty());
+    assert!(
+        a.claim_deliveries(now, 10, "proc-c", t(1_060))
+            .unwrap()
+            .is_empty()
+    );
     // A delivered one is done; a failed one comes back when due.
     let mut done = ca[0].clone();
     done.status = OutboxStatus::Delivered;
@@ -604,12 +671,16 @@ pub fn outbox_claims_are_exclusive(a: &dyn Store, b: &dyn Store) {
     failed.next_attempt_at = t(1_010);
     failed.last_error = Some("503".into());
     b.update_delivery(&failed).unwrap();
-    let again = a.claim_deliveries(t(1_011), 10, "proc-c", t(1_070)).unwrap();
+    let again = a
+        .claim_deliveries(t(1_011), 10, "proc-c", t(1_070))
+        .unwrap();
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].idempotency_key, failed.idempotency_key);
     assert_eq!(again[0].failures, 1);
     // Claims that ran out are claimable again.
-    let late = b.claim_deliveries(t(1_100), 100, "proc-d", t(1_200)).unwrap();
+    let late = b
+        .claim_deliveries(t(1_100), 100, "proc-d", t(1_200))
+        .unwrap();
     assert_eq!(late.len(), 39);
     let mut gone = out("missing", 1);
     gone.status = OutboxStatus::Dead;

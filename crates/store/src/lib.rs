@@ -31,8 +31,6 @@ pub use traits::{
     CatalogStore, ChangeFeed, ContextKey, EnforcementStore, KeyStore, OutboxStore, Prior,
     QualificationStore, RegistryStore, ScreeningContext, Store,
 };
-pub use types::{
-    ApiKey, Page, RightChange, RightRecord, Screened, StoreError, StoredListing,
-};
+pub use types::{ApiKey, Page, RightChange, RightRecord, Screened, StoreError, StoredListing};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

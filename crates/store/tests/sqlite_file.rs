@@ -4,9 +4,7 @@
 
 use chrono::Utc;
 use shopshield_model::{NewRight, Right, RightsHolder};
-use shopshield_store::{
-    CatalogStore, KeyStore, RegistryStore, RightRecord, SqliteStore, Store,
-};
+use shopshield_store::{CatalogStore, KeyStore, RegistryStore, RightRecord, SqliteStore, Store};
 
 fn right(id: &str, holder: &str, mark: &str) -> RightRecord {
     let new: NewRight = serde_json::from_value(serde_json::json!({
@@ -88,7 +86,11 @@ fn a_version_3_database_migrates() {
     assert!(changed.is_err() || changed.unwrap().len() == 1);
     let conn = rusqlite::Connection::open(&path).unwrap();
     let version: i64 = conn
-        .query_row("SELECT changed_version FROM rights WHERE id = 'r'", [], |r| r.get(0))
+        .query_row(
+            "SELECT changed_version FROM rights WHERE id = 'r'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(version, 1);
 }

@@ -37,9 +37,8 @@ fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawKey> {
 fn key_from(t: RawKey) -> Result<ApiKey> {
     let role = Role::parse(&t.1)
         .ok_or_else(|| corrupt("api_keys.role", format!("unknown role {:?}", t.1)))?;
-    let principal_id = t
-        .7
-        .ok_or_else(|| corrupt("api_keys.principal_id", "missing"))?;
+    let principal_id =
+        t.7.ok_or_else(|| corrupt("api_keys.principal_id", "missing"))?;
     Ok(ApiKey {
         key_hash: t.0,
         role,
@@ -66,7 +65,8 @@ pub(crate) fn legacy_principal(label: &str, key_hash: &str) -> String {
 /// Migration 4: gives every existing key its principal.
 pub(super) fn fill_principals(conn: &Connection) -> Result<()> {
     let keys: Vec<(String, String)> = {
-        let mut st = conn.prepare("SELECT key_hash, label FROM api_keys WHERE principal_id IS NULL")?;
+        let mut st =
+            conn.prepare("SELECT key_hash, label FROM api_keys WHERE principal_id IS NULL")?;
         let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
         rows.collect::<rusqlite::Result<_>>()?
     };

@@ -130,14 +130,8 @@ impl CatalogStore for SqliteStore {
                 let stale = || StoreError::Conflict(stale_message());
                 let at = ts(s.decision.decided_at);
                 let action = s.decision.action.as_str();
-                let listing_params = params![
-                    id,
-                    s.listing.shop_id,
-                    s.version,
-                    s.content_hash,
-                    action,
-                    at
-                ];
+                let listing_params =
+                    params![id, s.listing.shop_id, s.version, s.content_hash, action, at];
                 if s.version == 1 {
                     insert_listing
                         .execute(listing_params)

@@ -1,0 +1,527 @@
+//! The screening service: intake → engine → store.
+//!
+//! A submission is validated, read against the store once (its latest
+//! version, an identical earlier submission's decision, the shop's
+//! qualifications: one round trip for a whole batch), screened by the
+//! engine in force, and stored with its decision in one transaction before
+//! anyone is told. Then enforcement gets the decision. A version another
+//! writer stored meanwhile (another process, another thread) makes the
+//! store refuse the write, and the submission is screened again.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+use shopshield_gate::{Engine, ImageSignal, ScreenInput, Verdict};
+use shopshield_intake::{ImageBase, read_image};
+use shopshield_model::{
+    Decision, Listing, Permission, Principal, Qualification, Role, Taxonomy, ValidationError,
+};
+use shopshield_store::{
+    CatalogStore, ContextKey, Page, Prior, QualificationStore, Screened, ScreeningContext,
+    StoreError, StoredListing,
+};
+
+use crate::metrics::ActionLabel;
+use crate::registry::Registry;
+use crate::review::{ListingStatusView, Review};
+use crate::{AppConfig, AppError, Clock, Metrics};
+
+/// How often a submission is retried when a concurrent writer stored a
+/// newer version of the same listing first.
+const VERSION_RETRIES: usize = 5;
+
+/// The result of submitting a listing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Submitted {
+    pub decision: Decision,
+    /// False when an identical earlier submission's decision was returned.
+    pub created: bool,
+}
+
+/// The screening service.
+pub struct Screening {
+    catalog: Arc<dyn CatalogStore>,
+    qualifications: Arc<dyn QualificationStore>,
+    registry: Arc<Registry>,
+    review: Arc<Review>,
+    taxonomy: Arc<Taxonomy>,
+    config: AppConfig,
+    clock: Arc<dyn Clock>,
+    metrics: Arc<Metrics>,
+}
+
+/// What the stored latest version says about a submission.
+enum Prospect {
+    /// Identical content was decided before.
+    Decided(Submitted),
+    /// Screen it as this version.
+    Screen(u32),
+}
+
+/// What to do with one item of a batch.
+enum Plan {
+    Done(Result<Submitted, AppError>),
+    Screen {
+        version: u32,
+        hash: String,
+    },
+    /// The same listing earlier in the batch, with the same content.
+    SameAs(usize),
+}
+
+impl Screening {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        catalog: Arc<dyn CatalogStore>,
+        qualifications: Arc<dyn QualificationStore>,
+        registry: Arc<Registry>,
+        review: Arc<Review>,
+        taxonomy: Arc<Taxonomy>,
+        config: AppConfig,
+        clock: Arc<dyn Clock>,
+        metrics: Arc<Metrics>,
+    ) -> Screening {
+        Screening {
+            catalog,
+            qualifications,
+            registry,
+            review,
+            taxonomy,
+            config,
+            clock,
+            metrics,
+        }
+    }
+
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    fn check_listing(&self, listing: &Listing) -> Result<(), AppError> {
+        listing.validate()?;
+        self.taxonomy.resolve("category", &listing.category)?;
+        Ok(())
+    }
+
+    fn check_submitter(p: &Principal, listing: &Listing) -> Result<(), AppError> {
+        p.require(Permission::SubmitContent)?;
+        if p.submits_for(&listing.shop_id) {
+            return Ok(());
+        }
+        Err(match p.role {
+            Role::Seller => {
+                ValidationError::new("shop_id", "sellers submit listings for their own shop only")
+                    .into()
+            }
+            role => AppError::Forbidden(format!(
+                "{role} keys cannot submit listings for shop {:?}",
+                listing.shop_id
+            )),
+        })
+    }
+
+    /// Reads, decodes and hashes a listing's images. With no image rights
+    /// registered nothing could match, so images are only checked to exist.
+    fn load_images(
+        &self,
+        listing: &Listing,
+        base: ImageBase<'_>,
+    ) -> Result<Vec<ImageSignal>, AppError> {
+        let (hash, keypoints) = {
+            let banks = self.registry.image_banks();
+            (
+                !banks.is_empty(),
+                self.config.images.logo_keypoints && banks.wants_local_features(),
+            )
+        };
+        let mut out = Vec::new();
+        for (i, reference) in listing.images.iter().enumerate() {
+            let field = format!("images[{i}]");
+            let bytes = read_image(&field, reference, base)?;
+            if hash {
+                out.push(crate::images::listing_image_signal(
+                    &field,
+                    &bytes,
+                    self.config.images.logo_tiles,
+                    keypoints,
+                )?);
+            }
+        }
+        Ok(out)
+    }
+
+    fn verdict(
+        &self,
+        engine: &Engine,
+        listing: &Listing,
+        qualifications: &[Qualification],
+        base: ImageBase<'_>,
+    ) -> Result<Verdict, AppError> {
+        let category = self.taxonomy.resolve("category", &listing.category)?;
+        let images = self.load_images(listing, base)?;
+        let start = Instant::now();
+        let normalized = shopshield_text::NormalizedFields::new(listing);
+        let verdict = engine.screen(&ScreenInput {
+            listing,
+            category,
+            normalized: &normalized,
+            images: &images,
+            qualifications,
+            now: self.now(),
+        });
+        self.metrics
+            .screen_seconds
+            .observe(start.elapsed().as_secs_f64());
+        Ok(verdict)
+    }
+
+    fn make_decision(&self, listing: &Listing, version: u32, v: Verdict) -> Decision {
+        Decision {
+            id: listing.id.clone(),
+            decision_id: Decision::decision_id(&listing.id, version),
+            listing_version: version,
+            action: v.action,
+            score: v.score,
+            violations: v.violations,
+            registry_version: v.registry_version,
+            policy_versions: v.versions,
+            decided_at: self.now(),
+        }
+    }
+
+    fn count(&self, d: &Decision) {
+        self.metrics
+            .decisions
+            .get_or_create(&ActionLabel {
+                action: d.action.as_str().to_string(),
+            })
+            .inc();
+    }
+
+    /// What to do given the stored latest version: screen it as a new
+    /// version, or answer the stored decision of identical content.
+    fn prospect(listing: &Listing, prior: Option<&Prior>) -> Result<Prospect, AppError> {
+        let Some(prior) = prior else {
+            return Ok(Prospect::Screen(1));
+        };
+        if prior.shop_id != listing.shop_id {
+            return Err(AppError::Conflict(format!(
+                "listing {:?} belongs to another shop; listing ids are unique per platform",
+                listing.id
+            )));
+        }
+        if let Some(d) = &prior.same_content_decision {
+            return Ok(Prospect::Decided(Submitted {
+                decision: d.clone(),
+                created: false,
+            }));
+        }
+        Ok(Prospect::Screen(prior.version + 1))
+    }
+
+    fn context(
+        &self,
+        listings: &[&Listing],
+        hashes: &[&str],
+    ) -> Result<ScreeningContext, AppError> {
+        let keys: Vec<ContextKey<'_>> = listings
+            .iter()
+            .zip(hashes)
+            .map(|(l, h)| ContextKey {
+                id: &l.id,
+                shop_id: &l.shop_id,
+                content_hash: h,
+            })
+            .collect();
+        Ok(self.catalog.screening_context(&keys)?)
+    }
+
+    /// Screens a listing and stores it with its decision before returning.
+    /// Re-submitting identical content returns the stored decision; changed
+    /// content is screened as a new version, keeping the history.
+    pub fn submit(
+        &self,
+        p: &Principal,
+        listing: Listing,
+        base: ImageBase<'_>,
+    ) -> Result<Submitted, AppError> {
+        Self::check_submitter(p, &listing)?;
+        self.check_listing(&listing)?;
+        let hash = listing.content_hash();
+        for _ in 0..VERSION_RETRIES {
+            let ctx = self.context(&[&listing], &[&hash])?;
+            let prior = ctx.priors.get(&listing.id);
+            self.review.admit(&listing, prior.is_some())?;
+            let version = match Self::prospect(&listing, prior)? {
+                Prospect::Decided(done) => {
+                    self.metrics.idempotent_hits.inc();
+                    return Ok(done);
+                }
+                Prospect::Screen(version) => version,
+            };
+            let quals = ctx
+                .qualifications
+                .get(&listing.shop_id)
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let engine = self.registry.engine();
+            let verdict = self.verdict(&engine, &listing, quals, base)?;
+            let decision = self.make_decision(&listing, version, verdict);
+            let screened = Screened {
+                listing: listing.clone(),
+                version,
+                content_hash: hash.clone(),
+                decision: decision.clone(),
+            };
+            match self
+                .catalog
+                .record_screenings(std::slice::from_ref(&screened))
+            {
+                Ok(_) => {
+                    self.review.after_commit(std::slice::from_ref(&screened));
+                    self.count(&decision);
+                    return Ok(Submitted {
+                        decision,
+                        created: true,
+                    });
+                }
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(AppError::Conflict(format!(
+            "listing {:?} is being changed concurrently; try again",
+            listing.id
+        )))
+    }
+
+    /// Screens many listings (in parallel) and stores them all in one
+    /// transaction, for bulk scans and workers. Results are in input order;
+    /// an invalid listing gets its error and the others go on. Nothing is
+    /// returned as decided before it is stored.
+    pub fn submit_batch(
+        &self,
+        p: &Principal,
+        listings: Vec<Listing>,
+        base: ImageBase<'_>,
+    ) -> Result<Vec<Result<Submitted, AppError>>, AppError> {
+        let engine = self.registry.engine();
+        let hashes: Vec<String> = listings.par_iter().map(Listing::content_hash).collect();
+        let valid: Vec<Result<(), AppError>> = listings
+            .iter()
+            .map(|l| Self::check_submitter(p, l).and_then(|()| self.check_listing(l)))
+            .collect();
+        let (checked, checked_hashes): (Vec<&Listing>, Vec<&str>) = listings
+            .iter()
+            .zip(&hashes)
+            .zip(&valid)
+            .filter(|(_, v)| v.is_ok())
+            .map(|((l, h), _)| (l, h.as_str()))
+            .unzip();
+        let ctx = self.context(&checked, &checked_hashes)?;
+        // Versions are assigned in order, so the same id twice in a batch
+        // becomes two versions (or one, when the content repeats).
+        let mut pending: HashMap<&str, (u32, &str, usize)> = HashMap::new();
+        let mut plans = Vec::with_capacity(listings.len());
+        for (i, ((l, hash), valid)) in listings.iter().zip(&hashes).zip(valid).enumerate() {
+            if let Err(e) = valid {
+                plans.push(Plan::Done(Err(e)));
+                continue;
+            }
+            if let Some(&(version, prev_hash, at)) = pending.get(l.id.as_str()) {
+                if listings[at].shop_id != l.shop_id {
+                    plans.push(Plan::Done(Err(AppError::Conflict(format!(
+                        "listing {:?} belongs to another shop",
+                        l.id
+                    )))));
+                } else if prev_hash == hash {
+                    plans.push(Plan::SameAs(at));
+                } else {
+                    pending.insert(&l.id, (version + 1, hash, i));
+                    plans.push(Plan::Screen {
+                        version: version + 1,
+                        hash: hash.clone(),
+                    });
+                }
+                continue;
+            }
+            let prior = ctx.priors.get(&l.id);
+            let plan = match self
+                .review
+                .admit(l, prior.is_some())
+                .and_then(|()| Self::prospect(l, prior))
+            {
+                Ok(Prospect::Decided(done)) => Plan::Done(Ok(done)),
+                Ok(Prospect::Screen(version)) => Plan::Screen {
+                    version,
+                    hash: hash.clone(),
+                },
+                Err(e) => Plan::Done(Err(e)),
+            };
+            match &plan {
+                Plan::Screen { version, .. } => {
+                    pending.insert(&l.id, (*version, hash, i));
+                }
+                Plan::Done(Ok(_)) => {
+                    self.metrics.idempotent_hits.inc();
+                }
+                _ => {}
+            }
+            plans.push(plan);
+        }
+        let screened: Vec<Option<Result<Screened, AppError>>> = plans
+            .par_iter()
+            .zip(listings.par_iter())
+            .map(|(plan, l)| match plan {
+                Plan::Screen { version, hash } => {
+                    let quals = ctx
+                        .qualifications
+                        .get(&l.shop_id)
+                        .map(Vec::as_slice)
+                        .unwrap_or_default();
+                    Some(self.verdict(&engine, l, quals, base).map(|v| Screened {
+                        decision: self.make_decision(l, *version, v),
+                        listing: l.clone(),
+                        version: *version,
+                        content_hash: hash.clone(),
+                    }))
+                }
+                _ => None,
+            })
+            .collect();
+        let to_store: Vec<Screened> = screened
+            .iter()
+            .flatten()
+            .filter_map(|r| r.as_ref().ok())
+            .cloned()
+            .collect();
+        match self.catalog.record_screenings(&to_store) {
+            Ok(_) => self.review.after_commit(&to_store),
+            Err(StoreError::Conflict(_)) => {
+                // Another writer touched one of these listings meanwhile:
+                // fall back to one-by-one submission, which retries.
+                return Ok(listings
+                    .into_iter()
+                    .map(|l| self.submit(p, l, base))
+                    .collect());
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let mut results: Vec<Result<Submitted, AppError>> = Vec::with_capacity(plans.len());
+        for (i, (plan, s)) in plans.into_iter().zip(screened).enumerate() {
+            let r = match (plan, s) {
+                (Plan::Done(r), _) => r,
+                (Plan::Screen { .. }, Some(Ok(s))) => {
+                    self.count(&s.decision);
+                    Ok(Submitted {
+                        decision: s.decision,
+                        created: true,
+                    })
+                }
+                (Plan::Screen { .. }, Some(Err(e))) => Err(e),
+                (Plan::Screen { .. }, None) => {
+                    Err(AppError::Conflict(format!("listing {i} was not screened")))
+                }
+                (Plan::SameAs(at), _) => match &results[at] {
+                    Ok(s) => Ok(Submitted {
+                        decision: s.decision.clone(),
+                        created: false,
+                    }),
+                    Err(e) => Err(AppError::Conflict(format!(
+                        "an earlier line with this listing failed: {e}"
+                    ))),
+                },
+            };
+            results.push(r);
+        }
+        Ok(results)
+    }
+
+    // -------------------------------------------------------------- reads
+
+    /// The latest version of a listing, if the caller may see its shop.
+    pub fn listing(&self, p: &Principal, id: &str) -> Result<StoredListing, AppError> {
+        match self.catalog.latest_listing(id)? {
+            Some(l) if p.can(Permission::ReadListings) && p.sees_shop(&l.listing.shop_id) => Ok(l),
+            _ => Err(AppError::not_found("listing", id)),
+        }
+    }
+
+    pub fn listing_history(&self, p: &Principal, id: &str) -> Result<Vec<StoredListing>, AppError> {
+        self.listing(p, id)?;
+        Ok(self.catalog.listing_history(id)?)
+    }
+
+    pub fn listings_by_shop(
+        &self,
+        p: &Principal,
+        shop_id: &str,
+        page: &Page,
+    ) -> Result<Vec<StoredListing>, AppError> {
+        if !(p.can(Permission::ReadListings) && p.sees_shop(shop_id)) {
+            return Err(AppError::not_found("shop", shop_id));
+        }
+        Ok(self.catalog.listings_by_shop(shop_id, page)?)
+    }
+
+    pub fn decision(&self, p: &Principal, decision_id: &str) -> Result<Decision, AppError> {
+        let d = self
+            .catalog
+            .decision(decision_id)?
+            .ok_or_else(|| AppError::not_found("decision", decision_id))?;
+        // Decisions are visible to whoever sees the listing's shop.
+        self.listing(p, &d.id)
+            .map_err(|_| AppError::not_found("decision", decision_id))?;
+        Ok(d)
+    }
+
+    /// Every decision in storage order (admins, reviewers, platform services).
+    pub fn decisions(&self, p: &Principal, page: &Page) -> Result<Vec<Decision>, AppError> {
+        p.require(Permission::ListDecisions)?;
+        Ok(self.catalog.decisions(page)?)
+    }
+
+    pub fn decisions_for_listing(
+        &self,
+        p: &Principal,
+        listing_id: &str,
+    ) -> Result<Vec<Decision>, AppError> {
+        self.listing(p, listing_id)?;
+        Ok(self.catalog.decisions_for_listing(listing_id)?)
+    }
+
+    /// Where a listing's latest version stands on the platform.
+    pub fn listing_status(&self, p: &Principal, id: &str) -> Result<ListingStatusView, AppError> {
+        let stored = self.listing(p, id)?;
+        self.review.listing_status(&stored)
+    }
+
+    // ------------------------------------------------------ qualifications
+
+    /// Records a shop's qualification (admins and platform services, which
+    /// verify the evidence document first).
+    pub fn put_qualification(
+        &self,
+        p: &Principal,
+        q: Qualification,
+    ) -> Result<Qualification, AppError> {
+        p.require(Permission::RecordQualifications)?;
+        q.validate()?;
+        self.qualifications.put_qualification(&q, self.now())?;
+        Ok(q)
+    }
+
+    /// A shop's qualifications, for whoever may see the shop.
+    pub fn qualifications(
+        &self,
+        p: &Principal,
+        shop_id: &str,
+    ) -> Result<Vec<Qualification>, AppError> {
+        if !(p.can(Permission::ReadQualifications) && p.sees_shop(shop_id)) {
+            return Err(AppError::not_found("shop", shop_id));
+        }
+        Ok(self.qualifications.qualifications(shop_id)?)
+    }
+}

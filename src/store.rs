@@ -1,0 +1,71 @@
+//! Which store a command opens: `--store URL` (or `SHOPSHIELD_STORE`), or
+//! by default the SQLite file in the data directory.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use shopshield_store::{SqliteStore, Store};
+
+use crate::BadInput;
+
+/// Where the data lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    /// An SQLite file.
+    Sqlite(PathBuf),
+    /// A PostgreSQL connection URL.
+    Postgres(String),
+}
+
+/// Reads `--store`: `postgres://…`/`postgresql://…`, `sqlite:PATH`, or
+/// nothing for `DATA/shopshield.db`.
+pub fn location(data: &Path, url: Option<&str>) -> Result<Location> {
+    match url.map(str::trim) {
+        None | Some("") => Ok(Location::Sqlite(data.join("shopshield.db"))),
+        Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+            Ok(Location::Postgres(u.to_string()))
+        }
+        Some(u) => match u
+            .strip_prefix("sqlite://")
+            .or_else(|| u.strip_prefix("sqlite:"))
+        {
+            Some(path) if !path.is_empty() => Ok(Location::Sqlite(PathBuf::from(path))),
+            _ => Err(BadInput(format!(
+                "--store: {u:?} is neither postgres://USER@HOST/DB nor sqlite:PATH"
+            ))
+            .into()),
+        },
+    }
+}
+
+/// Opens the store, creating the data directory for an SQLite file.
+pub fn open(data: &Path, url: Option<&str>) -> Result<Arc<dyn Store>> {
+    match location(data, url)? {
+        Location::Sqlite(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create data directory {}", dir.display()))?;
+            }
+            let store = SqliteStore::open(&path)
+                .with_context(|| format!("cannot open the store {}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+        Location::Postgres(url) => open_postgres(&url),
+    }
+}
+
+fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
+    let _ = url;
+    Err(BadInput("this build has no PostgreSQL store".into()).into())
+}
+
+/// An existing store only (for `audit verify`, which must not create one).
+pub fn open_existing(data: &Path, url: Option<&str>) -> Result<Arc<dyn Store>> {
+    if let Location::Sqlite(path) = location(data, url)?
+        && !path.is_file()
+    {
+        return Err(BadInput(format!("no store at {}", path.display())).into());
+    }
+    open(data, url)
+}
