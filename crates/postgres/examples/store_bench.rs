@@ -29,7 +29,7 @@ use shopshield_model::{
     Action, Decision, Evidence, Listing, NewRight, Right, RightsHolder, Violation, ViolationType,
 };
 use shopshield_postgres::{PgOptions, PgStore};
-use shopshield_store::{RightRecord, Screened, SqliteStore, Store};
+use shopshield_store::{ChangeFeed, RegistryStore, RightRecord, Screened, SqliteStore, Store};
 
 const BATCH: usize = 512;
 
@@ -88,10 +88,11 @@ fn screened(i: usize, version: u32) -> Screened {
     let w = |k: usize| WORDS[(i * 7 + k * 13 + version as usize) % WORDS.len()];
     let id = format!("listing-{i:07}");
     let title = format!("{} {} {} {}", w(0), w(1), w(2), w(3));
+    let region = ["US", "GB", "DE", "FR"][i % 4];
     let listing: Listing = serde_json::from_value(serde_json::json!({
         "id": id,
         "shop_id": format!("shop-{:04}", i % 997),
-        "region": ["US", "GB", "DE", "FR"][i % 4],
+        "region": region,
         "category": "apparel/shoes",
         "title": title,
         "description": format!("{} {} {} {} {} {} {} {}, ships in two days.",
@@ -344,7 +345,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }))
             .unwrap_or_else(|e| panic!("right: {e}"));
             let rec = RightRecord::plain(Right::from_new(new, "h".into(), Utc::now()));
-            if let Err(e) = shopshield_store::RegistryStore::insert_right(&writer, &rec) {
+            if let Err(e) = writer.insert_right(&rec) {
                 panic!("insert_right: {e}");
             }
             let committed = Instant::now();

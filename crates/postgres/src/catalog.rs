@@ -370,6 +370,6 @@ impl CatalogStore for PgStore {
     }
 
     fn decisions_end(&self) -> Result<u64> {
-        counter(&mut self.conn()?, DECISION_SEQ)
+        counter(&mut *self.conn()?, DECISION_SEQ)
     }
 }

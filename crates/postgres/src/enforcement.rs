@@ -228,7 +228,7 @@ impl EnforcementStore for PgStore {
     }
 
     fn enforcement_cursor(&self) -> Result<u64> {
-        counter(&mut self.conn()?, CURSOR)
+        counter(&mut *self.conn()?, CURSOR)
     }
 
     fn advance_enforcement_cursor(&self, position: u64) -> Result<()> {

@@ -60,7 +60,7 @@ const UPSERT_RIGHTS: &str = "INSERT INTO rights \
 
 impl RegistryStore for PgStore {
     fn registry_version(&self) -> Result<u64> {
-        counter(&mut self.conn()?, REGISTRY)
+        counter(&mut *self.conn()?, REGISTRY)
     }
 
     fn holder(&self, id: &str) -> Result<Option<RightsHolder>> {
