@@ -64,12 +64,13 @@ impl BenchDb {
 
 impl Drop for BenchDb {
     fn drop(&mut self) {
-        let dropped = Client::connect(&format!("{}/postgres", server()), NoTls).and_then(|mut c| {
-            c.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
-                self.name
-            ))
-        });
+        let dropped =
+            Client::connect(&format!("{}/postgres", server()), NoTls).and_then(|mut c| {
+                c.batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                    self.name
+                ))
+            });
         if let Err(e) = dropped {
             eprintln!("could not drop {}: {e}", self.name);
         }
@@ -77,9 +78,9 @@ impl Drop for BenchDb {
 }
 
 const WORDS: &[&str] = &[
-    "running", "shoes", "leather", "wallet", "vintage", "cotton", "hoodie", "wireless",
-    "earbuds", "ceramic", "mug", "handmade", "silver", "ring", "kids", "backpack", "travel",
-    "organic", "tea", "set", "phone", "case", "sports", "watch", "linen", "dress",
+    "running", "shoes", "leather", "wallet", "vintage", "cotton", "hoodie", "wireless", "earbuds",
+    "ceramic", "mug", "handmade", "silver", "ring", "kids", "backpack", "travel", "organic", "tea",
+    "set", "phone", "case", "sports", "watch", "linen", "dress",
 ];
 
 /// A listing and its decision, shaped like the gate's output: a third are
@@ -102,7 +103,12 @@ fn screened(i: usize, version: u32) -> Screened {
         "images": [format!("images/{i}.jpg")]
     }))
     .unwrap_or_else(|e| panic!("listing: {e}"));
-    let action = [Action::Approve, Action::Approve, Action::Review, Action::Reject][i % 4];
+    let action = [
+        Action::Approve,
+        Action::Approve,
+        Action::Review,
+        Action::Reject,
+    ][i % 4];
     let violations = if action == Action::Approve {
         vec![]
     } else {
@@ -179,11 +185,7 @@ fn open(pool_size: u32) -> Result<Stores, Box<dyn std::error::Error>> {
 
 /// Per store: median seconds per call of `f(store, round)` over `rounds`
 /// calls, the stores taking turns so load changes hit them alike.
-fn measure(
-    stores: &Stores,
-    rounds: usize,
-    mut f: impl FnMut(&dyn Store, usize),
-) -> Vec<f64> {
+fn measure(stores: &Stores, rounds: usize, mut f: impl FnMut(&dyn Store, usize)) -> Vec<f64> {
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); stores.stores.len()];
     for round in 0..rounds {
         for (s, store) in stores.stores.iter().enumerate() {
@@ -205,7 +207,10 @@ fn report(title: &str, stores: &Stores, per_call: &[f64], items_per_call: usize,
     println!("\n{title}");
     println!(
         "  {:<20} {:>14} {:>16} {:>22}",
-        "store", "ms per call", format!("{unit}/s"), "time vs postgres cached"
+        "store",
+        "ms per call",
+        format!("{unit}/s"),
+        "time vs postgres cached"
     );
     for (name, t) in stores.names.iter().zip(per_call) {
         println!(

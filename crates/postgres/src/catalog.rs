@@ -195,10 +195,11 @@ impl CatalogStore for PgStore {
                     },
                 );
             } else {
-                ctx.qualifications
-                    .entry(key)
-                    .or_default()
-                    .push(json_col(row, 5, "qualifications.doc")?);
+                ctx.qualifications.entry(key).or_default().push(json_col(
+                    row,
+                    5,
+                    "qualifications.doc",
+                )?);
             }
         }
         Ok(ctx)

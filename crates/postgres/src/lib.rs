@@ -182,7 +182,10 @@ fn migrate(conn: &mut Conn) -> Result<()> {
              applied_at timestamptz NOT NULL DEFAULT now()
          )",
     )?;
-    let applied = tx.query("SELECT version, name FROM schema_migrations ORDER BY version", &[])?;
+    let applied = tx.query(
+        "SELECT version, name FROM schema_migrations ORDER BY version",
+        &[],
+    )?;
     for row in &applied {
         let version: i32 = col(row, 0, "schema_migrations.version")?;
         let name: String = col(row, 1, "schema_migrations.name")?;
@@ -191,7 +194,10 @@ fn migrate(conn: &mut Conn) -> Result<()> {
             Some(m) => {
                 return Err(corrupt(
                     "schema_migrations.name",
-                    format!("migration {version} is {name:?} here, {:?} in this binary", m.1),
+                    format!(
+                        "migration {version} is {name:?} here, {:?} in this binary",
+                        m.1
+                    ),
                 ));
             }
             None => {

@@ -117,14 +117,20 @@ fn migrations_run_once_when_processes_start_together() {
     drop(stores);
     let again = PgStore::connect(&db.url).unwrap();
     assert_eq!(again.backend(), "postgres");
-    assert!(again.holder("h").unwrap().is_some(), "reconnecting kept the data");
+    assert!(
+        again.holder("h").unwrap().is_some(),
+        "reconnecting kept the data"
+    );
     let mut c = client(&db);
     let rows = c
         .query("SELECT version, name FROM schema_migrations", &[])
         .unwrap();
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].get::<_, &str>(1), "0001_schema");
-    let meta: i64 = c.query_one("SELECT count(*) FROM meta", &[]).unwrap().get(0);
+    let meta: i64 = c
+        .query_one("SELECT count(*) FROM meta", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(meta, 3, "the seed rows were inserted once");
 }
 
@@ -177,14 +183,21 @@ fn a_commit_elsewhere_wakes_the_feed() {
     let b = PgStore::connect(&db.url).unwrap();
     a.insert_holder(&holder("h")).unwrap();
     // The first wait starts the listener.
-    assert_eq!(b.wait_registry_change(0, Duration::from_millis(10)).unwrap(), 0);
+    assert_eq!(
+        b.wait_registry_change(0, Duration::from_millis(10))
+            .unwrap(),
+        0
+    );
     assert!(b.feed_listening());
     for round in 1..=5u64 {
         let (seen, waited) = std::thread::scope(|s| {
             let waiter = s.spawn(|| b.wait_registry_change(round - 1, Duration::from_secs(60)));
             std::thread::sleep(Duration::from_millis(50));
             let committed = Instant::now();
-            assert_eq!(a.insert_right(&right(&format!("r{round}"), "h")).unwrap(), round);
+            assert_eq!(
+                a.insert_right(&right(&format!("r{round}"), "h")).unwrap(),
+                round
+            );
             let seen = waiter.join().unwrap().unwrap();
             (seen, committed.elapsed())
         });
@@ -201,7 +214,8 @@ fn the_feed_reconnects_after_its_connection_dies() {
     let a = PgStore::connect(&db.url).unwrap();
     let b = PgStore::connect(&db.url).unwrap();
     a.insert_holder(&holder("h")).unwrap();
-    b.wait_registry_change(0, Duration::from_millis(10)).unwrap();
+    b.wait_registry_change(0, Duration::from_millis(10))
+        .unwrap();
     assert!(b.feed_listening());
     let killed: i64 = client(&db)
         .query_one(
@@ -214,7 +228,10 @@ fn the_feed_reconnects_after_its_connection_dies() {
     assert_eq!(killed, 1, "one listener (b's) was connected");
     // A change made while it may be down is still seen.
     a.insert_right(&right("r1", "h")).unwrap();
-    assert_eq!(b.wait_registry_change(0, Duration::from_secs(30)).unwrap(), 1);
+    assert_eq!(
+        b.wait_registry_change(0, Duration::from_secs(30)).unwrap(),
+        1
+    );
     let deadline = Instant::now() + Duration::from_secs(30);
     while !b.feed_listening() {
         assert!(Instant::now() < deadline, "the listener did not come back");
@@ -401,20 +418,33 @@ fn a_lease_locked_elsewhere_is_taken() {
         until: t(100),
         now: t(0),
     };
-    store.append_log(0, &[rec(1, "{}")], &[], &[claim("r1")]).unwrap();
+    store
+        .append_log(0, &[rec(1, "{}")], &[], &[claim("r1")])
+        .unwrap();
     let mut other = client(&db);
     let mut tx = other.transaction().unwrap();
-    tx.query("SELECT * FROM case_leases WHERE case_id = 'c1' FOR UPDATE", &[])
-        .unwrap();
+    tx.query(
+        "SELECT * FROM case_leases WHERE case_id = 'c1' FOR UPDATE",
+        &[],
+    )
+    .unwrap();
     // Even r1 itself cannot renew while the row is locked by someone else.
     let started = Instant::now();
     let err = store
         .append_log(1, &[rec(2, "{}")], &[], &[claim("r1")])
         .unwrap_err();
-    assert!(matches!(&err, StoreError::Conflict(m) if m.contains("right now")), "{err}");
-    assert!(started.elapsed() < Duration::from_secs(5), "it waited for the lock");
+    assert!(
+        matches!(&err, StoreError::Conflict(m) if m.contains("right now")),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "it waited for the lock"
+    );
     tx.rollback().unwrap();
-    store.append_log(1, &[rec(2, "{}")], &[], &[claim("r1")]).unwrap();
+    store
+        .append_log(1, &[rec(2, "{}")], &[], &[claim("r1")])
+        .unwrap();
     assert_eq!(store.log_head_seq().unwrap(), 2);
 }
 
@@ -429,8 +459,11 @@ fn claims_skip_rows_locked_elsewhere() {
     store.append_log(0, &entries, &rows, &[]).unwrap();
     let mut other = client(&db);
     let mut tx = other.transaction().unwrap();
-    tx.query("SELECT * FROM outbox WHERE idempotency_key = 'k1' FOR UPDATE", &[])
-        .unwrap();
+    tx.query(
+        "SELECT * FROM outbox WHERE idempotency_key = 'k1' FOR UPDATE",
+        &[],
+    )
+    .unwrap();
     let got = store.claim_deliveries(t(10), 10, "me", t(70)).unwrap();
     let keys: Vec<&str> = got.iter().map(|r| r.idempotency_key.as_str()).collect();
     assert_eq!(keys, ["k2", "k3"]);
@@ -473,9 +506,14 @@ fn text_is_stored_byte_for_byte() {
     s.listing
         .extra
         .insert("zeta".into(), serde_json::json!({"b": 1, "a": [0.1, 2]}));
-    s.listing.extra.insert("alpha".into(), serde_json::json!(true));
+    s.listing
+        .extra
+        .insert("alpha".into(), serde_json::json!(true));
     store.record_screenings(std::slice::from_ref(&s)).unwrap();
-    assert_eq!(store.latest_listing("l").unwrap().unwrap().listing, s.listing);
+    assert_eq!(
+        store.latest_listing("l").unwrap().unwrap().listing,
+        s.listing
+    );
 }
 
 /// Rows that cannot be read back are `Corrupt`, naming the column.
@@ -513,5 +551,8 @@ fn corrupt_rows_name_their_column() {
     assert_eq!(what(store.outbox_rows(0, 10).unwrap_err()), "outbox.status");
     c.batch_execute("DELETE FROM meta WHERE key = 'decision_seq'")
         .unwrap();
-    assert_eq!(what(store.decisions_end().unwrap_err()), "meta.decision_seq");
+    assert_eq!(
+        what(store.decisions_end().unwrap_err()),
+        "meta.decision_seq"
+    );
 }
