@@ -176,8 +176,8 @@ impl CatalogStore for PgStore {
         )?;
         for row in &rows {
             let part: i32 = col(row, 0, "part")?;
-            let key: String = col(row, 1, "listings.id")?;
             if part == 1 {
+                let key: String = col(row, 1, "listings.id")?;
                 let doc: Option<&str> = col(row, 5, "decisions.doc")?;
                 let same_content_decision = doc
                     .map(|d| {
@@ -195,6 +195,7 @@ impl CatalogStore for PgStore {
                     },
                 );
             } else {
+                let key: String = col(row, 1, "qualifications.shop_id")?;
                 ctx.qualifications.entry(key).or_default().push(json_col(
                     row,
                     5,
@@ -303,18 +304,26 @@ impl CatalogStore for PgStore {
 
     fn listings_by_shop(&self, shop_id: &str, page: &Page) -> Result<Vec<StoredListing>> {
         let limit = limit_i64(page.limit.clamp(1, 10_000));
-        self.conn()?
-            .query(
+        // Two statements rather than `$2 IS NULL OR id > $2`, so each
+        // keeps an index range scan once its plan is cached.
+        let mut conn = self.conn()?;
+        let rows = match &page.after {
+            None => conn.query(
                 "SELECT v.doc, v.version, v.content_hash, v.submitted_at \
                  FROM listings l JOIN listing_versions v \
                  ON v.listing_id = l.id AND v.version = l.version \
-                 WHERE l.shop_id = $1 AND ($2::text IS NULL OR l.id > $2) \
-                 ORDER BY l.id LIMIT $3",
-                &[&shop_id, &page.after, &limit],
-            )?
-            .iter()
-            .map(listing_from)
-            .collect()
+                 WHERE l.shop_id = $1 ORDER BY l.id LIMIT $2",
+                &[&shop_id, &limit],
+            )?,
+            Some(after) => conn.query(
+                "SELECT v.doc, v.version, v.content_hash, v.submitted_at \
+                 FROM listings l JOIN listing_versions v \
+                 ON v.listing_id = l.id AND v.version = l.version \
+                 WHERE l.shop_id = $1 AND l.id > $2 ORDER BY l.id LIMIT $3",
+                &[&shop_id, after, &limit],
+            )?,
+        };
+        rows.iter().map(listing_from).collect()
     }
 
     fn decision(&self, decision_id: &str) -> Result<Option<shopshield_model::Decision>> {
@@ -340,13 +349,17 @@ impl CatalogStore for PgStore {
 
     fn decisions(&self, page: &Page) -> Result<Vec<shopshield_model::Decision>> {
         let limit = limit_i64(page.limit.clamp(1, 10_000));
-        self.conn()?
-            .query(
-                "SELECT doc FROM decisions WHERE ($1::text IS NULL OR seq > \
-                 (SELECT seq FROM decisions WHERE decision_id = $1)) ORDER BY seq LIMIT $2",
-                &[&page.after, &limit],
-            )?
-            .iter()
+        let mut conn = self.conn()?;
+        let rows = match &page.after {
+            None => conn.query("SELECT doc FROM decisions ORDER BY seq LIMIT $1", &[&limit])?,
+            // An unknown decision id: nothing after it.
+            Some(after) => conn.query(
+                "SELECT doc FROM decisions WHERE seq > \
+                 (SELECT seq FROM decisions WHERE decision_id = $1) ORDER BY seq LIMIT $2",
+                &[after, &limit],
+            )?,
+        };
+        rows.iter()
             .map(|row| json_col(row, 0, "decisions.doc"))
             .collect()
     }

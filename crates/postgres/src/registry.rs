@@ -234,12 +234,15 @@ impl RegistryStore for PgStore {
     }
 
     fn rights(&self, holder_id: Option<&str>) -> Result<Vec<Right>> {
-        self.conn()?
-            .query(
-                "SELECT doc FROM rights WHERE $1::text IS NULL OR holder_id = $1 ORDER BY id",
-                &[&holder_id],
-            )?
-            .iter()
+        let mut conn = self.conn()?;
+        let rows = match holder_id {
+            None => conn.query("SELECT doc FROM rights ORDER BY id", &[])?,
+            Some(h) => conn.query(
+                "SELECT doc FROM rights WHERE holder_id = $1 ORDER BY id",
+                &[&h],
+            )?,
+        };
+        rows.iter()
             .map(|row| json_col(row, 0, "rights.doc"))
             .collect()
     }
