@@ -184,13 +184,17 @@ fn open(pool_size: u32) -> Result<Stores, Box<dyn std::error::Error>> {
 }
 
 /// Per store: median seconds per call of `f(store, round)` over `rounds`
-/// calls, the stores taking turns so load changes hit them alike.
+/// calls. The stores take turns, each round starting with the next one,
+/// so changes in load (and one store's fsync slowing the next) hit them
+/// alike.
 fn measure(stores: &Stores, rounds: usize, mut f: impl FnMut(&dyn Store, usize)) -> Vec<f64> {
     let mut times: Vec<Vec<f64>> = vec![Vec::new(); stores.stores.len()];
     for round in 0..rounds {
-        for (s, store) in stores.stores.iter().enumerate() {
+        let n = stores.stores.len();
+        for k in 0..n {
+            let s = (round + k) % n;
             let start = Instant::now();
-            f(store.as_ref(), round);
+            f(stores.stores[s].as_ref(), round);
             times[s].push(start.elapsed().as_secs_f64());
         }
     }
