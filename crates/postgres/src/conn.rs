@@ -171,8 +171,9 @@ impl r2d2::ManageConnection for Manager {
 }
 
 /// Maps a PostgreSQL error: constraint violations (as SQLite's store
-/// does) and lost races (deadlock, serialization failure, a lock not
-/// available) are conflicts; everything else is a database error.
+/// does) and lost races (deadlock, serialization failure) are conflicts;
+/// everything else, a lock wait that timed out included, is a database
+/// error.
 pub(crate) fn map_err(e: postgres::Error) -> StoreError {
     let Some(db) = e.as_db_error() else {
         return StoreError::Database(e.to_string());
@@ -188,11 +189,14 @@ pub(crate) fn map_err(e: postgres::Error) -> StoreError {
     } else if [
         SqlState::T_R_DEADLOCK_DETECTED,
         SqlState::T_R_SERIALIZATION_FAILURE,
-        SqlState::LOCK_NOT_AVAILABLE,
     ]
     .contains(code)
     {
         StoreError::Conflict(format!("lost a race with another writer: {message}"))
+    } else if *code == SqlState::LOCK_NOT_AVAILABLE {
+        // lock_timeout: another transaction held a lock too long (stuck,
+        // not racing), like SQLite's busy timeout.
+        StoreError::Database(format!("timed out waiting for a lock: {message}"))
     } else {
         StoreError::Database(format!("{message} (SQLSTATE {})", code.code()))
     }

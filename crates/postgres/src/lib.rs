@@ -59,6 +59,10 @@ pub struct PgOptions {
     /// How long to wait for a connection: to the server, or from a pool
     /// whose connections are all busy.
     pub connect_timeout: Duration,
+    /// How long a statement waits for a row lock another transaction
+    /// holds (a listing being written, the log head) before it fails with
+    /// `StoreError::Database`, as SQLite's busy timeout does.
+    pub lock_timeout: Duration,
 }
 
 impl Default for PgOptions {
@@ -67,6 +71,7 @@ impl Default for PgOptions {
             pool_size: 8,
             statement_cache: true,
             connect_timeout: Duration::from_secs(10),
+            lock_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -102,6 +107,18 @@ impl PgStore {
             config.application_name("shopshield");
         }
         config.connect_timeout(options.connect_timeout);
+        // Session settings: a lock wait is bounded; a session that stays
+        // idle inside a transaction (a process frozen mid-write) is ended
+        // by the server, so the locks it holds do not stop everyone else.
+        let session = format!(
+            "-c lock_timeout={}ms -c idle_in_transaction_session_timeout=60s",
+            options.lock_timeout.as_millis().max(1)
+        );
+        let options_string = match config.get_options() {
+            Some(given) => format!("{given} {session}"),
+            None => session,
+        };
+        config.options(&options_string);
         let manager = Manager {
             config: config.clone(),
             cache: options.statement_cache,

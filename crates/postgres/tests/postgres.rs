@@ -556,3 +556,29 @@ fn corrupt_rows_name_their_column() {
         "meta.decision_seq"
     );
 }
+
+/// A lock held too long by another session (a stuck process) fails the
+/// write after the lock timeout instead of hanging it.
+#[test]
+fn a_stuck_lock_times_out() {
+    let db = TestDb::create();
+    let store = PgStore::connect_with(
+        &db.url,
+        &PgOptions {
+            lock_timeout: Duration::from_millis(300),
+            ..PgOptions::default()
+        },
+    )
+    .unwrap();
+    let mut other = client(&db);
+    let mut tx = other.transaction().unwrap();
+    tx.query("SELECT * FROM enforcement_anchor FOR UPDATE", &[])
+        .unwrap();
+    let err = store.append_log(0, &[rec(1, "{}")], &[], &[]).unwrap_err();
+    assert!(
+        matches!(&err, StoreError::Database(m) if m.contains("timed out waiting for a lock")),
+        "{err}"
+    );
+    tx.rollback().unwrap();
+    store.append_log(0, &[rec(1, "{}")], &[], &[]).unwrap();
+}
