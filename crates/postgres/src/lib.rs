@@ -126,7 +126,11 @@ impl PgStore {
         // Connect once by hand first: a wrong URL or a server that is down
         // is reported as it is, not as a pool timeout.
         let mut first = r2d2::ManageConnection::connect(&manager).map_err(|e| {
-            StoreError::Database(format!("cannot connect to PostgreSQL: {}", map_err(e)))
+            StoreError::Database(format!(
+                "cannot connect to PostgreSQL ({}): {}",
+                describe(&config),
+                map_err(e)
+            ))
         })?;
         check_encoding(&mut first)?;
         migrate(&mut first)?;
@@ -172,6 +176,30 @@ impl Store for PgStore {
     }
 }
 
+/// Where a configuration points, without its password.
+fn describe(config: &postgres::Config) -> String {
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .zip(config.get_ports().iter().chain(std::iter::repeat(&5432)))
+        .map(|(host, port)| match host {
+            postgres::config::Host::Tcp(h) => format!("{h}:{port}"),
+            #[cfg(unix)]
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    format!(
+        "database {:?} on {} as {:?}",
+        config.get_dbname().unwrap_or("(default)"),
+        if hosts.is_empty() {
+            "(no host)".to_string()
+        } else {
+            hosts.join(", ")
+        },
+        config.get_user().unwrap_or("(default)")
+    )
+}
+
 /// Text is stored byte for byte only in a UTF-8 database.
 fn check_encoding(conn: &mut Conn) -> Result<()> {
     let row = conn.query_one("SELECT current_setting('server_encoding')", &[])?;
@@ -191,6 +219,8 @@ fn check_encoding(conn: &mut Conn) -> Result<()> {
 /// it applied. Refuses a database migrated by a newer release.
 fn migrate(conn: &mut Conn) -> Result<()> {
     let mut tx = conn.begin()?;
+    // Another process's migration may take longer than a row write.
+    tx.batch("SET LOCAL lock_timeout = '5min'")?;
     tx.query_one("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
     tx.batch(
         "CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -164,7 +164,8 @@ fn an_unreachable_server_is_an_error() {
     )
     .unwrap_err();
     assert!(
-        matches!(&err, StoreError::Database(m) if m.contains("cannot connect")),
+        matches!(&err, StoreError::Database(m)
+            if m.contains("cannot connect") && m.contains("\"nothing\" on 127.0.0.1:1")),
         "{err}"
     );
     assert!(matches!(
