@@ -340,6 +340,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         created_at: Utc::now(),
     })?;
     waiter.wait_registry_change(0, Duration::from_millis(10))?;
+    let listening_by = Instant::now() + Duration::from_secs(30);
+    while !waiter.feed_listening() {
+        if Instant::now() > listening_by {
+            return Err("the change feed's listener did not connect".into());
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
     let mut wakes = Vec::new();
     for round in 1..=50u64 {
         let woke = std::thread::scope(|s| {

@@ -92,6 +92,19 @@ fn out(key: &str, seq: u64) -> OutboxRow {
     }
 }
 
+/// Starts a store's change feed and waits until its listener is connected.
+fn start_feed(store: &PgStore) {
+    let known = store.registry_version().unwrap();
+    store
+        .wait_registry_change(known, Duration::from_millis(10))
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !store.feed_listening() {
+        assert!(Instant::now() < deadline, "the listener did not connect");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 /// Six processes connecting to a fresh database at once: every one
 /// succeeds and the migration runs exactly once; connecting again changes
 /// nothing.
@@ -183,13 +196,7 @@ fn a_commit_elsewhere_wakes_the_feed() {
     let a = PgStore::connect(&db.url).unwrap();
     let b = PgStore::connect(&db.url).unwrap();
     a.insert_holder(&holder("h")).unwrap();
-    // The first wait starts the listener.
-    assert_eq!(
-        b.wait_registry_change(0, Duration::from_millis(10))
-            .unwrap(),
-        0
-    );
-    assert!(b.feed_listening());
+    start_feed(&b);
     for round in 1..=5u64 {
         let (seen, waited) = std::thread::scope(|s| {
             let waiter = s.spawn(|| b.wait_registry_change(round - 1, Duration::from_secs(60)));
@@ -215,9 +222,7 @@ fn the_feed_reconnects_after_its_connection_dies() {
     let a = PgStore::connect(&db.url).unwrap();
     let b = PgStore::connect(&db.url).unwrap();
     a.insert_holder(&holder("h")).unwrap();
-    b.wait_registry_change(0, Duration::from_millis(10))
-        .unwrap();
-    assert!(b.feed_listening());
+    start_feed(&b);
     let killed: i64 = client(&db)
         .query_one(
             "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
