@@ -56,6 +56,10 @@ pub struct VideoConfig {
     pub ffprobe: PathBuf,
     /// Decoder threads for ffmpeg (`-threads`); `0` lets ffmpeg choose. Default 0.
     pub threads: u32,
+    /// Hash whatever ffmpeg manages to decode even when it reports damage (Meta's vpdq
+    /// behaviour). Default `false`: a file whose decoding reports any error is refused as
+    /// [`MediaError::Corrupt`] once decoding ends.
+    pub accept_damaged: bool,
 }
 
 impl Default for VideoConfig {
@@ -69,6 +73,7 @@ impl Default for VideoConfig {
             ffmpeg: PathBuf::from("ffmpeg"),
             ffprobe: PathBuf::from("ffprobe"),
             threads: 0,
+            accept_damaged: false,
         }
     }
 }
@@ -184,6 +189,9 @@ pub struct StreamConfig {
     pub ffmpeg: PathBuf,
     /// Decoder threads for ffmpeg; `0` lets ffmpeg choose.
     pub threads: u32,
+    /// Keep going when ffmpeg reports damaged data (lost packets are common in live
+    /// streams). Default `true`; when `false` the reader ends with [`MediaError::Corrupt`].
+    pub accept_damaged: bool,
 }
 
 impl StreamConfig {
@@ -197,6 +205,7 @@ impl StreamConfig {
             stall_timeout: Duration::from_secs(30),
             ffmpeg: PathBuf::from("ffmpeg"),
             threads: 0,
+            accept_damaged: true,
         }
     }
 

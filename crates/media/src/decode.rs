@@ -127,6 +127,7 @@ pub struct FrameReader {
     /// Used to strip the path from ffmpeg's messages.
     source: PathBuf,
     is_stream: bool,
+    accept_damaged: bool,
     timeouts: (f64, f64),
     _feeder: Option<JoinHandle<()>>,
 }
@@ -216,6 +217,7 @@ pub fn open_video(
         done: false,
         source: path.to_path_buf(),
         is_stream: false,
+        accept_damaged: config.accept_damaged,
         timeouts: (config.timeout.as_secs_f64(), 0.0),
         _feeder: None,
     };
@@ -273,6 +275,7 @@ pub fn open_stream<R: Read + Send + 'static>(
         done: false,
         source: PathBuf::from("pipe:0"),
         is_stream: true,
+        accept_damaged: config.accept_damaged,
         timeouts: (0.0, config.stall_timeout.as_secs_f64()),
         _feeder: feeder,
     })
@@ -348,7 +351,8 @@ impl FrameReader {
             });
         }
         match status {
-            Ok(s) if s.success() => None,
+            // At `-loglevel error` ffmpeg prints only errors: damaged or missing data.
+            Ok(s) if s.success() && (self.accept_damaged || lines.is_empty()) => None,
             Ok(_) => Some(MediaError::Corrupt {
                 reason: process::summarize(&lines, &self.source),
             }),

@@ -241,6 +241,7 @@ const KNOWN: &[(&str, &str)] = &[
         "the container data is invalid",
     ),
     ("truncated", "the file is cut short"),
+    ("ended prematurely", "the file is cut short"),
     (
         "error while decoding",
         "video frames are damaged and cannot be decoded",
