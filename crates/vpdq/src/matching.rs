@@ -298,18 +298,29 @@ pub fn compare_prepared(
     compared: &PreparedVideo,
     config: &MatchConfig,
 ) -> VideoMatch {
+    let (q_best, c_best) = nearest_pairs(query, compared, config.distance_threshold);
+    assemble(query, compared, &q_best, &c_best, config)
+}
+
+/// For every unique frame of each side, its nearest frame on the other side within
+/// `distance`, by comparing every pair.
+pub(crate) fn nearest_pairs(
+    query: &PreparedVideo,
+    compared: &PreparedVideo,
+    distance: u32,
+) -> (Best, Best) {
     let mut q_best: Best = vec![None; query.hashes.len()];
     let mut c_best: Best = vec![None; compared.hashes.len()];
     for (i, qh) in query.hashes.iter().enumerate() {
         for (j, ch) in compared.hashes.iter().enumerate() {
             let d = qh.distance(ch);
-            if d <= config.distance_threshold {
+            if d <= distance {
                 improve(&mut q_best[i], (d, j as u32));
                 improve(&mut c_best[j], (d, i as u32));
             }
         }
     }
-    assemble(query, compared, &q_best, &c_best, config)
+    (q_best, c_best)
 }
 
 /// Merges consecutive matched samples into ranges; also returns, per sample, the index of

@@ -180,10 +180,15 @@ proptest! {
         for k in &removed {
             bank.remove(k);
         }
+        // The same bank built in one pass.
+        let kept = vs.iter().enumerate().filter(|(k, _)| !removed.contains(k));
+        let (built, _) = VideoBank::build(bank_cfg, kept.map(|(k, v)| (k, v.clone()))).unwrap();
+        prop_assert_eq!(built.len(), bank.len());
         for q in queries.iter().chain(vs.iter().take(2)) {
             let indexed = bank.search_with(q, &cfg).unwrap();
             let linear = bank.search_linear(q, &cfg).unwrap();
             prop_assert_eq!(&indexed, &linear);
+            prop_assert_eq!(&built.search_with(q, &cfg).unwrap(), &indexed);
             // And each agrees with a stand-alone comparison of the pair.
             for m in &indexed {
                 let direct = compare(q, &vs[m.key], &cfg).unwrap();
