@@ -195,8 +195,10 @@ pub(crate) fn open_checks(
 
 /// `file:` URL for a local path, so that a name with a colon or a leading dash is never read
 /// as a protocol or an option.
-pub(crate) fn file_url(path: &Path) -> String {
-    format!("file:{}", path.display())
+pub(crate) fn file_url(path: &Path) -> std::ffi::OsString {
+    let mut url = std::ffi::OsString::from("file:");
+    url.push(path.as_os_str());
+    url
 }
 
 /// Probes a video file: size limit, container sniffing, then ffprobe; checks the pixel,
