@@ -143,13 +143,22 @@ impl Watchdog {
         }
     }
 
-    /// Stops the watchdog and waits for the process to exit.
+    /// Waits for the process to exit (the watchdog still enforces its deadlines meanwhile),
+    /// then stops the watchdog.
     pub(crate) fn finish(&mut self) -> std::io::Result<ExitStatus> {
+        let status = loop {
+            let polled = match self.child.lock() {
+                Ok(mut c) => c.try_wait(),
+                Err(_) => Err(std::io::Error::other("process lock poisoned")),
+            };
+            match polled {
+                Ok(Some(status)) => break Ok(status),
+                Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+                Err(e) => break Err(e),
+            }
+        };
         self.stop_thread();
-        match self.child.lock() {
-            Ok(mut c) => c.wait(),
-            Err(_) => Err(std::io::Error::other("process lock poisoned")),
-        }
+        status
     }
 
     /// Kills the process (used when the reader stops early) and reaps it.

@@ -505,6 +505,38 @@ fn a_live_stream_is_sampled_by_time() {
     );
 }
 
+/// A live source that sends nothing for a while.
+struct Silent(Duration);
+impl std::io::Read for Silent {
+    fn read(&mut self, _: &mut [u8]) -> std::io::Result<usize> {
+        std::thread::sleep(self.0);
+        Ok(0)
+    }
+}
+
+#[test]
+fn a_stalled_stream_times_out() {
+    let cfg = StreamConfig {
+        stall_timeout: Duration::from_millis(300),
+        ..StreamConfig::new(StreamFormat::MpegTs)
+    };
+    let started = std::time::Instant::now();
+    let out: Vec<_> = open_stream(Silent(Duration::from_secs(5)), &cfg)
+        .unwrap()
+        .collect();
+    assert!(
+        matches!(
+            out.as_slice(),
+            [Err(MediaError::Timeout {
+                stage: "waiting for the next frame",
+                ..
+            })]
+        ),
+        "{out:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(4));
+}
+
 fn err(name: &str, cfg: &VideoConfig) -> MediaError {
     match hash_video(&fixtures().path(name), cfg) {
         Ok(v) => panic!("{name} hashed: {} frames", v.frames.len()),
