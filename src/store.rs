@@ -56,8 +56,9 @@ pub fn open(data: &Path, url: Option<&str>) -> Result<Arc<dyn Store>> {
 }
 
 fn open_postgres(url: &str) -> Result<Arc<dyn Store>> {
-    let _ = url;
-    Err(BadInput("this build has no PostgreSQL store".into()).into())
+    let store = shopshield_postgres::PgStore::connect(url)
+        .with_context(|| "cannot open the PostgreSQL store (check --store / SHOPSHIELD_STORE)")?;
+    Ok(Arc::new(store))
 }
 
 /// An existing store only (for `audit verify`, which must not create one).
