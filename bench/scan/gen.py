@@ -7,7 +7,7 @@ MARKS.txt and TITLES.txt come from bench/text/gen_bench.py (real brand
 names; titles that are mostly honest, 15% naming a mark, 5% a look-alike).
 Writes OUT_DIR/rights.jsonl (one trademark right per mark, common Nice
 classes, every region, a price floor for one in four) and
-OUT_DIR/listings.jsonl (one listing per title, across 2,000 shops, 16
+OUT_DIR/listings.jsonl (one listing per title, across 50,000 shops, 16
 regions and 12 categories, with a price and a short description; one in ten
 claims a brand).
 """
@@ -52,7 +52,7 @@ def main():
     with open(os.path.join(args.out, "listings.jsonl"), "w", encoding="utf-8") as f:
         for i in range(n):
             title = titles[i % len(titles)]
-            listing = {"id": f"l-{i}", "shop_id": f"shop-{i % 2000}",
+            listing = {"id": f"l-{i}", "shop_id": f"shop-{i % 50000}",
                        "region": rnd.choice(REGIONS), "category": rnd.choice(CATEGORIES),
                        "title": title[:200],
                        "price": {"amount": round(rnd.uniform(3, 200), 2), "currency": "USD"}}

@@ -41,7 +41,7 @@ pub use review::{
     AuditError, AuditReport, CommandOutcome, ListingStatusView, LogEntryView, Review, audit_log,
     parse_queue,
 };
-pub use screening::{Screening, Submitted};
+pub use screening::{ScreenedBatch, Screening, Submitted};
 /// The enforcement crate, for callers of the enforcement API.
 pub use shopshield_enforce as enforce;
 pub use shopshield_model::Principal;

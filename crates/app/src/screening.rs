@@ -60,6 +60,23 @@ enum Prospect {
     Screen(u32),
 }
 
+/// A batch screened but not yet stored: see [`Screening::screen_batch`].
+pub struct ScreenedBatch {
+    listings: Vec<Listing>,
+    plans: Vec<Plan>,
+    screened: Vec<Option<Result<Screened, AppError>>>,
+}
+
+impl ScreenedBatch {
+    pub fn len(&self) -> usize {
+        self.listings.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.listings.is_empty()
+    }
+}
+
 /// What to do with one item of a batch.
 enum Plan {
     Done(Result<Submitted, AppError>),
@@ -307,6 +324,19 @@ impl Screening {
         listings: Vec<Listing>,
         base: ImageBase<'_>,
     ) -> Result<Vec<Result<Submitted, AppError>>, AppError> {
+        let batch = self.screen_batch(p, listings, base)?;
+        self.commit_batch(p, batch, base)
+    }
+
+    /// The first half of [`Screening::submit_batch`]: reads what the store
+    /// knows about the batch and screens it, storing nothing. A bulk scan
+    /// screens the next batch while the previous one commits.
+    pub fn screen_batch(
+        &self,
+        p: &Principal,
+        listings: Vec<Listing>,
+        base: ImageBase<'_>,
+    ) -> Result<ScreenedBatch, AppError> {
         let engine = self.registry.engine();
         let hashes: Vec<String> = listings.par_iter().map(Listing::content_hash).collect();
         let valid: Vec<Result<(), AppError>> = listings
@@ -391,6 +421,28 @@ impl Screening {
                 _ => None,
             })
             .collect();
+        Ok(ScreenedBatch {
+            listings,
+            plans,
+            screened,
+        })
+    }
+
+    /// The second half of [`Screening::submit_batch`]: stores a screened
+    /// batch in one transaction, hands it to enforcement, and answers in
+    /// input order. If another writer stored a version of one of its
+    /// listings meanwhile, the batch is submitted again one by one.
+    pub fn commit_batch(
+        &self,
+        p: &Principal,
+        batch: ScreenedBatch,
+        base: ImageBase<'_>,
+    ) -> Result<Vec<Result<Submitted, AppError>>, AppError> {
+        let ScreenedBatch {
+            listings,
+            plans,
+            screened,
+        } = batch;
         let to_store: Vec<Screened> = screened
             .iter()
             .flatten()
@@ -400,8 +452,6 @@ impl Screening {
         match self.catalog.record_screenings(&to_store) {
             Ok(_) => self.review.after_commit(&to_store),
             Err(StoreError::Conflict(_)) => {
-                // Another writer touched one of these listings meanwhile:
-                // fall back to one-by-one submission, which retries.
                 return Ok(listings
                     .into_iter()
                     .map(|l| self.submit(p, l, base))
