@@ -109,7 +109,8 @@ OVERLAP_EXTRA = [
 ]
 # Policy collisions: brand-like words that are also prohibited-goods keywords.
 COLLISIONS = [
-    # word as a brand, categories where it cannot be the good, products
+    # word as a brand, categories where it cannot be the good, products (the
+    # n-th product is listed in the n-th category, cycling)
     ("Dynamite", ["apparel/accessories", "apparel/clothing", "bags/handbags"],
      ["belt", "leather belt", "denim jacket", "crossbody bag", "wallet"]),
     ("Gin", ["electronics/audio", "electronics/phone-accessories", "bags/handbags"],
@@ -415,9 +416,10 @@ def main():
                 rnd.choice(PRODUCT_WORDS[lang])
             t = f"{r['mark']} {p} {rnd.choice(phrases)}"
             reg = LANG_MARKET[lang] if r["regions"] == ["*"] else r["regions"][0]
+            # Second-hand goods sell below the new price: 30-120 % of the floor.
             add("negative", f"resale/genuine-{lang}", sp,
                 {"region": reg, "category": cat, "title": t, "brand": r["mark"],
-                 "price": price(fl * rnd.uniform(0.55, 1.3))}, expect="review")
+                 "price": price(fl * rnd.uniform(0.3, 1.2))}, expect="review")
             if i % 2 == 0:
                 lc = lang if lang in CUES else "en"
                 add("positive", f"resale/cue-{lang}", sp,
@@ -506,8 +508,8 @@ def main():
     markets = ["US", "GB", "DE", "FR", "SG", "MY", "ID", "PH", "TH", "VN", "JP", "BR", "MX"]
     for word, cats, prods in COLLISIONS:
         sp = split_of(f"collision|{word}")
-        for cat in cats:
-            for p in prods:
+        for cat, p in zip(cats * len(prods), prods):
+            if True:
                 for form in ("{w} {p}", "{p} by {w}"):
                     reg = rnd.choice(markets)
                     padd("policy/brand-collision", sp,
