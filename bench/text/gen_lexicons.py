@@ -7,17 +7,19 @@
 For each language whose script separates words with spaces (fuzzy matching
 only ever runs on such words), the lexicon holds
 
-  * the most frequent words of the language (PyPI `wordfreq` 3.1.1,
-    `top_n_list(lang, TOP_WORDS)`), and
+  * the language's words (PyPI `wordfreq` 3.1.1): for the Latin-script
+    languages every word of Zipf frequency >= MIN_ZIPF in the `large` word
+    list (the `best` list where there is no `large` one); for Russian, Arabic
+    and Korean the TOP_WORDS most frequent words;
   * the given names of the language's locales (PyPI `Faker` 40.54.0,
     `first_names` and, where the locale has them, romanised first names),
 
-keeping words of 4 to 24 letters and no digits, normalised with the crate's
-own normaliser (`cargo run -p shopshield-text --example normalize_lines`) so
-a lexicon entry equals the token a listing produces. Chinese, Japanese and
-Thai are written without spaces between words; they get no lexicon because
-fuzzy matching never applies to them (their romanised given names go into
-the `en` file's companion `names-cjk` section of `xx.txt`).
+keeping words of 4 to 24 letters and no digits. The words are normalised
+with the crate's own normaliser and stored as sorted 32-bit fingerprints
+(`cargo run -p shopshield-text --example normalize_lines -- --fingerprint`),
+4 bytes a word. Chinese, Japanese and Thai are written without spaces between
+words and get no word lexicon, because fuzzy matching never applies to them;
+the romanised given names of their locales go into `xx.bin`.
 
 This list is for the detector. The evaluation corpus is built from other
 packages (npm @faker-js/faker, Debian word lists; see data/eval/text/README.md).
@@ -30,6 +32,8 @@ import sys
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 OUT = os.path.join(ROOT, "crates/text/data/lexicon")
 TOP_WORDS = 30000
+MIN_ZIPF = 2.0
+LATIN = {"en", "es", "pt", "fr", "de", "it", "id", "ms", "vi"}
 
 # language -> Faker locales whose given names count as ordinary names there
 LANGS = {
@@ -67,11 +71,12 @@ def names(locale):
     return out
 
 
-def normalise(lines):
+def fingerprint(lines, out):
     p = subprocess.run(
-        ["cargo", "run", "-q", "--release", "-p", "shopshield-text", "--example", "normalize_lines"],
+        ["cargo", "run", "-q", "--release", "-p", "shopshield-text", "--example", "normalize_lines",
+         "--", "--fingerprint", out],
         input="\n".join(lines) + "\n", capture_output=True, text=True, cwd=ROOT, check=True)
-    return p.stdout.split("\n")[: len(lines)]
+    return p.stderr.strip()
 
 
 def keep(w):
@@ -85,7 +90,12 @@ def main():
     stats = []
     for lang, locales in LANGS.items():
         raw = set()
-        if lang != "xx":
+        if lang in LATIN:
+            wl = "large" if lang in wordfreq.available_languages(wordlist="large") else "best"
+            for w in wordfreq.get_frequency_dict(lang, wl):
+                if keep(w) and wordfreq.zipf_frequency(w, lang, wl) >= MIN_ZIPF:
+                    raw.add(w)
+        elif lang != "xx":
             raw.update(w for w in wordfreq.top_n_list(lang, TOP_WORDS) if keep(w))
         n_words = len(raw)
         nm = set()
@@ -96,13 +106,10 @@ def main():
                         nm.add(part)
         raw |= nm
         raw = sorted(raw)
-        norm = normalise(raw)
-        final = sorted({n for n in norm if keep(n.replace(" ", "")) and " " not in n})
-        with open(os.path.join(OUT, f"{lang}.txt"), "w", encoding="utf-8") as f:
-            f.write("\n".join(final) + "\n")
-        stats.append((lang, n_words, len(nm), len(final)))
+        msg = fingerprint(raw, os.path.join(OUT, f"{lang}.bin"))
+        stats.append((lang, n_words, len(nm), msg))
     for s in stats:
-        print("%s: %d words, %d names, %d entries" % s, file=sys.stderr)
+        print("%s: %d words, %d names; %s" % s, file=sys.stderr)
 
 
 if __name__ == "__main__":
