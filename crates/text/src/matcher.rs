@@ -114,10 +114,27 @@ struct Hit {
     spoof: bool,
     /// A mark that is an ordinary word, written plainly.
     generic: bool,
-    /// Found by edit distance alone in a token that is itself a common word
-    /// or given name: counts only next to a brand claim, a counterfeit cue
-    /// or a price under the floor.
-    lexical: bool,
+    /// Found by edit distance alone in a token that is itself a word or
+    /// given name: [`LEX_NONE`], [`LEX_WORD`] or [`LEX_COMMON`].
+    lexical: u8,
+}
+
+/// Not a word of the lexicons: an edit-distance hit counts on its own.
+const LEX_NONE: u8 = 0;
+/// A word or given name of a supported language, or a word written with its
+/// own diacritics: counts next to a brand claim, a counterfeit cue or a
+/// price under the floor.
+const LEX_WORD: u8 = 1;
+/// An English common word or common marketplace word: counts next to a brand
+/// claim or a counterfeit cue.
+const LEX_COMMON: u8 = 2;
+
+/// Which kinds of word tokens deserve a fuzzy look in a listing: only those
+/// that something in the listing could raise.
+#[derive(Debug, Clone, Copy)]
+struct LexicalOk {
+    word: bool,
+    common: bool,
 }
 
 /// Finds marks in listings. Build once per rights-registry version; screening
@@ -549,12 +566,12 @@ impl MarkMatcher {
         // A near match in a common word needs a brand claim, a cue or a
         // price under the floor; without a brand field, cues or a price
         // there is nothing that could raise one.
-        let lexical_ok = !cues.is_empty()
-            || listing
-                .brand
-                .as_deref()
-                .is_some_and(|b| !b.trim().is_empty())
-            || listing.price.is_some();
+        let claimable = !cues.is_empty()
+            || listing.brand.as_deref().is_some_and(|b| !b.trim().is_empty());
+        let lexical_ok = LexicalOk {
+            word: claimable || listing.price.is_some(),
+            common: claimable,
+        };
         for (field, text, z, hits, _) in &mut scanned {
             *hits = self.find_hits(text, z, *field, lexical_ok);
         }
@@ -577,7 +594,7 @@ impl MarkMatcher {
                 // inside "Calvin Klein Jeans" is that longer mark's, whose
                 // authorised sellers it does not catch.
                 if hits.iter().any(|o| {
-                    !o.lexical
+                    o.lexical == LEX_NONE
                         && o.norm.start <= h.norm.start
                         && o.norm.end >= h.norm.end
                         && o.norm.len() > h.norm.len()
@@ -674,10 +691,18 @@ impl MarkMatcher {
         let brand = a
             .brand
             .as_ref()
-            .filter(|b| !b.lexical || has_cues || under_floor);
+            .filter(|b| match b.lexical {
+                LEX_NONE => true,
+                LEX_WORD => has_cues || under_floor,
+                _ => has_cues,
+            });
         let claim = brand.is_some();
         let raised = claim || has_cues || under_floor;
-        let usable = |m: &&Mention| !m.lexical || raised;
+        let usable = |m: &&Mention| match m.lexical {
+            LEX_NONE => true,
+            LEX_WORD => raised,
+            _ => claim || has_cues,
+        };
         // Nominative use: a mention next to "for", "compatible with"... in a
         // listing that neither claims the brand nor carries cues.
         let nominative =
@@ -989,7 +1014,7 @@ impl MarkMatcher {
         let _ = field;
         let generic = p.generic && method == "exact";
         out.push(Hit {
-            lexical: false,
+            lexical: LEX_NONE,
             generic,
             pat,
             norm,
@@ -1000,7 +1025,13 @@ impl MarkMatcher {
     }
 
     /// Every mention of every mark in one normalised field.
-    fn find_hits(&self, text: &str, z: &Normalized, field: Field, lexical_ok: bool) -> Vec<Hit> {
+    fn find_hits(
+        &self,
+        text: &str,
+        z: &Normalized,
+        field: Field,
+        lexical_ok: LexicalOk,
+    ) -> Vec<Hit> {
         let t = z.text();
         let mut out: Vec<Hit> = Vec::new();
         let w = &self.config.weights;
@@ -1130,7 +1161,7 @@ impl MarkMatcher {
         text: &str,
         z: &Normalized,
         field: Field,
-        lexical_ok: bool,
+        lexical_ok: LexicalOk,
         out: &mut Vec<Hit>,
     ) {
         let t = z.text();
@@ -1348,12 +1379,22 @@ impl MarkMatcher {
                     continue;
                 }
                 // English common words (SCOWL) and the hand-written
-                // marketplace words never match fuzzily, as before.
-                if len == 1 && dict.contains(buf.as_str()) {
-                    continue;
-                }
-                let lexical = (i..i + len).all(|k| lex.contains(&t[toks[k].0..toks[k].1]));
-                if lexical && !lexical_ok {
+                // marketplace words ("basics", "kaos") are raised only by a
+                // brand claim or a cue, not by price: they are everywhere.
+                // A word written with its own diacritics ("Hartón") is a
+                // word of a language that has them.
+                let lexical = if len == 1 && dict.contains(buf.as_str()) {
+                    LEX_COMMON
+                } else if (i..i + len).all(|k| lex.contains(&t[toks[k].0..toks[k].1]))
+                    || (len == 1 && z.flags(range.clone()).contains(Flags::DIACRITIC))
+                {
+                    LEX_WORD
+                } else {
+                    LEX_NONE
+                };
+                if (lexical == LEX_COMMON && !lexical_ok.common)
+                    || (lexical == LEX_WORD && !lexical_ok.word)
+                {
                     continue;
                 }
                 let first_hit = out.len();
@@ -1421,8 +1462,8 @@ struct Mention {
     /// The mark is an ordinary word and was written as one, or describes
     /// the goods of the listing's category.
     generic: bool,
-    /// Found by edit distance in a common word or given name.
-    lexical: bool,
+    /// Found by edit distance in a word or given name (`LEX_*`).
+    lexical: u8,
     /// Written with homoglyphs or invisible characters.
     spoof: bool,
 }
