@@ -567,7 +567,10 @@ impl MarkMatcher {
         // price under the floor; without a brand field, cues or a price
         // there is nothing that could raise one.
         let claimable = !cues.is_empty()
-            || listing.brand.as_deref().is_some_and(|b| !b.trim().is_empty());
+            || listing
+                .brand
+                .as_deref()
+                .is_some_and(|b| !b.trim().is_empty());
         let lexical_ok = LexicalOk {
             word: claimable || listing.price.is_some(),
             common: claimable,
@@ -688,14 +691,11 @@ impl MarkMatcher {
         // A near match in a common word or given name ("Stella" for
         // "Stellar") counts only next to a counterfeit cue, a price under the
         // floor or a brand claim.
-        let brand = a
-            .brand
-            .as_ref()
-            .filter(|b| match b.lexical {
-                LEX_NONE => true,
-                LEX_WORD => has_cues || under_floor,
-                _ => has_cues,
-            });
+        let brand = a.brand.as_ref().filter(|b| match b.lexical {
+            LEX_NONE => true,
+            LEX_WORD => has_cues || under_floor,
+            _ => has_cues,
+        });
         let claim = brand.is_some();
         let raised = claim || has_cues || under_floor;
         let usable = |m: &&Mention| match m.lexical {
@@ -1381,17 +1381,19 @@ impl MarkMatcher {
                 // English common words (SCOWL) and the hand-written
                 // marketplace words ("basics", "kaos") are raised only by a
                 // brand claim or a cue, not by price: they are everywhere.
-                // A word written with its own diacritics ("Hartón") is a
-                // word of a language that has them.
+                // A word written with diacritics ("Hartón") near a mark
+                // registered without them is a word of a language that has
+                // them (checked per mark below).
                 let lexical = if len == 1 && dict.contains(buf.as_str()) {
                     LEX_COMMON
-                } else if (i..i + len).all(|k| lex.contains(&t[toks[k].0..toks[k].1]))
-                    || (len == 1 && z.flags(range.clone()).contains(Flags::DIACRITIC))
-                {
+                } else if (i..i + len).all(|k| lex.contains(&t[toks[k].0..toks[k].1])) {
                     LEX_WORD
                 } else {
                     LEX_NONE
                 };
+                let accented = lexical == LEX_NONE
+                    && len == 1
+                    && z.flags(range.clone()).contains(Flags::DIACRITIC);
                 if (lexical == LEX_COMMON && !lexical_ok.common)
                     || (lexical == LEX_WORD && !lexical_ok.word)
                 {
@@ -1442,6 +1444,19 @@ impl MarkMatcher {
                 }
                 for h in &mut out[first_hit..] {
                     h.lexical = lexical;
+                    if accented && self.pats[h.pat as usize].name.is_ascii() {
+                        h.lexical = LEX_WORD;
+                    }
+                }
+                if accented && !lexical_ok.word {
+                    let mut k = first_hit;
+                    while k < out.len() {
+                        if out[k].lexical == LEX_WORD {
+                            out.swap_remove(k);
+                        } else {
+                            k += 1;
+                        }
+                    }
                 }
             }
         }
