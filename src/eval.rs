@@ -160,7 +160,12 @@ fn policy_eval(taxonomy: &Taxonomy, dir: Option<&Path>, misses: usize) -> Result
             if c.split != split {
                 continue;
             }
-            let out = set.screen(&c.listing, &[], now);
+            let mut out = set.screen(&c.listing, &[], now);
+            // Keyword matches only: a rule that covers the whole category
+            // (a cosmetics notification, a toy certificate) is not about
+            // the word the case tests.
+            out.violations
+                .retain(|v| v.evidence.method.as_deref() == Some("keyword"));
             let action = out.action(DEFAULT_REVIEW_AT, DEFAULT_REJECT_AT);
             let ok = match c.expect {
                 Action::Approve => action == Action::Approve,
@@ -204,11 +209,13 @@ fn policy_eval(taxonomy: &Taxonomy, dir: Option<&Path>, misses: usize) -> Result
             );
         }
         if !wrong.is_empty() {
-            println!("\nwrong ({}):", wrong.len());
-            for w in wrong.iter().take(misses.max(1)) {
-                println!("{w}");
-            }
-            if split == "test" {
+            println!("\nwrong: {}", wrong.len());
+            // Cases are shown for the dev part only (see the text report).
+            if split == "dev" {
+                for w in wrong.iter().take(misses.max(1)) {
+                    println!("{w}");
+                }
+            } else {
                 all_ok = false;
             }
         }
