@@ -596,14 +596,16 @@ impl MarkMatcher {
                 // The longest registered mark at a span wins: "Calvin Klein"
                 // inside "Calvin Klein Jeans" is that longer mark's, whose
                 // authorised sellers it does not catch.
-                if hits.iter().any(|o| {
-                    o.lexical == LEX_NONE
-                        && o.norm.start <= h.norm.start
-                        && o.norm.end >= h.norm.end
-                        && o.norm.len() > h.norm.len()
-                        && self.pats[o.pat as usize].right != ri
-                        && in_scope(self.pats[o.pat as usize].right)
-                }) {
+                if hits.len() > 1
+                    && hits.iter().any(|o| {
+                        o.lexical == LEX_NONE
+                            && o.norm.start <= h.norm.start
+                            && o.norm.end >= h.norm.end
+                            && o.norm.len() > h.norm.len()
+                            && self.pats[o.pat as usize].right != ri
+                            && in_scope(self.pats[o.pat as usize].right)
+                    })
+                {
                     continue;
                 }
                 let pat = &self.pats[h.pat as usize];
@@ -1175,22 +1177,7 @@ impl MarkMatcher {
         let mut leety: Vec<bool> = Vec::new();
         // Words are split at spaces, and where Latin letters meet Chinese,
         // Japanese, Thai or Korean text ("Stellaバッグ" holds "stella").
-        let mut bounds: Vec<(usize, usize)> = Vec::new();
-        let mut s0 = 0;
-        for part in t.split(' ') {
-            let mut sub = s0;
-            let mut prev: Option<char> = None;
-            for (o, c) in part.char_indices() {
-                if prev.is_some_and(|p| script_break(p, c)) {
-                    bounds.push((sub, s0 + o));
-                    sub = s0 + o;
-                }
-                prev = Some(c);
-            }
-            bounds.push((sub, s0 + part.len()));
-            s0 += part.len() + 1;
-        }
-        for (s, e) in bounds {
+        let mut push_tok = |s: usize, e: usize| {
             let part = &t[s..e];
             toks.push((s, e, is_spaced_text(part)));
             let o = z.original_span(s..e);
@@ -1207,6 +1194,22 @@ impl MarkMatcher {
                 (LEET_BYTES.contains(&p[0]) && p[1].is_ascii_alphabetic())
                     || (p[0].is_ascii_alphabetic() && LEET_BYTES.contains(&p[1]))
             }));
+        };
+        let mut s0 = 0;
+        for part in t.split(' ') {
+            let mut sub = s0;
+            if !part.is_ascii() {
+                let mut prev: Option<char> = None;
+                for (o, c) in part.char_indices() {
+                    if prev.is_some_and(|p| script_break(p, c)) {
+                        push_tok(sub, s0 + o);
+                        sub = s0 + o;
+                    }
+                    prev = Some(c);
+                }
+            }
+            push_tok(sub, s0 + part.len());
+            s0 += part.len() + 1;
         }
         let mut buf = String::new();
         let mut chars: Vec<char> = Vec::new();
@@ -1384,19 +1387,9 @@ impl MarkMatcher {
                 // A word written with diacritics ("Hartón") near a mark
                 // registered without them is a word of a language that has
                 // them (checked per mark below).
-                let lexical = if len == 1 && dict.contains(buf.as_str()) {
-                    LEX_COMMON
-                } else if (i..i + len).all(|k| lex.contains(&t[toks[k].0..toks[k].1])) {
-                    LEX_WORD
-                } else {
-                    LEX_NONE
-                };
-                let accented = lexical == LEX_NONE
-                    && len == 1
-                    && z.flags(range.clone()).contains(Flags::DIACRITIC);
-                if (lexical == LEX_COMMON && !lexical_ok.common)
-                    || (lexical == LEX_WORD && !lexical_ok.word)
-                {
+                // (The lexicon is looked up only once a near mark is found.)
+                let common = len == 1 && dict.contains(buf.as_str());
+                if common && !lexical_ok.common {
                     continue;
                 }
                 let first_hit = out.len();
@@ -1442,13 +1435,26 @@ impl MarkMatcher {
                         );
                     }
                 }
+                if out.len() == first_hit {
+                    continue;
+                }
+                let lexical = if common {
+                    LEX_COMMON
+                } else if (i..i + len).all(|k| lex.contains(&t[toks[k].0..toks[k].1])) {
+                    LEX_WORD
+                } else {
+                    LEX_NONE
+                };
+                let accented = lexical == LEX_NONE
+                    && len == 1
+                    && z.flags(range.clone()).contains(Flags::DIACRITIC);
                 for h in &mut out[first_hit..] {
                     h.lexical = lexical;
                     if accented && self.pats[h.pat as usize].name.is_ascii() {
                         h.lexical = LEX_WORD;
                     }
                 }
-                if accented && !lexical_ok.word {
+                if !lexical_ok.word {
                     let mut k = first_hit;
                     while k < out.len() {
                         if out[k].lexical == LEX_WORD {
