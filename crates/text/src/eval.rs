@@ -64,7 +64,7 @@ pub fn case_split(case: &LabeledCase) -> &str {
         h ^= u64::from(b);
         h = h.wrapping_mul(0x0100_0000_01b3);
     }
-    if h % 2 == 0 { "test" } else { "dev" }
+    if h.is_multiple_of(2) { "test" } else { "dev" }
 }
 
 /// Counts for one family, group or the whole corpus.
