@@ -345,3 +345,61 @@ fn descriptive_marks_need_other_signals_in_their_category() {
         "class 9 mark, clothing listing: out of scope"
     );
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn word() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec![
+            "Gucci",
+            "Guссi",
+            "Stella",
+            "Stellar",
+            "Nike",
+            "bag",
+            "shoes",
+            "dress",
+            "replica",
+            "1:1",
+            "red",
+            "new",
+            "Calvin",
+            "Klein",
+            "Jeans",
+            "T恤",
+            "バッグ",
+            "运动鞋",
+        ])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Resale wording never makes a listing's action stronger.
+        #[test]
+        fn resale_wording_never_raises_the_action(
+            words in prop::collection::vec(word(), 1..6),
+            price in 1.0f64..600.0,
+            claim in any::<bool>(),
+            glue in any::<bool>(),
+        ) {
+            let m = matcher();
+            let sep = if glue { "" } else { " " };
+            let title: &'static str = Box::leak(words.join(sep).into_boxed_str());
+            let with: &'static str = Box::leak(format!("{title} pre-owned").into_boxed_str());
+            let mk = |t: &'static str| {
+                let l = L::new(t, "bags/handbags").price(price);
+                if claim { l.brand("Gucci") } else { l }
+            };
+            let (a, _) = mk(title).screen(&m);
+            let (b, v) = mk(with).screen(&m);
+            prop_assert!(b <= a, "{title:?}: {a:?} -> {b:?} {v:#?}");
+            for x in &v {
+                let [s, e] = x.evidence.span.expect("span");
+                let f = if x.evidence.field.as_deref() == Some("brand") { "Gucci" } else { with };
+                prop_assert!(f.is_char_boundary(s) && f.is_char_boundary(e));
+            }
+        }
+    }
+}
