@@ -31,8 +31,9 @@ pub use cases::{CaseReport, CaseResult, run_cases};
 pub use error::{PackIssue, PolicyError};
 pub use pack::{EU_MEMBERS, MAX_PATTERN_LEN, Pack, Rule, RuleKind, Scope, is_eu_member};
 pub use set::{
-    CONFIDENCE_CATEGORY, CONFIDENCE_CLEAR, CONFIDENCE_UNCERTAIN, DEFAULT_REJECT_AT,
-    DEFAULT_REVIEW_AT, DETECTOR, ListingText, PolicyOutcome, PolicySet, QualifiedMatch,
+    CONFIDENCE_CATEGORY, CONFIDENCE_CLEAR, CONFIDENCE_UNCERTAIN, CONFIDENCE_WEAK,
+    DEFAULT_REJECT_AT, DEFAULT_REVIEW_AT, DETECTOR, ListingText, PolicyOutcome, PolicySet,
+    QualifiedMatch,
 };
 pub use sweep::{ChangeKind, RuleChange, listings_to_rescreen};
 

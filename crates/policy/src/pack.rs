@@ -142,6 +142,12 @@ pub struct Rule {
     pub match_categories: Vec<String>,
     /// Matches never go above review confidence.
     pub review_only: bool,
+    /// Categories (ids, `group/*` or `*`) where the keywords cannot be the
+    /// goods ("dynamite" on a belt, "gin" on headphones): there one keyword
+    /// alone is weak evidence (`CONFIDENCE_WEAK`, below review), two
+    /// different keywords of the rule go to review. Takes precedence over
+    /// `categories` (so `categories = ["*"]` can still exclude apparel).
+    pub weak_in: Vec<String>,
     /// Ids of rules in less specific packs this rule takes the place of.
     pub replaces: Vec<String>,
     /// 1-based line of the rule in its pack file.
@@ -161,6 +167,11 @@ impl Rule {
     /// True if listings in category `cat` are among the rule's categories.
     pub fn covers_category(&self, cat: &str) -> bool {
         category_in(&self.categories, cat)
+    }
+
+    /// True if the keywords cannot be the goods in category `cat`.
+    pub fn weak_in_category(&self, cat: &str) -> bool {
+        category_in(&self.weak_in, cat)
     }
 
     /// True if a listing in category `cat` is covered with no keyword.
@@ -200,6 +211,10 @@ impl Rule {
             put(c);
         }
         put(&format!("{}", self.review_only));
+        put("|weak_in");
+        for c in &self.weak_in {
+            put(c);
+        }
         for r in &self.replaces {
             put(r);
         }
@@ -275,6 +290,8 @@ struct RawRule {
     match_categories: Vec<Spanned<String>>,
     #[serde(default)]
     review_only: bool,
+    #[serde(default)]
+    weak_in: Vec<Spanned<String>>,
     #[serde(default)]
     replaces: Vec<Spanned<String>>,
 }
@@ -488,7 +505,12 @@ fn check_rule(
             "needs at least one category (a taxonomy id, \"group/*\" or \"*\")",
         );
     }
-    for c in r.categories.iter().chain(&r.match_categories) {
+    for c in r
+        .categories
+        .iter()
+        .chain(&r.match_categories)
+        .chain(&r.weak_in)
+    {
         let s = c.get_ref();
         let known = s == "*"
             || taxonomy.get(s).is_some()
@@ -501,6 +523,33 @@ fn check_rule(
         if !known {
             ck.issue(c.span().start, rid, format!("unknown category {s:?}"));
         }
+    }
+    for w in &r.weak_in {
+        let s = w.get_ref();
+        if r.categories.iter().any(|c| c.get_ref() == s && s != "*") {
+            ck.issue(
+                w.span().start,
+                rid,
+                format!("category {s:?} is in both categories and weak_in"),
+            );
+        }
+        if s == "*" {
+            ck.issue(
+                w.span().start,
+                rid,
+                "weak_in = [\"*\"] would make every keyword weak; list the categories where the goods cannot be",
+            );
+        }
+        if r.match_categories.iter().any(|c| c.get_ref() == s) {
+            ck.issue(
+                w.span().start,
+                rid,
+                format!("category {s:?} is in both match_categories and weak_in"),
+            );
+        }
+    }
+    if !r.weak_in.is_empty() && r.keywords.is_empty() {
+        ck.issue(at, rid, "weak_in needs keywords: it scopes keyword matches");
     }
     if r.keywords.is_empty() && r.match_categories.is_empty() {
         ck.issue(
@@ -600,6 +649,7 @@ fn check_rule(
             .map(|c| c.get_ref().clone())
             .collect(),
         review_only: r.review_only,
+        weak_in: r.weak_in.iter().map(|c| c.get_ref().clone()).collect(),
         replaces,
         line: ck.line(at),
         kw,

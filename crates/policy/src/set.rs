@@ -25,6 +25,11 @@ pub const CONFIDENCE_CATEGORY: f64 = 0.9;
 /// `review_only` rule. The gate sends these to review.
 pub const CONFIDENCE_UNCERTAIN: f64 = 0.6;
 
+/// Confidence of a single keyword in a category where the rule's keywords
+/// cannot be the goods (the rule's `weak_in`: "Dynamite belt", "Gin
+/// headphones"): weak evidence, below review, kept for the audit trail.
+pub const CONFIDENCE_WEAK: f64 = 0.3;
+
 /// The review threshold the gate uses by default (`policy test` uses it too).
 pub const DEFAULT_REVIEW_AT: f64 = 0.5;
 /// The reject threshold the gate uses by default (`policy test` uses it too).
@@ -491,14 +496,45 @@ impl PolicySet {
                 continue;
             }
             let (pack, rule) = self.flat_rule(flat);
-            let cat = rule.covers_category(&listing.category);
+            let weak = rule.weak_in_category(&listing.category);
+            let cat = rule.covers_category(&listing.category) && !weak;
             let in_title = rule_hits.iter().any(|h| h.field < 2);
             let mut conf: f64 = 0.0;
             if !rule_hits.is_empty() {
-                conf = match (in_title, cat) {
-                    (true, true) => CONFIDENCE_CLEAR,
-                    (true, false) | (false, true) => CONFIDENCE_UNCERTAIN,
-                    (false, false) => 0.0,
+                conf = if weak {
+                    // Where the goods cannot be, one keyword is a name or a
+                    // pattern ("Dynamite belt"); two different keywords of
+                    // the rule ("dynamite detonator") go to review.
+                    let mut kws: Vec<&str> = rule_hits
+                        .iter()
+                        .filter_map(|h| {
+                            let t = norms[h.field as usize].as_ref()?.text();
+                            t.get(h.start..h.end)
+                                .map(|k| k.strip_suffix('s').unwrap_or(k))
+                        })
+                        .collect();
+                    kws.sort_unstable();
+                    kws.dedup();
+                    if kws.len() >= 2 {
+                        CONFIDENCE_UNCERTAIN
+                    } else {
+                        CONFIDENCE_WEAK
+                    }
+                } else if rule_hits.iter().all(|h| h.field == 1) {
+                    // Only the brand field: a brand name ("Gin", "Wine") is
+                    // a name, not the goods, unless the category says the
+                    // goods are what the rule is about.
+                    if cat {
+                        CONFIDENCE_UNCERTAIN
+                    } else {
+                        CONFIDENCE_WEAK
+                    }
+                } else {
+                    match (in_title, cat) {
+                        (true, true) => CONFIDENCE_CLEAR,
+                        (true, false) | (false, true) => CONFIDENCE_UNCERTAIN,
+                        (false, false) => 0.0,
+                    }
                 };
             }
             if rule.matches_category(&listing.category) {
@@ -525,7 +561,7 @@ impl PolicySet {
                 continue;
             }
             out.violations
-                .push(self.violation(listing, pack, rule, conf, &rule_hits, norms, cat));
+                .push(self.violation(listing, pack, rule, conf, &rule_hits, norms, cat, weak));
         }
         out.violations.sort_by(|a, b| {
             b.confidence
@@ -545,6 +581,7 @@ impl PolicySet {
         hits: &[Hit],
         norms: &[Option<norm::Norm>; 3],
         cat: bool,
+        weak: bool,
     ) -> Violation {
         let texts = [
             Some(listing.title.as_str()),
@@ -601,7 +638,22 @@ impl PolicySet {
             ));
         }
         if conf < DEFAULT_REJECT_AT {
-            if rule.review_only {
+            if conf < DEFAULT_REVIEW_AT && !weak {
+                why.push_str(
+                    " The keyword is only in the brand field, and a brand name is weak evidence of the \
+                     goods outside the rule's categories.",
+                );
+            } else if weak && conf < DEFAULT_REVIEW_AT {
+                why.push_str(
+                    " The listing's category is one where these goods cannot be, so one keyword alone \
+                     (a name or a pattern) is weak evidence.",
+                );
+            } else if weak {
+                why.push_str(
+                    " The listing's category is one where these goods cannot be, but several of the \
+                     rule's keywords appear, so a reviewer checks it.",
+                );
+            } else if rule.review_only {
                 why.push_str(" Context decides this one, so a reviewer checks it.");
             } else if !cat {
                 why.push_str(

@@ -50,7 +50,7 @@ fn same_ecig_listing_gets_different_decisions_by_region() {
             e.pack_version
                 .as_deref()
                 .unwrap()
-                .starts_with("2026.11.28+")
+                .starts_with("2026.11.30+")
         );
         assert!(e.citation.as_deref().unwrap().len() > 20);
         assert_eq!(e.field.as_deref(), Some("title"));

@@ -77,3 +77,22 @@ fn every_shipped_pack_has_passing_cases() {
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
     assert!(total >= 100, "only {total} cases");
 }
+
+/// Every shipped keyword rule states its category scope (`weak_in`, maybe
+/// empty with a reason), so a keyword is never read as the goods in a
+/// category where they cannot be by oversight.
+#[test]
+fn every_shipped_keyword_rule_declares_weak_in() {
+    for (file, text) in builtin_sources() {
+        let v: toml::Value = toml::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+        for r in v["rule"].as_array().unwrap() {
+            if r.get("keywords").is_some() {
+                assert!(
+                    r.get("weak_in").is_some(),
+                    "{file}: rule {} has no weak_in",
+                    r["id"]
+                );
+            }
+        }
+    }
+}

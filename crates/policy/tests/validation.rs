@@ -217,3 +217,56 @@ fn with_pack_tries_an_edit_without_touching_the_set() {
     assert!(set.versions()["global"].starts_with("1+"));
     assert!(set.with_pack("global.toml", "not toml [", &t).is_err());
 }
+
+#[test]
+fn bad_weak_in_scopes_name_file_line_and_rule() {
+    let i = one(&rule(
+        "id = \"x.r\"\nkind = \"prohibited\"\ncategories = [\"*\"]\nweak_in = [\"apparel/*\", \"apparel/socks\"]\nkeywords = [\"dynamite\"]\ncitation = \"c\"",
+    ));
+    assert_eq!((i.file.as_str(), i.line), ("x.toml", 10));
+    assert_eq!(i.rule_id.as_deref(), Some("x.r"));
+    assert!(
+        i.reason.contains("unknown category \"apparel/socks\""),
+        "{i:?}"
+    );
+
+    let i = one(&rule(
+        "id = \"x.r\"\nkind = \"prohibited\"\ncategories = [\"apparel/clothing\"]\nweak_in = [\"apparel/clothing\"]\nkeywords = [\"gin\"]\ncitation = \"c\"",
+    ));
+    assert_eq!(i.line, 10);
+    assert!(i.reason.contains("both categories and weak_in"), "{i:?}");
+
+    let i = one(&rule(
+        "id = \"x.r\"\nkind = \"prohibited\"\ncategories = [\"*\"]\nweak_in = [\"*\"]\nkeywords = [\"gin\"]\ncitation = \"c\"",
+    ));
+    assert!(i.reason.contains("weak_in = [\"*\"]"), "{i:?}");
+}
+
+#[test]
+fn weak_in_makes_one_keyword_weak_and_two_a_review() {
+    let pack = rule(
+        "id = \"x.explosives\"\nkind = \"prohibited\"\ncategories = [\"*\"]\nweak_in = [\"apparel/*\"]\nkeywords = [\"dynamite\", \"detonator\"]\ncitation = \"platform policy\"",
+    );
+    let set = PolicySet::from_sources(&[("x.toml", pack.as_str())], &Taxonomy::builtin())
+        .unwrap_or_else(|e| panic!("{e}"));
+    let now = Utc.with_ymd_and_hms(2026, 6, 1, 0, 0, 0).unwrap();
+    let screen = |cat: &str, title: &str| {
+        let l: Listing = serde_json::from_value(serde_json::json!({
+            "id": "l", "shop_id": "s", "region": "SG", "category": cat, "title": title
+        }))
+        .unwrap();
+        set.screen(&l, &[], now)
+    };
+    let o = screen("apparel/accessories", "Dynamite leather belt");
+    assert_eq!(o.violations.len(), 1);
+    assert_eq!(
+        o.action(0.5, 0.85),
+        shopshield_model::Action::Approve,
+        "{o:?}"
+    );
+    assert!(o.violations[0].evidence.why.contains("weak evidence"));
+    let o = screen("apparel/accessories", "Dynamite belt with detonator");
+    assert_eq!(o.action(0.5, 0.85), shopshield_model::Action::Review);
+    let o = screen("tools/hardware", "Dynamite sticks");
+    assert_eq!(o.action(0.5, 0.85), shopshield_model::Action::Reject);
+}

@@ -204,7 +204,7 @@ async fn regions_qualifications_and_reload() {
     // A fixed pack goes into force without a restart.
     std::fs::write(
         packs.join("sg.toml"),
-        sg.replace("version = \"2026.11.28\"", "version = \"2026.11.29\""),
+        sg.replace("version = \"2026.11.30\"", "version = \"2026.12.01\""),
     )
     .unwrap();
     let (s, r) = post(&c, &base, &admin, "/v1/policy/reload", &json!({})).await;
@@ -213,7 +213,7 @@ async fn regions_qualifications_and_reload() {
         r["versions"]["sg"]
             .as_str()
             .unwrap()
-            .starts_with("2026.11.29+"),
+            .starts_with("2026.12.01+"),
         "{r}"
     );
     let (_, d) = post(
@@ -228,7 +228,7 @@ async fn regions_qualifications_and_reload() {
         d["policy_versions"]["sg"]
             .as_str()
             .unwrap()
-            .starts_with("2026.11.29+"),
+            .starts_with("2026.12.01+"),
         "{d}"
     );
 

@@ -1,7 +1,11 @@
 //! Single-threaded screening throughput and matcher rebuild time, for the
 //! side-by-side benchmark (bench/text/run.sh).
 //!
-//!     cargo run --release -p shopshield-text --example throughput -- MARKS.txt TITLES.txt [MARKS_100K.txt]
+//!     cargo run --release -p shopshield-text --example throughput -- MARKS.txt TITLES.txt [MARKS_100K.txt] [--price]
+//!
+//! `--price` gives every listing a price (USD 30), as real listings have:
+//! then tokens that are common words or names get a fuzzy look too (a price
+//! under a near mark's floor could raise them).
 //!
 //! Prints `rust_listings_per_sec=N` (and, with the large mark file,
 //! `rust_rebuild_100k_ms=N` and `rust_listings_per_sec_100k=N`).
@@ -31,7 +35,7 @@ fn rights(path: &str) -> Result<Vec<Right>, Box<dyn std::error::Error>> {
     Ok(out)
 }
 
-fn listings(path: &str) -> Result<Vec<Listing>, Box<dyn std::error::Error>> {
+fn listings(path: &str, price: bool) -> Result<Vec<Listing>, Box<dyn std::error::Error>> {
     let us = Region::parse("region", "US")?;
     Ok(std::fs::read_to_string(path)?
         .lines()
@@ -45,7 +49,7 @@ fn listings(path: &str) -> Result<Vec<Listing>, Box<dyn std::error::Error>> {
             title: t.to_string(),
             description: None,
             brand: None,
-            price: None,
+            price: price.then(|| shopshield_model::Money::new(30.0, "USD")),
             images: vec![],
             extra: Default::default(),
         })
@@ -104,13 +108,15 @@ fn rate(m: &MarkMatcher, ls: &[Listing]) -> (f64, usize) {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let price = all.iter().any(|a| a == "--price");
+    let args: Vec<String> = all.into_iter().filter(|a| a != "--price").collect();
     let (Some(mp), Some(tp)) = (args.first(), args.get(1)) else {
         return Err("usage: throughput MARKS.txt TITLES.txt [MARKS_100K.txt]".into());
     };
     let cfg = TextConfig::default();
     let rs = rights(mp)?;
-    let ls = listings(tp)?;
+    let ls = listings(tp, price)?;
     let t = Instant::now();
     let m = MarkMatcher::build(&rs, &cfg)?;
     let build = t.elapsed();

@@ -25,6 +25,12 @@ pub struct TextConfig {
     pub fx: FxTable,
     /// Violations scoring below this are not reported at all.
     pub min_score: f64,
+    /// Highest score of a listing with resale wording ("pre-owned", "used",
+    /// "authentic", "二手"...) and no counterfeit cue, no spoofing spelling and
+    /// no price under `price.very_low_ratio` of the floor. Reselling genuine
+    /// goods is lawful: keep this below `reject` so such listings go to
+    /// review at most.
+    pub resale_cap: f64,
 }
 
 impl Default for TextConfig {
@@ -37,6 +43,7 @@ impl Default for TextConfig {
             price: PriceConfig::default(),
             fx: FxTable::default(),
             min_score: 0.2,
+            resale_cap: 0.8,
         }
     }
 }

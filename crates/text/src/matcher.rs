@@ -40,7 +40,10 @@ use crate::config::TextConfig;
 use crate::fuzzy::{DeletionIndex, MAX_LEN, osa_distance};
 use crate::fxhash::{FxMap, FxSet};
 use crate::normalize::{Flags, Normalized, normalize};
-use crate::phrases::{PhraseHit, PhraseKind, Phrases, boundary_ok, dictionary, is_word_char};
+use crate::phrases::{
+    PhraseHit, PhraseKind, Phrases, boundary_ok, descriptive, dictionary, is_hangul, is_word_char,
+    lexicon,
+};
 
 /// Why a matcher could not be built.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -95,6 +98,9 @@ struct Pattern {
     short: bool,
     /// An ordinary word (the mark "Apple").
     generic: bool,
+    /// Category groups (`electronics`, `apparel`... or `*`) where the mark
+    /// is a word that describes the goods ("Bluetooth" on a speaker).
+    descriptive_in: Vec<String>,
 }
 
 /// One mention of a mark in one field.
@@ -108,6 +114,27 @@ struct Hit {
     spoof: bool,
     /// A mark that is an ordinary word, written plainly.
     generic: bool,
+    /// Found by edit distance alone in a token that is itself a word or
+    /// given name: [`LEX_NONE`], [`LEX_WORD`] or [`LEX_COMMON`].
+    lexical: u8,
+}
+
+/// Not a word of the lexicons: an edit-distance hit counts on its own.
+const LEX_NONE: u8 = 0;
+/// A word or given name of a supported language, or a word written with its
+/// own diacritics: counts next to a brand claim, a counterfeit cue or a
+/// price under the floor.
+const LEX_WORD: u8 = 1;
+/// An English common word or common marketplace word: counts next to a brand
+/// claim or a counterfeit cue.
+const LEX_COMMON: u8 = 2;
+
+/// Which kinds of word tokens deserve a fuzzy look in a listing: only those
+/// that something in the listing could raise.
+#[derive(Debug, Clone, Copy)]
+struct LexicalOk {
+    word: bool,
+    common: bool,
 }
 
 /// Finds marks in listings. Build once per rights-registry version; screening
@@ -173,6 +200,13 @@ fn squash(s: &str) -> String {
         last = Some(c);
     }
     out
+}
+
+/// A word break between two adjacent characters of one space-separated
+/// word: Latin letters or digits next to Chinese, Japanese, Thai or Korean.
+fn script_break(a: char, b: char) -> bool {
+    let cjk = |c: char| crate::normalize::is_unspaced(c) || is_hangul(c);
+    (a.is_ascii_alphanumeric() && cjk(b)) || (cjk(a) && b.is_ascii_alphanumeric())
 }
 
 /// Runs of equal characters: (char, count).
@@ -345,9 +379,15 @@ impl MarkMatcher {
                 let spaced = is_spaced_text(&norm);
                 let compact: String = norm.chars().filter(|c| *c != ' ').collect();
                 let chars: Vec<char> = compact.chars().collect();
+                let descriptive_in = descriptive()
+                    .iter()
+                    .filter(|(_, words)| words.contains(compact.as_str()))
+                    .map(|(g, _)| g.clone())
+                    .collect();
                 pats.push(Pattern {
                     right: ri,
                     name: name.to_string(),
+                    descriptive_in,
                     short: chars.len() <= 3,
                     generic: dict.contains(compact.as_str())
                         || norm.split(' ').all(|w| dict.contains(w)),
@@ -497,6 +537,9 @@ impl MarkMatcher {
             (Field::Brand, listing.brand.as_deref()),
         ];
         let mut scanned: Vec<Scanned> = Vec::new();
+        let mut resale = false;
+        // Phrases first: cues decide whether tokens that are common words
+        // deserve a fuzzy look at all.
         for (field, text) in fields {
             let Some(text) = text else { continue };
             if text.is_empty() {
@@ -505,7 +548,6 @@ impl MarkMatcher {
             let Some(z) = norms.get(field).cloned() else {
                 continue;
             };
-            let hits = self.find_hits(text, &z, field);
             let phr = if field == Field::Brand {
                 Vec::new()
             } else {
@@ -517,23 +559,77 @@ impl MarkMatcher {
                         cues.push(c);
                     }
                 }
+                resale |= phr.iter().any(|p| p.kind == PhraseKind::Resale);
             }
-            scanned.push((field, text, z, hits, phr));
+            scanned.push((field, text, z, Vec::new(), phr));
         }
+        // A near match in a common word needs a brand claim, a cue or a
+        // price under the floor; without a brand field, cues or a price
+        // there is nothing that could raise one.
+        let claimable = !cues.is_empty()
+            || listing
+                .brand
+                .as_deref()
+                .is_some_and(|b| !b.trim().is_empty());
+        let lexical_ok = LexicalOk {
+            word: claimable || listing.price.is_some(),
+            common: claimable,
+        };
+        for (field, text, z, hits, _) in &mut scanned {
+            *hits = self.find_hits(text, z, *field, lexical_ok);
+        }
+        let group = listing
+            .category
+            .split_once('/')
+            .map_or(listing.category.as_str(), |(g, _)| g);
+        let in_scope = |ri: u32| {
+            let right = &self.rights[ri as usize];
+            right.regions.covers(listing.region)
+                && (category_nice.is_empty()
+                    || right.classes.is_empty()
+                    || right.classes.iter().any(|c| category_nice.contains(c)))
+        };
         for (field, text, z, hits, phr) in &scanned {
             let mark_ranges: Vec<Range<usize>> = hits.iter().map(|h| h.norm.clone()).collect();
             for h in hits {
                 let ri = self.pats[h.pat as usize].right;
+                // The longest registered mark at a span wins: "Calvin Klein"
+                // inside "Calvin Klein Jeans" is that longer mark's, whose
+                // authorised sellers it does not catch.
+                if hits.len() > 1
+                    && hits.iter().any(|o| {
+                        o.lexical == LEX_NONE
+                            && o.norm.start <= h.norm.start
+                            && o.norm.end >= h.norm.end
+                            && o.norm.len() > h.norm.len()
+                            && self.pats[o.pat as usize].right != ri
+                            && in_scope(self.pats[o.pat as usize].right)
+                    })
+                {
+                    continue;
+                }
+                let pat = &self.pats[h.pat as usize];
+                // A mark that describes goods in this category ("Bluetooth"
+                // on a speaker), written without spoofing, weighs as an
+                // ordinary word.
+                let descriptive = !h.spoof
+                    && pat
+                        .descriptive_in
+                        .iter()
+                        .any(|g| g == "*" || g.as_str() == group);
                 let nominative = *field != Field::Brand
                     && !h.spoof
                     && self.is_nominative(z.text(), h.norm.clone(), phr, &mark_ranges);
                 let orig = z.original_span(h.norm.clone());
                 let e = acc.entry(ri).or_default();
-                let w = if *field == Field::Description {
+                let mut w = if *field == Field::Description {
                     h.weight * self.config.weights.description_factor
                 } else {
                     h.weight
                 };
+                if descriptive {
+                    w = w.min(self.config.weights.generic_word);
+                }
                 let m = Mention {
                     field: *field,
                     orig: orig.clone(),
@@ -542,7 +638,9 @@ impl MarkMatcher {
                     method: h.method.clone(),
                     weight: w,
                     nominative,
-                    generic: h.generic,
+                    generic: h.generic || descriptive,
+                    lexical: h.lexical,
+                    spoof: h.spoof,
                 };
                 if *field == Field::Brand {
                     e.brand = Some(match e.brand.take() {
@@ -569,7 +667,7 @@ impl MarkMatcher {
             {
                 continue;
             }
-            if let Some(v) = self.score_right(right, &a, &cues, price_usd) {
+            if let Some(v) = self.score_right(right, &a, &cues, price_usd, resale) {
                 out.push(v);
             }
         }
@@ -583,19 +681,41 @@ impl MarkMatcher {
         a: &Acc,
         cues: &[(String, f64)],
         price_usd: Option<f64>,
+        resale: bool,
     ) -> Option<Violation> {
         let w = &self.config.weights;
         let has_cues = !cues.is_empty();
-        let claim = a.brand.is_some();
+        let ratio = match (price_usd, right.floor_usd) {
+            (Some(p), Some(f)) if f > 0.0 => Some(p / f),
+            _ => None,
+        };
+        let under_floor = ratio.is_some_and(|r| r < self.config.price.low_ratio);
+        // A near match in a common word or given name ("Stella" for
+        // "Stellar") counts only next to a counterfeit cue, a price under the
+        // floor or a brand claim.
+        let brand = a.brand.as_ref().filter(|b| match b.lexical {
+            LEX_NONE => true,
+            LEX_WORD => has_cues || under_floor,
+            _ => has_cues,
+        });
+        let claim = brand.is_some();
+        let raised = claim || has_cues || under_floor;
+        let usable = |m: &&Mention| match m.lexical {
+            LEX_NONE => true,
+            LEX_WORD => raised,
+            _ => claim || has_cues,
+        };
         // Nominative use: a mention next to "for", "compatible with"... in a
         // listing that neither claims the brand nor carries cues.
-        let nominative = a.mentions.iter().any(|m| m.nominative) && !claim && !has_cues;
+        let nominative =
+            a.mentions.iter().filter(usable).any(|m| m.nominative) && !claim && !has_cues;
         if nominative {
             return None;
         }
         let best = a
             .mentions
             .iter()
+            .filter(usable)
             .filter(|m| !m.nominative || claim || has_cues)
             .max_by(|x, y| {
                 x.weight
@@ -610,7 +730,7 @@ impl MarkMatcher {
         if let Some(m) = best {
             factors.push(m.weight);
         }
-        if let Some(b) = &a.brand {
+        if let Some(b) = brand {
             factors.push(w.brand_claim);
             if b.weight > w.exact {
                 // An obfuscated spelling in the brand field counts too.
@@ -629,10 +749,6 @@ impl MarkMatcher {
         {
             factors.push(w.cue_weak * weak);
         }
-        let ratio = match (price_usd, right.floor_usd) {
-            (Some(p), Some(f)) if f > 0.0 => Some(p / f),
-            _ => None,
-        };
         // The price says something about this brand only when the listing
         // presents itself as the brand: a brand-field claim gives it full
         // weight, a mention at most `price_low`, a mention of a mark that is
@@ -653,25 +769,35 @@ impl MarkMatcher {
             - factors
                 .iter()
                 .fold(1.0, |acc, f| acc * (1.0 - f.clamp(0.0, 1.0)));
-        let score = (score * 1e6).round() / 1e6;
+        let mut score = (score * 1e6).round() / 1e6;
         if score < self.config.min_score {
             return None;
+        }
+        // Resale of genuine goods is lawful: resale wording without a
+        // counterfeit cue, a spoofing spelling or an implausibly low price
+        // caps the score below reject.
+        let spoof = best.is_some_and(|m| m.spoof) || brand.is_some_and(|b| b.spoof);
+        let resale_capped = resale
+            && !has_cues
+            && !spoof
+            && !ratio.is_some_and(|r| r < self.config.price.very_low_ratio)
+            && score > self.config.resale_cap;
+        if resale_capped {
+            score = self.config.resale_cap;
         }
         let kind = if has_cues || price_signal {
             ViolationType::Counterfeit
         } else {
             ViolationType::Trademark
         };
-        let shown = best.or(a.brand.as_ref())?;
-        let why = explain(
-            shown,
-            claim,
-            a.brand.as_ref(),
-            cues,
-            ratio,
-            price_signal,
-            &right.id,
-        );
+        let shown = best.or(brand)?;
+        let mut why = explain(shown, claim, brand, cues, ratio, price_signal, &right.id);
+        if resale_capped {
+            why.push_str(
+                " The listing offers second-hand or authentic goods (resale wording, no counterfeit cue, \
+                 no implausibly low price), so it goes to review at most.",
+            );
+        }
         Some(Violation {
             kind,
             right_id: Some(right.id.clone()),
@@ -890,6 +1016,7 @@ impl MarkMatcher {
         let _ = field;
         let generic = p.generic && method == "exact";
         out.push(Hit {
+            lexical: LEX_NONE,
             generic,
             pat,
             norm,
@@ -900,7 +1027,13 @@ impl MarkMatcher {
     }
 
     /// Every mention of every mark in one normalised field.
-    fn find_hits(&self, text: &str, z: &Normalized, field: Field) -> Vec<Hit> {
+    fn find_hits(
+        &self,
+        text: &str,
+        z: &Normalized,
+        field: Field,
+        lexical_ok: LexicalOk,
+    ) -> Vec<Hit> {
         let t = z.text();
         let mut out: Vec<Hit> = Vec::new();
         let w = &self.config.weights;
@@ -913,6 +1046,16 @@ impl MarkMatcher {
                     let p = &self.pats[pi as usize];
                     if boundary_ok(t, r.clone(), p.short) {
                         self.push_hit(&mut out, text, z, field, pi, r.clone(), None);
+                    } else if p.spaced && p.chars.len() >= 4 && self.cjk_glued(t, r.clone()) {
+                        self.push_hit(
+                            &mut out,
+                            text,
+                            z,
+                            field,
+                            pi,
+                            r.clone(),
+                            Some(("glued to CJK text", w.missing_space)),
+                        );
                     } else if windows_on
                         && p.spaced
                         && p.chars.len() >= 4
@@ -932,7 +1075,7 @@ impl MarkMatcher {
             }
         }
         if windows_on {
-            self.window_hits(text, z, field, &mut out);
+            self.window_hits(text, z, field, lexical_ok, &mut out);
         }
         // Text that is exactly one registered mark is not a look-alike of
         // another ("Ritz" in "Ritz Carlton" is not "Fritz").
@@ -957,6 +1100,45 @@ impl MarkMatcher {
         out
     }
 
+    /// `r` (a Latin mark) matched inside a run of Latin letters that touches
+    /// Chinese, Japanese or Korean text (`NikeT恤`, `AdidasTシャツ`): accept
+    /// it when one or two letters are left over on the side that touches the
+    /// CJK text (the `T` of `T恤`), the other side ends the run, and the run
+    /// is not itself a common word.
+    fn cjk_glued(&self, t: &str, r: Range<usize>) -> bool {
+        let b = t.as_bytes();
+        if !b[r.clone()].iter().all(u8::is_ascii_alphanumeric) {
+            return false;
+        }
+        let mut s = r.start;
+        while s > 0 && b[s - 1].is_ascii_alphabetic() {
+            s -= 1;
+        }
+        let mut e = r.end;
+        while e < b.len() && b[e].is_ascii_alphabetic() {
+            e += 1;
+        }
+        let (pre, suf) = (r.start - s, e - r.end);
+        // One or two letters (`T恤`), or a common word (`POLO衫`).
+        let rest_ok = |rest: &str| {
+            (1..=2).contains(&rest.len()) || (rest.len() >= 3 && dictionary().contains(rest))
+        };
+        if pre + suf == 0
+            || (pre > 0 && suf > 0)
+            || !rest_ok(&t[s..r.start]) && !rest_ok(&t[r.end..e])
+        {
+            return false;
+        }
+        let before = t[..s].chars().next_back();
+        let after = t[e..].chars().next();
+        let cjk =
+            |c: Option<char>| c.is_some_and(|c| crate::normalize::is_unspaced(c) || is_hangul(c));
+        let edge = |c: Option<char>| c.is_none_or(|c| c == ' ') || cjk(c);
+        let ok =
+            (pre == 0 && cjk(after) && edge(before)) || (suf == 0 && cjk(before) && edge(after));
+        ok && !lexicon().contains(&t[s..e])
+    }
+
     /// `r` matched inside a longer word: accept it when the rest of the word
     /// is a word or a mark and the whole word is not an ordinary word.
     fn glued(&self, t: &str, r: Range<usize>, dict: &FxSet<String>) -> bool {
@@ -976,18 +1158,27 @@ impl MarkMatcher {
         ok(&t[ws..r.start]) && ok(&t[r.end..we])
     }
 
-    fn window_hits(&self, text: &str, z: &Normalized, field: Field, out: &mut Vec<Hit>) {
+    fn window_hits(
+        &self,
+        text: &str,
+        z: &Normalized,
+        field: Field,
+        lexical_ok: LexicalOk,
+        out: &mut Vec<Hit>,
+    ) {
         let t = z.text();
         let w = &self.config.weights;
         let dict = dictionary();
+        let lex = lexicon();
         let flags = z.byte_flags();
         // Per word: range, spaced script, and whether what was written
         // there has a leet character next to a letter (worth decoding).
         let mut toks: Vec<(usize, usize, bool)> = Vec::new();
         let mut leety: Vec<bool> = Vec::new();
-        let mut s = 0;
-        for part in t.split(' ') {
-            let e = s + part.len();
+        // Words are split at spaces, and where Latin letters meet Chinese,
+        // Japanese, Thai or Korean text ("Stellaバッグ" holds "stella").
+        let mut push_tok = |s: usize, e: usize| {
+            let part = &t[s..e];
             toks.push((s, e, is_spaced_text(part)));
             let o = z.original_span(s..e);
             let ws = text[..o.start]
@@ -1003,7 +1194,22 @@ impl MarkMatcher {
                 (LEET_BYTES.contains(&p[0]) && p[1].is_ascii_alphabetic())
                     || (p[0].is_ascii_alphabetic() && LEET_BYTES.contains(&p[1]))
             }));
-            s = e + 1;
+        };
+        let mut s0 = 0;
+        for part in t.split(' ') {
+            let mut sub = s0;
+            if !part.is_ascii() {
+                let mut prev: Option<char> = None;
+                for (o, c) in part.char_indices() {
+                    if prev.is_some_and(|p| script_break(p, c)) {
+                        push_tok(sub, s0 + o);
+                        sub = s0 + o;
+                    }
+                    prev = Some(c);
+                }
+            }
+            push_tok(sub, s0 + part.len());
+            s0 += part.len() + 1;
         }
         let mut buf = String::new();
         let mut chars: Vec<char> = Vec::new();
@@ -1166,12 +1372,27 @@ impl MarkMatcher {
                         continue;
                     }
                 }
-                // Ordinary words and anything with digits (model numbers,
-                // sizes) never match fuzzily; leet is handled above.
-                if chars.iter().any(|c| c.is_numeric()) || (len == 1 && dict.contains(buf.as_str()))
-                {
+                // Anything with digits (model numbers, sizes) never matches
+                // fuzzily; leet is handled above. A token that is itself a
+                // common word or given name in a supported language
+                // ("Stella", "Devon", "basics") is not a look-alike by edit
+                // distance alone: its hits are marked and count only next to
+                // a brand claim, a counterfeit cue or a price under the floor.
+                if chars.iter().any(|c| c.is_numeric()) {
                     continue;
                 }
+                // English common words (SCOWL) and the hand-written
+                // marketplace words ("basics", "kaos") are raised only by a
+                // brand claim or a cue, not by price: they are everywhere.
+                // A word written with diacritics ("Hartón") near a mark
+                // registered without them is a word of a language that has
+                // them (checked per mark below).
+                // (The lexicon is looked up only once a near mark is found.)
+                let common = len == 1 && dict.contains(buf.as_str());
+                if common && !lexical_ok.common {
+                    continue;
+                }
+                let first_hit = out.len();
 
                 let max_del = if len == 1 && n >= self.config.fuzzy.min_len_2 {
                     2
@@ -1214,6 +1435,35 @@ impl MarkMatcher {
                         );
                     }
                 }
+                if out.len() == first_hit {
+                    continue;
+                }
+                let lexical = if common {
+                    LEX_COMMON
+                } else if (i..i + len).all(|k| lex.contains(&t[toks[k].0..toks[k].1])) {
+                    LEX_WORD
+                } else {
+                    LEX_NONE
+                };
+                let accented = lexical == LEX_NONE
+                    && len == 1
+                    && z.flags(range.clone()).contains(Flags::DIACRITIC);
+                for h in &mut out[first_hit..] {
+                    h.lexical = lexical;
+                    if accented && self.pats[h.pat as usize].name.is_ascii() {
+                        h.lexical = LEX_WORD;
+                    }
+                }
+                if !lexical_ok.word {
+                    let mut k = first_hit;
+                    while k < out.len() {
+                        if out[k].lexical == LEX_WORD {
+                            out.swap_remove(k);
+                        } else {
+                            k += 1;
+                        }
+                    }
+                }
             }
         }
     }
@@ -1230,8 +1480,13 @@ struct Mention {
     method: String,
     weight: f64,
     nominative: bool,
-    /// The mark is an ordinary word and was written as one.
+    /// The mark is an ordinary word and was written as one, or describes
+    /// the goods of the listing's category.
     generic: bool,
+    /// Found by edit distance in a word or given name (`LEX_*`).
+    lexical: u8,
+    /// Written with homoglyphs or invisible characters.
+    spoof: bool,
 }
 
 #[derive(Debug, Default)]
@@ -1322,6 +1577,12 @@ fn check_config(c: &TextConfig) -> Result<(), BuildError> {
         return Err(BuildError::Threshold {
             name: "reject",
             value: c.reject,
+        });
+    }
+    if !unit(c.resale_cap) {
+        return Err(BuildError::Threshold {
+            name: "resale_cap",
+            value: c.resale_cap,
         });
     }
     let w = &c.weights;

@@ -31,6 +31,66 @@ pub const LANGUAGE_FILES: &[(&str, &str)] = &[
 
 const WORDS_EN: &str = include_str!("../data/words/en.txt");
 const WORDS_EXTRA: &str = include_str!("../data/words/extra.txt");
+const DESCRIPTIVE: &str = include_str!("../data/words/descriptive.txt");
+
+/// The per-language lexicons (frequent words and given names; see
+/// `data/lexicon/README.md`), by language code: sorted little-endian `u32`
+/// fingerprints ([`lexicon_fingerprint`]) of the normalised words. `xx`
+/// holds the romanised given names of the Chinese, Japanese and Thai locales.
+pub const LEXICON_FILES: &[(&str, &[u8])] = &[
+    ("en", include_bytes!("../data/lexicon/en.bin")),
+    ("es", include_bytes!("../data/lexicon/es.bin")),
+    ("pt", include_bytes!("../data/lexicon/pt.bin")),
+    ("fr", include_bytes!("../data/lexicon/fr.bin")),
+    ("de", include_bytes!("../data/lexicon/de.bin")),
+    ("it", include_bytes!("../data/lexicon/it.bin")),
+    ("id", include_bytes!("../data/lexicon/id.bin")),
+    ("ms", include_bytes!("../data/lexicon/ms.bin")),
+    ("vi", include_bytes!("../data/lexicon/vi.bin")),
+    ("ru", include_bytes!("../data/lexicon/ru.bin")),
+    ("ar", include_bytes!("../data/lexicon/ar.bin")),
+    ("ko", include_bytes!("../data/lexicon/ko.bin")),
+    ("xx", include_bytes!("../data/lexicon/xx.bin")),
+];
+
+/// The 32-bit FNV-1a hash of a normalised word, as stored in the lexicons.
+/// With about a million words stored, a word outside them collides with one
+/// with probability ≈ 0.03 %.
+pub fn lexicon_fingerprint(word: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in word.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// The common-word and given-name lexicons of every supported language
+/// written with spaces between words (`data/lexicon/`), merged.
+#[derive(Debug)]
+pub struct Lexicon {
+    fps: Vec<u32>,
+}
+
+impl Lexicon {
+    /// True if `word` (normalised, no spaces) is a common word or given name
+    /// of a supported language, or in the common-word list of
+    /// [`dictionary`]. Such a token is not a look-alike of a mark by edit
+    /// distance alone.
+    pub fn contains(&self, word: &str) -> bool {
+        self.fps.binary_search(&lexicon_fingerprint(word)).is_ok() || dictionary().contains(word)
+    }
+
+    /// Number of distinct fingerprints.
+    pub fn len(&self) -> usize {
+        self.fps.len()
+    }
+
+    /// True if no lexicon is embedded.
+    pub fn is_empty(&self) -> bool {
+        self.fps.is_empty()
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum PhraseKind {
@@ -39,6 +99,8 @@ pub enum PhraseKind {
     After,
     Neg,
     Fill,
+    /// Resale wording ("pre-owned", "used", "authentic", "二手").
+    Resale,
 }
 
 #[derive(Debug, Clone)]
@@ -88,6 +150,7 @@ impl Phrases {
                     "after" => PhraseKind::After,
                     "neg" => PhraseKind::Neg,
                     "fill" => PhraseKind::Fill,
+                    "resale" => PhraseKind::Resale,
                     _ => continue,
                 };
                 let norm = normalize(phrase).text().to_string();
@@ -175,10 +238,60 @@ pub fn dictionary() -> &'static FxSet<String> {
     })
 }
 
+/// The merged lexicons, loaded once.
+pub fn lexicon() -> &'static Lexicon {
+    static L: OnceLock<Lexicon> = OnceLock::new();
+    L.get_or_init(|| {
+        let n: usize = LEXICON_FILES.iter().map(|(_, b)| b.len() / 4).sum();
+        let mut fps = Vec::with_capacity(n);
+        for (_, bytes) in LEXICON_FILES {
+            fps.extend(
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            );
+        }
+        fps.sort_unstable();
+        fps.dedup();
+        Lexicon { fps }
+    })
+}
+
+/// Category groups (the part of a taxonomy id before `/`, or `*`) and the
+/// words that describe goods there (`data/words/descriptive.txt`), stored
+/// normalised with spaces removed.
+pub fn descriptive() -> &'static Vec<(String, FxSet<String>)> {
+    static D: OnceLock<Vec<(String, FxSet<String>)>> = OnceLock::new();
+    D.get_or_init(|| {
+        let mut out: Vec<(String, FxSet<String>)> = Vec::new();
+        for line in DESCRIPTIVE.lines() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((group, words)) = line.split_once('\t') else {
+                continue;
+            };
+            let set = words
+                .split_whitespace()
+                .map(|w| normalize(w).text().replace(' ', ""))
+                .filter(|w| !w.is_empty())
+                .collect();
+            out.push((group.trim().to_string(), set));
+        }
+        out
+    })
+}
+
 /// Letters of scripts written with spaces between words (Latin, Greek,
 /// Cyrillic...) and digits: a match must not be glued to more of them.
 pub fn is_word_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || (c.is_alphanumeric() && !crate::normalize::is_unspaced(c))
+}
+
+/// Hangul syllables and jamo.
+pub fn is_hangul(c: char) -> bool {
+    matches!(c as u32, 0x1100..=0x11FF | 0x3130..=0x318F | 0xA960..=0xA97F | 0xAC00..=0xD7AF)
 }
 
 /// True if the match `r` in normalised text `t` starts and ends on word
@@ -203,6 +316,11 @@ fn side_ok(edge: char, neighbour: Option<char>, strict: bool) -> bool {
         return true;
     }
     if !is_word_char(n) {
+        return true;
+    }
+    // Korean is written with spaces, but a Latin mark glued to Hangul
+    // ("Nike운동화") is a change of script, which separates words as well.
+    if is_hangul(edge) != is_hangul(n) {
         return true;
     }
     if strict {

@@ -120,7 +120,10 @@ fn look_alikes_are_caught_with_readable_evidence() {
     check("Niike air max", &[25], Action::Review);
     check("Ni\u{200B}ke air max", &[25], Action::Reject);
     check("Nïke air max", &[25], Action::Review);
-    check("Guci handbag", &[18], Action::Review);
+    // "guci" is an Indonesian word (a jar): not a look-alike by edit
+    // distance alone, but a cue still raises it.
+    check("Guci handbag", &[18], Action::Approve);
+    check("Guci handbag replica", &[18], Action::Reject);
     check("Gucii handbag", &[18], Action::Review);
     let v = check("Balenciaha sneakers", &[25], Action::Review);
     assert!(
