@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::hash::{Dihedral, Hash256};
-use crate::index::HammingIndex;
 use crate::pdq::DihedralHashes;
+use shopshield_hamming::HammingIndex;
 
 /// Default largest Hamming distance for a match.
 pub const DEFAULT_MAX_DISTANCE: u32 = 31;

@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 
-use crate::hash::Hash256;
+use crate::bits::Hash256;
 
 const TABLES: usize = 16;
 const KEYS: usize = 1 << 16;
@@ -99,13 +99,13 @@ pub struct Neighbor {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndexError {
     /// Not an index serialised by [`HammingIndex::to_bytes`].
-    #[error("not a serialised PDQ index (bad magic or version)")]
+    #[error("not a serialised Hamming index (bad magic or version)")]
     BadMagic,
     /// The bytes end early or have trailing data.
-    #[error("serialised PDQ index is truncated or has trailing bytes")]
+    #[error("serialised Hamming index is truncated or has trailing bytes")]
     Truncated,
     /// The same id appears twice.
-    #[error("serialised PDQ index has duplicate id {0}")]
+    #[error("serialised Hamming index has duplicate id {0}")]
     DuplicateId(u64),
 }
 
