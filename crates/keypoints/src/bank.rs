@@ -17,7 +17,7 @@ use shopshield_hamming::{Hash256, Neighbor, VocabParams, VocabTree};
 use shopshield_pdq::views::trim_rect;
 
 use crate::describe::{ExtractOptions, Features, Keypoint, extract, extract_with_negatives};
-use crate::geometry::{Correspondence, RansacOptions, Similarity, ransac};
+use crate::geometry::{Affine, Correspondence, RansacOptions, ransac, refine_affine};
 use crate::gray::Gray;
 
 /// Putative matches to one logo: reference keypoint -> (distance, query keypoint).
@@ -802,10 +802,12 @@ impl LocalBank {
             if placement.inliers.len() < cfg.min_inliers {
                 return None;
             }
-            let inliers: Vec<usize> = placement.inliers.iter().map(|&i| active[i]).collect();
-            if let Some(m) = self.check(entry, query, &cs, &kept, &inliers, placement.transform) {
+            let (affine, sub_inliers) = refine_affine(&sub, &placement, diag, &cfg.ransac);
+            let inliers: Vec<usize> = sub_inliers.iter().map(|&i| active[i]).collect();
+            if let Some(m) = self.check(entry, query, &cs, &kept, &inliers, affine) {
                 return Some(m);
             }
+            let inliers: Vec<usize> = placement.inliers.iter().map(|&i| active[i]).collect();
             let drop: std::collections::HashSet<usize> = inliers.into_iter().collect();
             active.retain(|i| !drop.contains(i));
         }
@@ -820,7 +822,7 @@ impl LocalBank {
         cs: &[Correspondence],
         kept: &[(usize, u32, usize)],
         inliers: &[usize],
-        t: Similarity,
+        t: Affine,
     ) -> Option<LocalMatch> {
         let cfg = &self.config;
         let features = &query.features;
