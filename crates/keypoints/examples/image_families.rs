@@ -25,7 +25,7 @@
 //! ```text
 //! image_families --icons DIR --icon-data simple-icons.json --photos DIR... --backgrounds DIR...
 //!                [--split dev|heldout] [--logos N] [--photo-limit N] [--only photos|logos]
-//!                [--json OUT] [--dump DIR] [--threads N]
+//!                [--json OUT] [--dump DIR] [--threads N] [--lowq-distance BITS]
 //! ```
 
 use std::collections::HashMap;
@@ -154,10 +154,16 @@ fn load_tree(dir: &Path, out: &mut Vec<(String, EvalImage)>) {
         }
     }
     paths.sort();
+    // A package may ship the same file twice (tuxpaint has one stamp in two folders): keep
+    // the first copy only, or a true match would count as false.
+    let mut seen = std::collections::HashSet::new();
     for p in paths {
         let Ok(bytes) = std::fs::read(&p) else {
             continue;
         };
+        if !seen.insert(fnv(&String::from_utf8_lossy(&bytes))) {
+            continue;
+        }
         let Ok(img) = decode(&bytes, &DecodeOptions::default()) else {
             continue;
         };
@@ -282,9 +288,14 @@ fn photo_families(
     photos: &[(String, EvalImage)],
     threads: usize,
     dump: Option<&Path>,
+    lowq_distance: Option<u32>,
 ) -> serde_json::Value {
     let mut hasher = Hasher::new();
-    let mut bank = Bank::new(BankConfig::new("photos", BankKind::Photo));
+    let mut config = BankConfig::new("photos", BankKind::Photo);
+    if let Some(d) = lowq_distance {
+        config.low_quality_max_distance = d;
+    }
+    let mut bank = Bank::new(config);
     let mut queries: Vec<PhotoQuery> = Vec::new();
     let (mut sharp, mut blurry, mut distract, mut not_blurry, mut refused) = (0, 0, 0, 0, 0);
     let mut blurry_qualities = Vec::new();
@@ -782,6 +793,7 @@ fn main() {
     let mut json = None;
     let mut dump = None;
     let mut threads = 2usize;
+    let mut lowq_distance = None;
     let mut i = 0;
     while i < args.len() {
         let v = args.get(i + 1).cloned().unwrap_or_default();
@@ -797,6 +809,7 @@ fn main() {
             "--json" => json = Some(PathBuf::from(v)),
             "--dump" => dump = Some(PathBuf::from(v)),
             "--threads" => threads = v.parse().unwrap_or(threads),
+            "--lowq-distance" => lowq_distance = v.parse().ok(),
             other => {
                 eprintln!("unknown argument {other}");
                 std::process::exit(2);
@@ -825,7 +838,7 @@ fn main() {
         println!("photos in this split: {}", photos.len());
         out.insert(
             "photos".into(),
-            photo_families(&photos, threads, dump.as_deref()),
+            photo_families(&photos, threads, dump.as_deref(), lowq_distance),
         );
     }
     if only != "photos"

@@ -42,7 +42,9 @@ fn main() {
             }
             "--min-coverage" => config.min_coverage = v.parse().unwrap_or(config.min_coverage),
             "--checks" => config.checks = v.parse().unwrap_or(config.checks),
-            "--max-candidates" => config.max_candidates = v.parse().unwrap_or(config.max_candidates),
+            "--max-candidates" => {
+                config.max_candidates = v.parse().unwrap_or(config.max_candidates)
+            }
             other => {
                 eprintln!("unknown argument {other}");
                 std::process::exit(2);

@@ -132,8 +132,16 @@ fn main() -> std::io::Result<()> {
     paths.sort();
     let mut listings = std::io::BufWriter::new(std::fs::File::create(out.join("listings.jsonl"))?);
     let words = [
-        "cotton tee", "ceramic mug", "garden hose", "toy car", "wall clock", "desk lamp",
-        "phone case", "water bottle", "wool scarf", "picture frame",
+        "cotton tee",
+        "ceramic mug",
+        "garden hose",
+        "toy car",
+        "wall clock",
+        "desk lamp",
+        "phone case",
+        "water bottle",
+        "wool scarf",
+        "picture frame",
     ];
     let mut made = 0usize;
     let step = (paths.len() / n_listings.max(1)).max(1);
@@ -164,22 +172,17 @@ fn main() -> std::io::Result<()> {
                 .map_err(std::io::Error::other)?
                 .to_rgb8();
             let side = img.width().min(img.height()) * 30 / 100;
-            let (lw, lh) = (
-                side,
-                (side * logo.height() / logo.width().max(1)).max(1),
-            );
+            let (lw, lh) = (side, (side * logo.height() / logo.width().max(1)).max(1));
             let small = imageops::resize(&logo, lw, lh, imageops::FilterType::Triangle);
-            imageops::replace(
-                &mut img,
-                &small,
-                i64::from(img.width() / 4),
-                i64::from(img.height() / 3),
-            );
+            let (x, y) = (i64::from(img.width() / 4), i64::from(img.height() / 3));
+            imageops::replace(&mut img, &small, x, y);
         }
         let file = format!("img/{made:05}.jpg");
         let mut buf = Vec::new();
-        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(&mut buf, 85))
-            .map_err(std::io::Error::other)?;
+        img.write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut buf, 85,
+        ))
+        .map_err(std::io::Error::other)?;
         std::fs::write(out.join(&file), buf)?;
         writeln!(
             listings,
@@ -196,6 +199,9 @@ fn main() -> std::io::Result<()> {
         made += 1;
     }
     listings.flush()?;
-    eprintln!("wrote {written} logos and {made} listings to {}", out.display());
+    eprintln!(
+        "wrote {written} logos and {made} listings to {}",
+        out.display()
+    );
     Ok(())
 }

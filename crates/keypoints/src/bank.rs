@@ -928,3 +928,158 @@ impl std::fmt::Debug for LocalBank {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn reference_strategy() -> impl Strategy<Value = Reference> {
+        let kp = (
+            -1e4f32..1e4,
+            -1e4f32..1e4,
+            0.1f32..20.0,
+            -4.0f32..4.0,
+            -1e6f32..1e6,
+            any::<[u64; 4]>(),
+        )
+            .prop_map(|(x, y, scale, angle, response, d)| Keypoint {
+                x,
+                y,
+                scale,
+                angle,
+                response,
+                descriptor: Hash256(d),
+            });
+        (
+            prop::collection::vec(kp, 0..40),
+            any::<bool>(),
+            any::<[u64; 4]>(),
+            (1usize..5000, 1usize..5000, 0.01f32..100.0),
+            prop::collection::vec(any::<u8>(), TEMPLATE * TEMPLATE),
+        )
+            .prop_map(
+                |(keypoints, neg, seed, (width, height, to_input), template)| {
+                    let negatives = if neg {
+                        keypoints
+                            .iter()
+                            .map(|k| Hash256([!k.descriptor.0[0], seed[1], seed[2], seed[3]]))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    Reference {
+                        features: Features {
+                            width,
+                            height,
+                            to_input,
+                            keypoints,
+                        },
+                        negatives,
+                        content: [1.0, 2.0, 300.5, 200.25],
+                        template,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn bytes_round_trip(r in reference_strategy()) {
+            let bytes = r.to_bytes();
+            prop_assert_eq!(Reference::from_bytes(&bytes), Ok(r.clone()));
+            // Every truncation is an error, never a panic; so is trailing data.
+            for cut in [0, 3, 7, 20, bytes.len() / 2, bytes.len() - 1] {
+                prop_assert!(Reference::from_bytes(&bytes[..cut.min(bytes.len())]).is_err());
+            }
+            let mut long = bytes.clone();
+            long.push(0);
+            prop_assert_eq!(Reference::from_bytes(&long), Err(ReferenceBytesError::TrailingBytes(1)));
+        }
+
+        #[test]
+        fn damaged_bytes_never_panic(r in reference_strategy(), at in any::<usize>(), v in any::<u8>()) {
+            let mut bytes = r.to_bytes();
+            let i = at % bytes.len();
+            bytes[i] = v;
+            let _ = Reference::from_bytes(&bytes);
+        }
+    }
+
+    #[test]
+    fn typed_errors_name_what_is_wrong() {
+        assert_eq!(
+            Reference::from_bytes(b"nope"),
+            Err(ReferenceBytesError::BadMagic)
+        );
+        let mut v = b"SSLOGO".to_vec();
+        v.push(9);
+        assert_eq!(
+            Reference::from_bytes(&v),
+            Err(ReferenceBytesError::UnsupportedVersion {
+                found: 9,
+                supported: REFERENCE_FORMAT_VERSION
+            })
+        );
+        v[6] = REFERENCE_FORMAT_VERSION;
+        assert_eq!(
+            Reference::from_bytes(&v),
+            Err(ReferenceBytesError::Truncated("width"))
+        );
+        // A NaN is refused, naming the field.
+        let mut w = v.clone();
+        w.extend_from_slice(&10u32.to_le_bytes());
+        w.extend_from_slice(&10u32.to_le_bytes());
+        w.extend_from_slice(&f32::NAN.to_le_bytes());
+        assert!(matches!(
+            Reference::from_bytes(&w),
+            Err(ReferenceBytesError::Invalid {
+                field: "to_input",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_stored_logo_is_found_like_a_fresh_one() {
+        // A blocky black-on-white artwork, registered from its stored bytes, is found in a
+        // photo that shows it at 60% size on a grey background.
+        let (w, h) = (200usize, 200usize);
+        let mut rgb = vec![255u8; w * h * 3];
+        for y in 30..170 {
+            for x in 30..170 {
+                let cell = (x / 20 * 7 + y / 20 * 13) % 5;
+                if cell < 2 {
+                    let i = (y * w + x) * 3;
+                    rgb[i..i + 3].fill(0);
+                }
+            }
+        }
+        let r = reference_features(&rgb, w, h, true).unwrap();
+        assert!(!r.negatives.is_empty());
+        let stored = Reference::from_bytes(&r.to_bytes()).unwrap();
+        let (bank, refused) = LocalBank::from_references(
+            LocalConfig::default(),
+            vec![("e".to_string(), "r".to_string(), stored)],
+        );
+        assert!(refused.is_empty());
+        let (pw, ph) = (400usize, 300usize);
+        let mut photo = vec![140u8; pw * ph * 3];
+        for y in 0..120 {
+            for x in 0..120 {
+                let (sx, sy) = (x * w / 120, y * h / 120);
+                let s = (sy * w + sx) * 3;
+                let d = ((y + 90) * pw + x + 150) * 3;
+                photo[d..d + 3].copy_from_slice(&rgb[s..s + 3]);
+            }
+        }
+        let q = query_features(&photo, pw, ph).unwrap();
+        let found = bank.find(&q);
+        assert_eq!(
+            found.first().map(|m| m.right_id.as_str()),
+            Some("r"),
+            "{found:?}"
+        );
+    }
+}

@@ -152,7 +152,10 @@ impl Affine {
         }
         let f = self.a * self.a + self.b * self.b + self.c * self.c + self.d * self.d;
         let disc = (f * f - 4.0 * det * det).max(0.0).sqrt();
-        let (s1, s2) = (((f + disc) / 2.0).sqrt(), ((f - disc) / 2.0).max(0.0).sqrt());
+        let (s1, s2) = (
+            ((f + disc) / 2.0).sqrt(),
+            ((f - disc) / 2.0).max(0.0).sqrt(),
+        );
         if s2 <= f32::EPSILON {
             f32::INFINITY
         } else {

@@ -61,7 +61,7 @@ pub struct BankConfig {
 /// Default floor of the low-quality lane (see [`BankConfig::low_quality_floor`]).
 pub const DEFAULT_LOW_QUALITY_FLOOR: u8 = 10;
 /// Default distance of the low-quality lane.
-pub const DEFAULT_LOW_QUALITY_MAX_DISTANCE: u32 = 16;
+pub const DEFAULT_LOW_QUALITY_MAX_DISTANCE: u32 = 22;
 
 fn default_low_quality_floor() -> u8 {
     DEFAULT_LOW_QUALITY_FLOOR
@@ -436,7 +436,7 @@ mod tests {
         // floor, and degenerate ones, never.
         q.quality = 49;
         assert_eq!(bank.match_hashes(&q)[0].distance, 3);
-        q.hashes[1].0[1] ^= 0xffff; // 19 bits off: beyond the lane's 16
+        q.hashes[1].0[1] ^= 0xff_ffff; // 27 bits off: beyond the lane's 22
         assert!(bank.match_hashes(&q).is_empty());
         q.hashes[1] = h;
         q.quality = 9;

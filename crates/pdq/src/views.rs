@@ -343,16 +343,28 @@ pub fn hash_views(
             ));
         }
     }
-    if opts.side_crops > 0 {
+    // Uneven crops, of the content and (when the content was trimmed) of the whole image:
+    // a listing cropped from the whole image and then trimmed differs from both.
+    let frames: &[(Rect, &str)] = if base != full {
+        &[(base, ""), (full, " of full")]
+    } else {
+        &[(base, "")]
+    };
+    for &(frame, suffix) in frames.iter().filter(|_| opts.side_crops > 0) {
         let p = usize::from(opts.side_crops.min(40));
-        let (dx, dy) = (base.width() * p / 100, base.height() * p / 100);
+        let (dx, dy) = (frame.width() * p / 100, frame.height() * p / 100);
         let cut = |l: usize, t: usize, r: usize, b: usize| Rect {
-            x0: base.x0 + l,
-            y0: base.y0 + t,
-            x1: base.x1 - r,
-            y1: base.y1 - b,
+            x0: frame.x0 + l,
+            y0: frame.y0 + t,
+            x1: frame.x1 - r,
+            y1: frame.y1 - b,
         };
-        for (name, r) in [
+        let centre = if suffix.is_empty() {
+            None
+        } else {
+            Some(("centre", cut(dx, dy, dx, dy)))
+        };
+        for (name, r) in centre.into_iter().chain([
             ("left", cut(dx, 0, 0, 0)),
             ("right", cut(0, 0, dx, 0)),
             ("top", cut(0, dy, 0, 0)),
@@ -361,10 +373,10 @@ pub fn hash_views(
             ("top-right", cut(0, dy, dx, 0)),
             ("bottom-left", cut(dx, 0, 0, dy)),
             ("bottom-right", cut(0, 0, dx, dy)),
-        ] {
+        ]) {
             if r.width() >= 16 && r.height() >= 16 && (dx > 0 || dy > 0) {
                 out.push((
-                    format!("cut{p} {name}"),
+                    format!("cut{p} {name}{suffix}"),
                     hash_rect(hasher, rgb, width, r, opts.pixel_dihedral)?,
                 ));
             }
