@@ -778,7 +778,7 @@ mod tests {
             let h = flip(c, &bits);
             idx.insert(i, h);
             truth.push((i, h));
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 let victim = (rand_hash(&mut seed).0[2] % truth.len() as u64) as usize;
                 let vid = truth[victim].0;
                 if idx.remove(vid).is_some() {
@@ -811,7 +811,7 @@ mod tests {
                 let bits: Vec<usize> = (0..nflip).map(|_| (rand_hash(&mut s).0[1] % 256) as usize).collect();
                 items.push((i as u64 * 3, flip(c, &bits)));
             }
-            let mut idx = if seed % 2 == 0 {
+            let mut idx = if seed.is_multiple_of(2) {
                 HammingIndex::from_pairs(items.clone())
             } else {
                 let mut idx = HammingIndex::new();

@@ -218,14 +218,8 @@ impl VocabTree {
         self.live.push(true);
         self.by_id.insert(id, slot);
         let mut at = 0u32;
-        loop {
-            match &self.nodes[at as usize] {
-                Node::Inner { centers, children } => {
-                    let best = nearest(centers, &code.0);
-                    at = children[best];
-                }
-                Node::Leaf { .. } => break,
-            }
+        while let Node::Inner { centers, children } = &self.nodes[at as usize] {
+            at = children[nearest(centers, &code.0)];
         }
         let split = match &mut self.nodes[at as usize] {
             Node::Leaf { slots } => {
@@ -592,7 +586,7 @@ mod tests {
                                                branching in 2usize..20, removes in 0usize..100) {
             let mut items = clustered(seed, n);
             let params = VocabParams { branching, leaf_size: leaf, seed };
-            let mut tree = if seed % 2 == 0 {
+            let mut tree = if seed.is_multiple_of(2) {
                 VocabTree::from_pairs(params, items.iter().copied())
             } else {
                 let mut t = VocabTree::new(params);

@@ -664,7 +664,7 @@ fn logo_families(
     let mut registered = vec![false; logos.len()];
     let t = Instant::now();
     for (i, (name, logo, _)) in logos.iter().enumerate() {
-        if i % 2 == 0
+        if i.is_multiple_of(2)
             && let Ok(r) = reference_features(&logo.rgb, logo.width, logo.height, config.negatives)
         {
             registered[i] = bank.insert(name, name, r).is_ok();
@@ -673,7 +673,7 @@ fn logo_families(
     let register_ms = t.elapsed().as_secs_f64() * 1000.0;
     let mut queries: Vec<LogoQuery> = Vec::new();
     for (i, (name, logo, hex)) in logos.iter().enumerate() {
-        if i % 2 == 0 && !registered[i] {
+        if i.is_multiple_of(2) && !registered[i] {
             continue; // too plain to register: neither positive nor distractor
         }
         let own = registered[i].then(|| name.clone());

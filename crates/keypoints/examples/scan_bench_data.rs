@@ -167,7 +167,7 @@ fn main() -> std::io::Result<()> {
             );
             img = imageops::resize(&img, w, h, imageops::FilterType::Triangle);
         }
-        if made % 5 == 0 && !logo_files.is_empty() {
+        if made.is_multiple_of(5) && !logo_files.is_empty() {
             let logo = image::open(out.join(&logo_files[(made * 37) % logo_files.len()]))
                 .map_err(std::io::Error::other)?
                 .to_rgb8();

@@ -313,7 +313,7 @@ mod tests {
     fn shrinking_preserves_mean_and_blur_is_flat_on_flat() {
         let mut g = Gray::filled(10, 6, 0);
         for (i, p) in g.px.iter_mut().enumerate() {
-            *p = if i % 2 == 0 { 200 } else { 0 };
+            *p = if i.is_multiple_of(2) { 200 } else { 0 };
         }
         let s = g.resize(5, 3);
         assert!(s.px.iter().all(|&v| v == 100), "{:?}", s.px);
