@@ -4,6 +4,7 @@
 //! ```text
 //! logo_in_photo --icons DIR [--limit N] [--photos DIR ...] [--json OUT] [--dump DIR]
 //!               [--radius BITS] [--ratio R] [--min-inliers N] [--min-coverage F]
+//!               [--checks N] [--max-candidates N]
 //! ```
 
 use std::path::PathBuf;
@@ -40,6 +41,10 @@ fn main() {
                 config.min_correlation = v.parse().unwrap_or(config.min_correlation)
             }
             "--min-coverage" => config.min_coverage = v.parse().unwrap_or(config.min_coverage),
+            "--checks" => config.checks = v.parse().unwrap_or(config.checks),
+            "--max-candidates" => {
+                config.max_candidates = v.parse().unwrap_or(config.max_candidates)
+            }
             other => {
                 eprintln!("unknown argument {other}");
                 std::process::exit(2);

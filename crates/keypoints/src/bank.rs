@@ -2,19 +2,22 @@
 //! Hamming index, and the search that finds a logo inside a listing photo.
 //!
 //! Search: every query descriptor looks up reference descriptors within a
-//! Hamming radius; matches are grouped by logo, kept one-to-one and
-//! distinctive (ratio test inside the logo), and a logo is reported only when
-//! a similarity transform places enough of them consistently, covering
-//! enough of the logo, at a plausible size in the photo.
+//! Hamming radius in a vocabulary tree (`shopshield_hamming::VocabTree`),
+//! reading a fixed budget of stored descriptors, so the cost per photo does
+//! not grow with the number of logos; matches are grouped by logo, kept
+//! one-to-one, and only the logos with the most matches go on to geometric
+//! verification: a logo is reported only when a similarity transform places
+//! enough of them consistently, covering enough of the logo, at a plausible
+//! size in the photo, and the photo there looks like the artwork.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use shopshield_pdq::HammingIndex;
+use shopshield_hamming::{Hash256, Neighbor, VocabParams, VocabTree};
 use shopshield_pdq::views::trim_rect;
 
-use crate::describe::{ExtractOptions, Features, extract};
-use crate::geometry::{Correspondence, RansacOptions, Similarity, ransac};
+use crate::describe::{ExtractOptions, Features, Keypoint, extract, extract_with_negatives};
+use crate::geometry::{Affine, Correspondence, RansacOptions, ransac, refine_affine};
 use crate::gray::Gray;
 
 /// Putative matches to one logo: reference keypoint -> (distance, query keypoint).
@@ -60,9 +63,13 @@ pub struct LocalConfig {
     pub hypotheses: usize,
     /// When not 0, a photo keypoint whose descriptor lies near more than
     /// this many registered ones is skipped (a generic corner says little
-    /// about which logo is there): bounds the search's cost on large banks,
-    /// at some cost in recall. Off by default.
+    /// about which logo is there). Off by default.
     pub max_neighbourhood: usize,
+    /// Registered descriptors compared per photo keypoint (the vocabulary
+    /// tree's search budget): the search reads the nearest visual words until
+    /// it has compared this many. Fixed, so the search costs the same for
+    /// 100 logos as for 10,000 (plus a tree level per 16x).
+    pub checks: usize,
 }
 
 impl Default for LocalConfig {
@@ -82,6 +89,7 @@ impl Default for LocalConfig {
             max_candidates: 64,
             hypotheses: 4,
             max_neighbourhood: 0,
+            checks: 256,
         }
     }
 }
@@ -98,19 +106,211 @@ pub enum LocalError {
     /// The pixel buffer does not match the stated size.
     #[error("the RGB buffer is not width x height x 3 bytes")]
     BadBuffer,
+    /// A reference whose negatives do not pair with its keypoints.
+    #[error("the logo has {keypoints} keypoints but {negatives} negative descriptors")]
+    BadNegatives { keypoints: usize, negatives: usize },
+    /// A reference whose verification template has the wrong size.
+    #[error("the logo's verification template has {0} samples, not 48 x 48")]
+    BadTemplate(usize),
 }
 
-/// A registered logo's features and the box its artwork occupies.
+/// A registered logo's features and the box its artwork occupies: everything
+/// the search needs, so it can be stored ([`Reference::to_bytes`]) instead of
+/// being recomputed from the image at every start.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Reference {
+    /// The artwork's keypoints as drawn.
     pub features: Features,
+    /// The descriptors its photographic negative (a light logo on a dark
+    /// product) has at the same keypoints; empty when negatives are off.
+    #[serde(skip)]
+    pub negatives: Vec<Hash256>,
     /// The artwork's box in the features' frame (padding excluded).
     pub content: [f32; 4],
-    /// Keypoints `0..negative_from` come from the artwork as drawn, the rest from its negative.
-    pub negative_from: usize,
     /// The artwork box resampled to `TEMPLATE x TEMPLATE` luma, for verification.
     #[serde(skip)]
-    pub template: Vec<f32>,
+    pub template: Vec<u8>,
+}
+
+/// Why bytes are not a stored [`Reference`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferenceBytesError {
+    /// Not written by [`Reference::to_bytes`].
+    #[error("not stored logo features (bad magic)")]
+    BadMagic,
+    /// Written by a version of the format this build does not read.
+    #[error(
+        "stored logo features have format version {found}; this build reads version {supported}"
+    )]
+    UnsupportedVersion { found: u8, supported: u8 },
+    /// The bytes end before the named field.
+    #[error("stored logo features end early, in {0}")]
+    Truncated(&'static str),
+    /// Bytes are left after the last field.
+    #[error("stored logo features have {0} bytes after the end")]
+    TrailingBytes(usize),
+    /// A field holds an impossible value.
+    #[error("stored logo features: {field} is invalid ({reason})")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+}
+
+const REFERENCE_MAGIC: &[u8; 6] = b"SSLOGO";
+/// Version of [`Reference::to_bytes`]'s format.
+pub const REFERENCE_FORMAT_VERSION: u8 = 1;
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, field: &'static str) -> Result<&'a [u8], ReferenceBytesError> {
+        let end = self
+            .at
+            .checked_add(n)
+            .filter(|&e| e <= self.bytes.len())
+            .ok_or(ReferenceBytesError::Truncated(field))?;
+        let out = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(out)
+    }
+    fn u32(&mut self, field: &'static str) -> Result<u32, ReferenceBytesError> {
+        let b = self.take(4, field)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+    fn f32(&mut self, field: &'static str) -> Result<f32, ReferenceBytesError> {
+        let v = f32::from_bits(self.u32(field)?);
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(ReferenceBytesError::Invalid {
+                field,
+                reason: "not a finite number",
+            })
+        }
+    }
+    fn hash(&mut self, field: &'static str) -> Result<Hash256, ReferenceBytesError> {
+        let b = self.take(32, field)?;
+        let mut a = [0u8; 32];
+        a.copy_from_slice(b);
+        Ok(Hash256::from_bytes(&a))
+    }
+}
+
+impl Reference {
+    /// A compact, versioned binary form, for storing beside the logo:
+    /// `"SSLOGO"`, version (1 byte), frame width and height (`u32`), the
+    /// frame-to-input factor and the artwork box (`f32`), the keypoint count
+    /// `n` (`u32`), whether negatives follow (1 byte), then per keypoint
+    /// `x, y, scale, angle, response` (`f32`) and its 32-byte descriptor,
+    /// then `n` negative descriptors if present, then the `TEMPLATE²`-byte
+    /// template. Little-endian. About 52 bytes per keypoint (84 with
+    /// negatives): 26 KB for a logo with 300 keypoints.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let n = self.features.keypoints.len();
+        let mut out = Vec::with_capacity(40 + n * 84 + self.template.len());
+        out.extend_from_slice(REFERENCE_MAGIC);
+        out.push(REFERENCE_FORMAT_VERSION);
+        out.extend_from_slice(&(self.features.width as u32).to_le_bytes());
+        out.extend_from_slice(&(self.features.height as u32).to_le_bytes());
+        out.extend_from_slice(&self.features.to_input.to_le_bytes());
+        for v in self.content {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        out.push(u8::from(!self.negatives.is_empty()));
+        for k in &self.features.keypoints {
+            for v in [k.x, k.y, k.scale, k.angle, k.response] {
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            out.extend_from_slice(&k.descriptor.to_bytes());
+        }
+        for d in &self.negatives {
+            out.extend_from_slice(&d.to_bytes());
+        }
+        out.extend_from_slice(&self.template);
+        out
+    }
+
+    /// Reads [`Reference::to_bytes`]'s form back. Any damage is an error
+    /// naming the field; nothing panics.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Reference, ReferenceBytesError> {
+        if bytes.len() < REFERENCE_MAGIC.len() + 1 || &bytes[..6] != REFERENCE_MAGIC {
+            return Err(ReferenceBytesError::BadMagic);
+        }
+        if bytes[6] != REFERENCE_FORMAT_VERSION {
+            return Err(ReferenceBytesError::UnsupportedVersion {
+                found: bytes[6],
+                supported: REFERENCE_FORMAT_VERSION,
+            });
+        }
+        let mut r = Reader { bytes, at: 7 };
+        let width = r.u32("width")? as usize;
+        let height = r.u32("height")? as usize;
+        let to_input = r.f32("to_input")?;
+        let mut content = [0f32; 4];
+        for c in &mut content {
+            *c = r.f32("content")?;
+        }
+        let n = r.u32("keypoint count")? as usize;
+        if n >= 1 << KP_BITS {
+            return Err(ReferenceBytesError::Invalid {
+                field: "keypoint count",
+                reason: "more keypoints than one logo can hold",
+            });
+        }
+        let has_negatives = match r.take(1, "negatives flag")?[0] {
+            0 => false,
+            1 => true,
+            _ => {
+                return Err(ReferenceBytesError::Invalid {
+                    field: "negatives flag",
+                    reason: "not 0 or 1",
+                });
+            }
+        };
+        // Check the length up front so a damaged count cannot make us allocate.
+        let need = n * (52 + if has_negatives { 32 } else { 0 }) + TEMPLATE * TEMPLATE;
+        if bytes.len() - r.at < need {
+            return Err(ReferenceBytesError::Truncated("keypoints"));
+        }
+        let mut keypoints = Vec::with_capacity(n);
+        for _ in 0..n {
+            keypoints.push(Keypoint {
+                x: r.f32("keypoint x")?,
+                y: r.f32("keypoint y")?,
+                scale: r.f32("keypoint scale")?,
+                angle: r.f32("keypoint angle")?,
+                response: r.f32("keypoint response")?,
+                descriptor: r.hash("keypoint descriptor")?,
+            });
+        }
+        let mut negatives = Vec::new();
+        if has_negatives {
+            negatives.reserve_exact(n);
+            for _ in 0..n {
+                negatives.push(r.hash("negative descriptor")?);
+            }
+        }
+        let template = r.take(TEMPLATE * TEMPLATE, "template")?.to_vec();
+        if r.at != bytes.len() {
+            return Err(ReferenceBytesError::TrailingBytes(bytes.len() - r.at));
+        }
+        Ok(Reference {
+            features: Features {
+                width,
+                height,
+                to_input,
+                keypoints,
+            },
+            negatives,
+            content,
+            template,
+        })
+    }
 }
 
 /// Side of the verification template.
@@ -126,7 +326,7 @@ pub struct Query {
 
 /// Features of a logo for registration: uniform borders trimmed, a margin
 /// of background added back (so corners at the artwork's edge are kept),
-/// and, if asked, the negative's keypoints appended.
+/// and, if asked, the negative's descriptors at the same keypoints.
 pub fn reference_features(
     rgb: &[u8],
     width: usize,
@@ -134,6 +334,9 @@ pub fn reference_features(
     negatives: bool,
 ) -> Result<Reference, LocalError> {
     let gray = Gray::from_rgb(rgb, width, height).ok_or(LocalError::BadBuffer)?;
+    if width == 0 || height == 0 {
+        return Err(LocalError::BadBuffer);
+    }
     let r = trim_rect(rgb, width, height, 24);
     let (cw, ch) = (r.width(), r.height());
     let corners = [
@@ -152,7 +355,11 @@ pub fn reference_features(
         let at = (y + pad) * padded.width + pad;
         padded.px[at..at + cw].copy_from_slice(src);
     }
-    let mut features = extract(&padded, &ExtractOptions::REFERENCE);
+    let (features, negs) = if negatives {
+        extract_with_negatives(&padded, &ExtractOptions::REFERENCE)
+    } else {
+        (extract(&padded, &ExtractOptions::REFERENCE), Vec::new())
+    };
     let k = 1.0 / features.to_input;
     let content = [
         pad as f32 * k,
@@ -160,17 +367,15 @@ pub fn reference_features(
         (pad + cw) as f32 * k,
         (pad + ch) as f32 * k,
     ];
-    let negative_from = features.keypoints.len();
     let frame = padded.resize(features.width, features.height);
-    let template = sample_box(&frame, &content, |x, y| (x, y));
-    if negatives {
-        let neg = extract(&padded.inverted(), &ExtractOptions::REFERENCE);
-        features.keypoints.extend(neg.keypoints);
-    }
+    let template = sample_box(&frame, &content, |x, y| (x, y))
+        .into_iter()
+        .map(|v| v.round().clamp(0.0, 255.0) as u8)
+        .collect();
     Ok(Reference {
         features,
+        negatives: negs,
         content,
-        negative_from,
         template,
     })
 }
@@ -290,6 +495,13 @@ struct Entry {
     reference: Reference,
 }
 
+/// The vocabulary tree's shape for keypoint descriptors.
+const VOCAB: VocabParams = VocabParams {
+    branching: 16,
+    leaf_size: 64,
+    seed: 0x10C0_5EA2_C4E5_0001,
+};
+
 /// Registered logos for the local search. Inserts and removals take effect
 /// at the next search.
 #[derive(Clone)]
@@ -298,7 +510,23 @@ pub struct LocalBank {
     slots: Vec<Option<Entry>>,
     free: Vec<usize>,
     by_id: HashMap<String, usize>,
-    index: HammingIndex,
+    index: VocabTree,
+}
+
+/// The index ids of a logo's descriptors: `slot << 16 | k`, where `k < n`
+/// are the keypoints as drawn and `n + i` the negative of keypoint `i`.
+fn descriptor_ids(slot: usize, r: &Reference) -> impl Iterator<Item = (u64, Hash256)> + '_ {
+    let n = r.features.keypoints.len();
+    r.features
+        .keypoints
+        .iter()
+        .map(|k| k.descriptor)
+        .chain(r.negatives.iter().copied())
+        .enumerate()
+        .map(move |(k, d)| {
+            debug_assert!(k < 2 * n);
+            (((slot as u64) << KP_BITS) | k as u64, d)
+        })
 }
 
 impl LocalBank {
@@ -308,8 +536,55 @@ impl LocalBank {
             slots: Vec::new(),
             free: Vec::new(),
             by_id: HashMap::new(),
-            index: HammingIndex::new(),
+            index: VocabTree::new(VOCAB),
         }
+    }
+
+    /// Builds a bank in one go from `(entry_id, right_id, reference)`
+    /// triples (start-up from stored [`Reference::to_bytes`]): the tree is
+    /// built once over all descriptors instead of growing insert by insert.
+    /// Logos that cannot be registered are returned with the reason.
+    pub fn from_references<I>(
+        config: LocalConfig,
+        entries: I,
+    ) -> (LocalBank, Vec<(String, LocalError)>)
+    where
+        I: IntoIterator<Item = (String, String, Reference)>,
+    {
+        let mut bank = LocalBank::new(config);
+        let mut refused = Vec::new();
+        for (entry_id, right_id, reference) in entries {
+            if let Err(e) = bank.check_reference(&reference) {
+                refused.push((entry_id, e));
+                continue;
+            }
+            if let Some(old) = bank.by_id.remove(&entry_id) {
+                bank.slots[old] = None;
+                bank.free.push(old);
+            }
+            let slot = match bank.free.pop() {
+                Some(s) => s,
+                None => {
+                    bank.slots.push(None);
+                    bank.slots.len() - 1
+                }
+            };
+            bank.by_id.insert(entry_id.clone(), slot);
+            bank.slots[slot] = Some(Entry {
+                entry_id,
+                right_id,
+                reference,
+            });
+        }
+        let pairs: Vec<(u64, Hash256)> = bank
+            .slots
+            .iter()
+            .enumerate()
+            .filter_map(|(slot, e)| e.as_ref().map(|e| (slot, e)))
+            .flat_map(|(slot, e)| descriptor_ids(slot, &e.reference).collect::<Vec<_>>())
+            .collect();
+        bank.index = VocabTree::from_pairs(VOCAB, pairs);
+        (bank, refused)
     }
 
     pub fn config(&self) -> &LocalConfig {
@@ -330,9 +605,37 @@ impl LocalBank {
         self.by_id.is_empty()
     }
 
-    /// Descriptors indexed.
+    /// Descriptors indexed (keypoints, and their negatives).
     pub fn keypoint_count(&self) -> usize {
         self.index.len()
+    }
+
+    /// Approximate heap bytes of the descriptor index.
+    pub fn index_memory_bytes(&self) -> usize {
+        self.index.memory_bytes()
+    }
+
+    fn check_reference(&self, reference: &Reference) -> Result<(), LocalError> {
+        let n = reference.features.keypoints.len();
+        if n < self.config.min_reference_keypoints {
+            return Err(LocalError::TooFewKeypoints {
+                found: n,
+                needed: self.config.min_reference_keypoints,
+            });
+        }
+        if 2 * n >= 1 << KP_BITS {
+            return Err(LocalError::TooManyKeypoints(n));
+        }
+        if !reference.negatives.is_empty() && reference.negatives.len() != n {
+            return Err(LocalError::BadNegatives {
+                keypoints: n,
+                negatives: reference.negatives.len(),
+            });
+        }
+        if reference.template.len() != TEMPLATE * TEMPLATE {
+            return Err(LocalError::BadTemplate(reference.template.len()));
+        }
+        Ok(())
     }
 
     /// Registers (or replaces) a logo. Returns its keypoint count.
@@ -342,17 +645,8 @@ impl LocalBank {
         right_id: &str,
         reference: Reference,
     ) -> Result<usize, LocalError> {
+        self.check_reference(&reference)?;
         let n = reference.features.keypoints.len();
-        let drawn = reference.negative_from.min(n);
-        if drawn < self.config.min_reference_keypoints {
-            return Err(LocalError::TooFewKeypoints {
-                found: drawn,
-                needed: self.config.min_reference_keypoints,
-            });
-        }
-        if n >= 1 << KP_BITS {
-            return Err(LocalError::TooManyKeypoints(n));
-        }
         self.remove(entry_id);
         let slot = match self.free.pop() {
             Some(s) => s,
@@ -361,9 +655,8 @@ impl LocalBank {
                 self.slots.len() - 1
             }
         };
-        for (k, kp) in reference.features.keypoints.iter().enumerate() {
-            self.index
-                .insert(((slot as u64) << KP_BITS) | k as u64, kp.descriptor);
+        for (id, d) in descriptor_ids(slot, &reference) {
+            self.index.insert(id, d);
         }
         self.slots[slot] = Some(Entry {
             entry_id: entry_id.to_string(),
@@ -371,11 +664,6 @@ impl LocalBank {
             reference,
         });
         self.by_id.insert(entry_id.to_string(), slot);
-        // Every search scans the index's unmerged inserts linearly; with
-        // hundreds of keypoints per logo, merge them early.
-        if self.index.pending_len() > 2048 {
-            self.index.compact();
-        }
         Ok(n)
     }
 
@@ -385,8 +673,8 @@ impl LocalBank {
             return false;
         };
         if let Some(e) = self.slots[slot].take() {
-            for k in 0..e.reference.features.keypoints.len() {
-                self.index.remove(((slot as u64) << KP_BITS) | k as u64);
+            for (id, _) in descriptor_ids(slot, &e.reference) {
+                self.index.remove(id);
             }
         }
         self.free.push(slot);
@@ -402,19 +690,16 @@ impl LocalBank {
         let cfg = &self.config;
         // Per logo: reference keypoint -> (best distance, query keypoint).
         let mut per_slot: HashMap<usize, Matches> = HashMap::new();
-        let mut neighbours = Vec::new();
+        let mut neighbours: Vec<Neighbor> = Vec::new();
         let mut best_here: HashMap<usize, (u32, usize, u32)> = HashMap::new();
         for (qi, qk) in features.keypoints.iter().enumerate() {
-            let cap = match cfg.max_neighbourhood {
-                0 => usize::MAX,
-                n => n,
-            };
-            if !self.index.search_unordered_capped(
+            self.index.search_into(
                 &qk.descriptor,
                 cfg.descriptor_radius,
-                cap,
+                cfg.checks,
                 &mut neighbours,
-            ) {
+            );
+            if cfg.max_neighbourhood != 0 && neighbours.len() > cfg.max_neighbourhood {
                 continue;
             }
             best_here.clear();
@@ -466,6 +751,7 @@ impl LocalBank {
         let features = &query.features;
         let cfg = &self.config;
         let rk = &entry.reference.features.keypoints;
+        let n_drawn = rk.len();
         let mut pairs: Vec<(usize, u32, usize)> =
             refs.iter().map(|(&r, &(d, q))| (r, d, q)).collect();
         pairs.sort_unstable();
@@ -485,12 +771,18 @@ impl LocalBank {
         let cs: Vec<Correspondence> = kept
             .iter()
             .map(|&(r, d, q)| {
-                let (a, b) = (&rk[r], &features.keypoints[q]);
+                // A negative's keypoint is the drawn one, its angle turned by 180°.
+                let (a, b) = (&rk[r % n_drawn], &features.keypoints[q]);
+                let rangle = if r >= n_drawn {
+                    a.angle + std::f32::consts::PI
+                } else {
+                    a.angle
+                };
                 Correspondence {
                     rx: a.x,
                     ry: a.y,
                     rscale: a.scale,
-                    rangle: a.angle,
+                    rangle,
                     qx: b.x,
                     qy: b.y,
                     qscale: b.scale,
@@ -510,10 +802,12 @@ impl LocalBank {
             if placement.inliers.len() < cfg.min_inliers {
                 return None;
             }
-            let inliers: Vec<usize> = placement.inliers.iter().map(|&i| active[i]).collect();
-            if let Some(m) = self.check(entry, query, &cs, &kept, &inliers, placement.transform) {
+            let (affine, sub_inliers) = refine_affine(&sub, &placement, diag, &cfg.ransac);
+            let inliers: Vec<usize> = sub_inliers.iter().map(|&i| active[i]).collect();
+            if let Some(m) = self.check(entry, query, &cs, &kept, &inliers, affine) {
                 return Some(m);
             }
+            let inliers: Vec<usize> = placement.inliers.iter().map(|&i| active[i]).collect();
             let drop: std::collections::HashSet<usize> = inliers.into_iter().collect();
             active.retain(|i| !drop.contains(i));
         }
@@ -528,7 +822,7 @@ impl LocalBank {
         cs: &[Correspondence],
         kept: &[(usize, u32, usize)],
         inliers: &[usize],
-        t: Similarity,
+        t: Affine,
     ) -> Option<LocalMatch> {
         let cfg = &self.config;
         let features = &query.features;
@@ -565,7 +859,7 @@ impl LocalBank {
         }
         let negatives = inliers
             .iter()
-            .filter(|&&i| kept[i].0 >= entry.reference.negative_from)
+            .filter(|&&i| kept[i].0 >= entry.reference.features.keypoints.len())
             .count();
         let mean_distance = inliers.iter().map(|&i| cs[i].distance as f32).sum::<f32>() / n as f32;
         let negative = negatives * 2 > n;
@@ -574,6 +868,12 @@ impl LocalBank {
         // for a placement estimated from few keypoints.
         let step = ((x1 - x0) / TEMPLATE as f32, (y1 - y0) / TEMPLATE as f32);
         let (mx, my) = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+        let template: Vec<f32> = entry
+            .reference
+            .template
+            .iter()
+            .map(|&v| f32::from(v))
+            .collect();
         let mut best = f32::MIN;
         let mut best_sample = Vec::new();
         for zoom in [0.94f32, 1.0, 1.06] {
@@ -583,7 +883,7 @@ impl LocalBank {
                     let sampled = sample_box(&query.image, &entry.reference.content, |x, y| {
                         t.apply(mx + (x - mx) * zoom + ox, my + (y - my) * zoom + oy)
                     });
-                    if let Some(c) = correlation(&entry.reference.template, &sampled) {
+                    if let Some(c) = correlation(&template, &sampled) {
                         let c = if negative { -c } else { c };
                         if c > best {
                             best = c;
@@ -598,8 +898,7 @@ impl LocalBank {
         }
         // Shapes, not just ink mass: the outlines must coincide too (a
         // plain blob on a label correlates with many logos' luma).
-        let edge_correlation =
-            correlation(&edges(&entry.reference.template), &edges(&best_sample)).unwrap_or(0.0);
+        let edge_correlation = correlation(&edges(&template), &edges(&best_sample)).unwrap_or(0.0);
         if edge_correlation < cfg.min_edge_correlation {
             return None;
         }
@@ -627,5 +926,160 @@ impl std::fmt::Debug for LocalBank {
             .field("keypoints", &self.keypoint_count())
             .field("config", &self.config)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn reference_strategy() -> impl Strategy<Value = Reference> {
+        let kp = (
+            -1e4f32..1e4,
+            -1e4f32..1e4,
+            0.1f32..20.0,
+            -4.0f32..4.0,
+            -1e6f32..1e6,
+            any::<[u64; 4]>(),
+        )
+            .prop_map(|(x, y, scale, angle, response, d)| Keypoint {
+                x,
+                y,
+                scale,
+                angle,
+                response,
+                descriptor: Hash256(d),
+            });
+        (
+            prop::collection::vec(kp, 0..40),
+            any::<bool>(),
+            any::<[u64; 4]>(),
+            (1usize..5000, 1usize..5000, 0.01f32..100.0),
+            prop::collection::vec(any::<u8>(), TEMPLATE * TEMPLATE),
+        )
+            .prop_map(
+                |(keypoints, neg, seed, (width, height, to_input), template)| {
+                    let negatives = if neg {
+                        keypoints
+                            .iter()
+                            .map(|k| Hash256([!k.descriptor.0[0], seed[1], seed[2], seed[3]]))
+                            .collect()
+                    } else {
+                        Vec::new()
+                    };
+                    Reference {
+                        features: Features {
+                            width,
+                            height,
+                            to_input,
+                            keypoints,
+                        },
+                        negatives,
+                        content: [1.0, 2.0, 300.5, 200.25],
+                        template,
+                    }
+                },
+            )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn bytes_round_trip(r in reference_strategy()) {
+            let bytes = r.to_bytes();
+            prop_assert_eq!(Reference::from_bytes(&bytes), Ok(r.clone()));
+            // Every truncation is an error, never a panic; so is trailing data.
+            for cut in [0, 3, 7, 20, bytes.len() / 2, bytes.len() - 1] {
+                prop_assert!(Reference::from_bytes(&bytes[..cut.min(bytes.len())]).is_err());
+            }
+            let mut long = bytes.clone();
+            long.push(0);
+            prop_assert_eq!(Reference::from_bytes(&long), Err(ReferenceBytesError::TrailingBytes(1)));
+        }
+
+        #[test]
+        fn damaged_bytes_never_panic(r in reference_strategy(), at in any::<usize>(), v in any::<u8>()) {
+            let mut bytes = r.to_bytes();
+            let i = at % bytes.len();
+            bytes[i] = v;
+            let _ = Reference::from_bytes(&bytes);
+        }
+    }
+
+    #[test]
+    fn typed_errors_name_what_is_wrong() {
+        assert_eq!(
+            Reference::from_bytes(b"nope"),
+            Err(ReferenceBytesError::BadMagic)
+        );
+        let mut v = b"SSLOGO".to_vec();
+        v.push(9);
+        assert_eq!(
+            Reference::from_bytes(&v),
+            Err(ReferenceBytesError::UnsupportedVersion {
+                found: 9,
+                supported: REFERENCE_FORMAT_VERSION
+            })
+        );
+        v[6] = REFERENCE_FORMAT_VERSION;
+        assert_eq!(
+            Reference::from_bytes(&v),
+            Err(ReferenceBytesError::Truncated("width"))
+        );
+        // A NaN is refused, naming the field.
+        let mut w = v.clone();
+        w.extend_from_slice(&10u32.to_le_bytes());
+        w.extend_from_slice(&10u32.to_le_bytes());
+        w.extend_from_slice(&f32::NAN.to_le_bytes());
+        assert!(matches!(
+            Reference::from_bytes(&w),
+            Err(ReferenceBytesError::Invalid {
+                field: "to_input",
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_stored_logo_is_found_like_a_fresh_one() {
+        // A blocky black-on-white artwork, registered from its stored bytes, is found in a
+        // photo that shows it at 60% size on a grey background.
+        let (w, h) = (200usize, 200usize);
+        let mut rgb = vec![255u8; w * h * 3];
+        for y in 30..170 {
+            for x in 30..170 {
+                let cell = (x / 20 * 7 + y / 20 * 13) % 5;
+                if cell < 2 {
+                    let i = (y * w + x) * 3;
+                    rgb[i..i + 3].fill(0);
+                }
+            }
+        }
+        let r = reference_features(&rgb, w, h, true).unwrap();
+        assert!(!r.negatives.is_empty());
+        let stored = Reference::from_bytes(&r.to_bytes()).unwrap();
+        let (bank, refused) = LocalBank::from_references(
+            LocalConfig::default(),
+            vec![("e".to_string(), "r".to_string(), stored)],
+        );
+        assert!(refused.is_empty());
+        let (pw, ph) = (400usize, 300usize);
+        let mut photo = vec![140u8; pw * ph * 3];
+        for y in 0..120 {
+            for x in 0..120 {
+                let (sx, sy) = (x * w / 120, y * h / 120);
+                let s = (sy * w + sx) * 3;
+                let d = ((y + 90) * pw + x + 150) * 3;
+                photo[d..d + 3].copy_from_slice(&rgb[s..s + 3]);
+            }
+        }
+        let q = query_features(&photo, pw, ph).unwrap();
+        let found = bank.find(&q);
+        assert_eq!(
+            found.first().map(|m| m.right_id.as_str()),
+            Some("r"),
+            "{found:?}"
+        );
     }
 }

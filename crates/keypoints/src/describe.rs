@@ -11,7 +11,7 @@
 use std::sync::OnceLock;
 
 use serde::Serialize;
-use shopshield_pdq::Hash256;
+use shopshield_hamming::Hash256;
 
 use crate::fast;
 use crate::gray::Gray;
@@ -148,24 +148,57 @@ fn pattern() -> &'static Pattern {
     })
 }
 
+/// Half-widths of the disc's rows, `span[dy + R]` for `dy` in `-R..=R`.
+fn disc_spans() -> &'static [usize; 2 * ORIENT_RADIUS as usize + 1] {
+    static SPANS: OnceLock<[usize; 2 * ORIENT_RADIUS as usize + 1]> = OnceLock::new();
+    SPANS.get_or_init(|| {
+        let mut out = [0usize; 2 * ORIENT_RADIUS as usize + 1];
+        for (k, o) in out.iter_mut().enumerate() {
+            let dy = k as i32 - ORIENT_RADIUS;
+            *o = ((ORIENT_RADIUS * ORIENT_RADIUS - dy * dy) as f32).sqrt() as usize;
+        }
+        out
+    })
+}
+
 /// The intensity-centroid angle of the disc around `(x, y)`.
 fn orientation(img: &Gray, x: usize, y: usize) -> f32 {
-    let (mut m10, mut m01) = (0i64, 0i64);
+    let (mut m10, mut m01) = (0i32, 0i32);
     let w = img.width;
-    for dy in -ORIENT_RADIUS..=ORIENT_RADIUS {
-        let span = ((ORIENT_RADIUS * ORIENT_RADIUS - dy * dy) as f32).sqrt() as i32;
-        let row = (y as i32 + dy) as usize * w;
-        for dx in -span..=span {
-            let v = i64::from(img.px[row + (x as i32 + dx) as usize]);
-            m10 += i64::from(dx) * v;
-            m01 += i64::from(dy) * v;
+    let spans = disc_spans();
+    for (k, &span) in spans.iter().enumerate() {
+        let dy = k as i32 - ORIENT_RADIUS;
+        let row = (y as i32 + dy) as usize * w + x;
+        let line = &img.px[row - span..=row + span];
+        let mut sum = 0i32;
+        let mut moment = 0i32;
+        for (i, &v) in line.iter().enumerate() {
+            let v = i32::from(v);
+            sum += v;
+            moment += (i as i32 - span as i32) * v;
         }
+        m10 += moment;
+        m01 += dy * sum;
     }
     (m01 as f32).atan2(m10 as f32)
 }
 
 fn describe(smooth: &Gray, x: usize, y: usize, angle: f32) -> Hash256 {
+    describe_with(smooth, x, y, angle, false)
+}
+
+/// The descriptor at `angle`; with `negative`, the descriptor the photographic negative of the
+/// image has at the same keypoint. The negative's intensity centroid points the opposite way
+/// (the disc's moments change sign), so its pattern is turned by 180°, and every comparison
+/// `a < b` becomes `255 - a < 255 - b`, i.e. `a > b`. So a logo's negative costs one more
+/// pass over its keypoints, not a second extraction.
+fn describe_with(smooth: &Gray, x: usize, y: usize, angle: f32, negative: bool) -> Hash256 {
     let p = pattern();
+    let angle = if negative {
+        angle + std::f32::consts::PI
+    } else {
+        angle
+    };
     let turn = angle.rem_euclid(std::f32::consts::TAU) / std::f32::consts::TAU;
     let bin = ((turn * ANGLE_BINS as f32).round() as usize) % ANGLE_BINS;
     let w = smooth.width as isize;
@@ -173,7 +206,9 @@ fn describe(smooth: &Gray, x: usize, y: usize, angle: f32) -> Hash256 {
     let at = |dx: i8, dy: i8| smooth.px[(base + isize::from(dy) * w + isize::from(dx)) as usize];
     let mut words = [0u64; 4];
     for (k, &(x1, y1, x2, y2)) in p.rotated[bin].iter().enumerate() {
-        if at(x1, y1) < at(x2, y2) {
+        let (a, b) = (at(x1, y1), at(x2, y2));
+        let bit = if negative { a > b } else { a < b };
+        if bit {
             words[k / 64] |= 1 << (63 - (k % 64));
         }
     }
@@ -181,27 +216,43 @@ fn describe(smooth: &Gray, x: usize, y: usize, angle: f32) -> Hash256 {
 }
 
 /// Features of a grayscale image: resampled so its longer side is
-/// `opts.max_side`, then FAST corners and descriptors at every pyramid level.
+/// `opts.max_side`, then FAST corners and descriptors at every pyramid level
+/// (each level resampled from the one above it).
 pub fn extract(img: &Gray, opts: &ExtractOptions) -> Features {
+    extract_inner(img, opts, false).0
+}
+
+/// [`extract`], plus the descriptors the image's photographic negative has at the same
+/// keypoints (its corners are the same: FAST and Harris are symmetric in brightness).
+pub fn extract_with_negatives(img: &Gray, opts: &ExtractOptions) -> (Features, Vec<Hash256>) {
+    extract_inner(img, opts, true)
+}
+
+fn extract_inner(img: &Gray, opts: &ExtractOptions, negatives: bool) -> (Features, Vec<Hash256>) {
     let longer = img.width.max(img.height);
     if longer == 0 || opts.max_side == 0 {
-        return Features {
-            width: img.width,
-            height: img.height,
-            to_input: 1.0,
-            keypoints: Vec::new(),
-        };
+        return (
+            Features {
+                width: img.width,
+                height: img.height,
+                to_input: 1.0,
+                keypoints: Vec::new(),
+            },
+            Vec::new(),
+        );
     }
     let k = (opts.max_side as f32 / longer as f32).min(opts.max_upscale.max(1.0));
     let base_w = ((img.width as f32 * k).round() as usize).max(1);
     let base_h = ((img.height as f32 * k).round() as usize).max(1);
-    let base = img.resize(base_w, base_h);
     let levels = opts.levels.max(1);
     let factor = opts.scale_factor.max(1.05);
     // Budget per level, decreasing with the level's linear size (as ORB).
     let weights: Vec<f32> = (0..levels).map(|l| factor.powi(-(l as i32))).collect();
     let total: f32 = weights.iter().sum();
     let mut keypoints = Vec::new();
+    let mut negs = Vec::new();
+    let mut score = Vec::new();
+    let mut layer = img.resize(base_w, base_h);
     for (level, weight) in weights.iter().enumerate() {
         let scale = factor.powi(level as i32);
         let lw = (base_w as f32 / scale).round() as usize;
@@ -209,13 +260,11 @@ pub fn extract(img: &Gray, opts: &ExtractOptions) -> Features {
         if lw <= 2 * BORDER + 8 || lh <= 2 * BORDER + 8 {
             break;
         }
-        let layer = if level == 0 {
-            base.clone()
-        } else {
-            base.resize(lw, lh)
-        };
+        if level > 0 {
+            layer = layer.resize(lw, lh);
+        }
         let budget = ((opts.max_features as f32 * weight / total).ceil() as usize).max(1);
-        let corners = fast::detect(&layer, opts.fast_threshold, BORDER, budget);
+        let corners = fast::detect_with(&layer, opts.fast_threshold, BORDER, budget, &mut score);
         if corners.is_empty() {
             continue;
         }
@@ -226,6 +275,9 @@ pub fn extract(img: &Gray, opts: &ExtractOptions) -> Features {
         for c in corners {
             let angle = orientation(&layer, c.x, c.y);
             let descriptor = describe(&smooth, c.x, c.y, angle);
+            if negatives {
+                negs.push(describe_with(&smooth, c.x, c.y, angle, true));
+            }
             keypoints.push(Keypoint {
                 x: (c.x as f32 + 0.5) * sx - 0.5,
                 y: (c.y as f32 + 0.5) * sy - 0.5,
@@ -236,12 +288,15 @@ pub fn extract(img: &Gray, opts: &ExtractOptions) -> Features {
             });
         }
     }
-    Features {
-        width: base_w,
-        height: base_h,
-        to_input: 1.0 / k,
-        keypoints,
-    }
+    (
+        Features {
+            width: base_w,
+            height: base_h,
+            to_input: 1.0 / k,
+            keypoints,
+        },
+        negs,
+    )
 }
 
 #[cfg(test)]
@@ -281,6 +336,31 @@ mod tests {
             assert!(k.x >= 0.0 && k.y >= 0.0 && k.x < f.width as f32 && k.y < f.height as f32);
         }
         assert!(f.keypoints.len() <= ExtractOptions::QUERY.max_features + 8);
+    }
+
+    #[test]
+    fn negatives_are_the_inverted_image_s_descriptors() {
+        let g = scene(200, 160);
+        let opts = ExtractOptions {
+            max_side: 200,
+            ..ExtractOptions::REFERENCE
+        };
+        let (f, negs) = extract_with_negatives(&g, &opts);
+        let inv = extract(&g.inverted(), &opts);
+        assert_eq!(f.keypoints.len(), negs.len());
+        // The inverted image has the same corners (resampling rounds a little
+        // differently, so ranking ties may fall otherwise): where it has the
+        // same keypoint, our negative descriptor is its descriptor, but for
+        // comparisons of equal values and angle-bin rounding.
+        let mut close = 0;
+        for (a, n) in f.keypoints.iter().zip(&negs) {
+            let same = inv
+                .keypoints
+                .iter()
+                .find(|b| (b.x, b.y, b.scale) == (a.x, a.y, a.scale));
+            close += usize::from(same.is_some_and(|b| n.distance(&b.descriptor) <= 24));
+        }
+        assert!(close * 10 >= negs.len() * 9, "{close} of {}", negs.len());
     }
 
     #[test]

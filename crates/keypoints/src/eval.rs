@@ -127,7 +127,7 @@ pub fn evaluate(
             }
             for (i, logo) in logos.iter().enumerate() {
                 let is_registered = registered[i];
-                if i % 2 == 0 && !is_registered {
+                if i.is_multiple_of(2) && !is_registered {
                     continue; // offered but too plain: neither positive nor distractor
                 }
                 let photo = &photos[(i / 2) % photos.len()];

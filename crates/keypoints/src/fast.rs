@@ -68,35 +68,99 @@ fn fast_score(ring: &[i32; 16], center: i32, threshold: i32) -> i32 {
 /// pixels from every edge (`border >= 3`), after non-maximum suppression,
 /// strongest (Harris) first, at most `max` of them.
 pub fn detect(img: &Gray, threshold: u8, border: usize, max: usize) -> Vec<Corner> {
+    let mut scratch = Vec::new();
+    detect_with(img, threshold, border, max, &mut scratch)
+}
+
+/// [`detect`] with a reusable score buffer (zero on entry and on return).
+pub fn detect_with(
+    img: &Gray,
+    threshold: u8,
+    border: usize,
+    max: usize,
+    score: &mut Vec<u16>,
+) -> Vec<Corner> {
     let border = border.max(4);
     let (w, h) = (img.width, img.height);
     if w <= 2 * border || h <= 2 * border || max == 0 {
         return Vec::new();
     }
+    if score.len() < w * h {
+        score.clear();
+        score.resize(w * h, 0);
+    }
     let t = i32::from(threshold);
-    let offsets: Vec<isize> = CIRCLE
-        .iter()
-        .map(|&(dx, dy)| dy as isize * w as isize + dx as isize)
-        .collect();
+    let mut offsets = [0isize; 16];
+    for (o, &(dx, dy)) in offsets.iter_mut().zip(&CIRCLE) {
+        *o = dy as isize * w as isize + dx as isize;
+    }
     let px = &img.px;
-    let mut score = vec![0i32; w * h];
-    let mut candidates = Vec::new();
+    let mut candidates: Vec<usize> = Vec::new();
+    let mut flags = vec![0u8; w];
+    let (x_lo, x_hi) = (border, w - border);
     for y in border..h - border {
-        for x in border..w - border {
-            let i = y * w + x;
-            let c = i32::from(px[i]);
-            let at = |k: usize| i32::from(px[(i as isize + offsets[k]) as usize]);
-            // Any arc of 9 covers at least two of the four compass points.
-            let (n, e, s, wv) = (at(0), at(4), at(8), at(12));
-            let bright = [n, e, s, wv].iter().filter(|&&v| v > c + t).count();
-            let dark = [n, e, s, wv].iter().filter(|&&v| v < c - t).count();
-            if bright < 2 && dark < 2 {
+        // Pre-test, vectorisable: an arc of 9 of the 16 ring pixels covers at least two
+        // of the four compass points (0, 4, 8, 12) and at least two of the four
+        // diagonal points (2, 6, 10, 14), all brighter (or all darker) than the centre
+        // by more than `t`.
+        {
+            let row = &px[y * w..(y + 1) * w];
+            let up3 = &px[(y - 3) * w..(y - 2) * w];
+            let down3 = &px[(y + 3) * w..(y + 4) * w];
+            let up2 = &px[(y - 2) * w..(y - 1) * w];
+            let down2 = &px[(y + 2) * w..(y + 3) * w];
+            let fl = &mut flags[x_lo..x_hi];
+            let c = &row[x_lo..x_hi];
+            let n = &up3[x_lo..x_hi];
+            let so = &down3[x_lo..x_hi];
+            let e = &row[x_lo + 3..x_hi + 3];
+            let wv = &row[x_lo - 3..x_hi - 3];
+            let ne = &up2[x_lo + 2..x_hi + 2];
+            let nw = &up2[x_lo - 2..x_hi - 2];
+            let se = &down2[x_lo + 2..x_hi + 2];
+            let sw = &down2[x_lo - 2..x_hi - 2];
+            for i in 0..fl.len() {
+                let hi = c[i].saturating_add(threshold);
+                let lo = c[i].saturating_sub(threshold);
+                let b1 = u8::from(n[i] > hi)
+                    + u8::from(so[i] > hi)
+                    + u8::from(e[i] > hi)
+                    + u8::from(wv[i] > hi);
+                let d1 = u8::from(n[i] < lo)
+                    + u8::from(so[i] < lo)
+                    + u8::from(e[i] < lo)
+                    + u8::from(wv[i] < lo);
+                let b2 = u8::from(ne[i] > hi)
+                    + u8::from(nw[i] > hi)
+                    + u8::from(se[i] > hi)
+                    + u8::from(sw[i] > hi);
+                let d2 = u8::from(ne[i] < lo)
+                    + u8::from(nw[i] < lo)
+                    + u8::from(se[i] < lo)
+                    + u8::from(sw[i] < lo);
+                fl[i] = (u8::from(b1 >= 2) & u8::from(b2 >= 2))
+                    | (u8::from(d1 >= 2) & u8::from(d2 >= 2));
+            }
+        }
+        // Most pixels fail the pre-test: look at the flags eight at a time.
+        let mut xs = Vec::new();
+        for (chunk_i, chunk) in flags[x_lo..x_hi].chunks(8).enumerate() {
+            if chunk.iter().all(|&f| f == 0) {
                 continue;
             }
+            for (k, &f) in chunk.iter().enumerate() {
+                if f != 0 {
+                    xs.push(x_lo + chunk_i * 8 + k);
+                }
+            }
+        }
+        for x in xs {
+            let i = y * w + x;
+            let c = i32::from(px[i]);
             let mut ring = [0i32; 16];
             let (mut bm, mut dm) = (0u16, 0u16);
             for (k, r) in ring.iter_mut().enumerate() {
-                *r = at(k);
+                *r = i32::from(px[(i as isize + offsets[k]) as usize]);
                 if *r > c + t {
                     bm |= 1 << k;
                 } else if *r < c - t {
@@ -104,13 +168,14 @@ pub fn detect(img: &Gray, threshold: u8, border: usize, max: usize) -> Vec<Corne
                 }
             }
             if has_arc9(bm) || has_arc9(dm) {
-                score[i] = fast_score(&ring, c, t);
+                score[i] = fast_score(&ring, c, t).clamp(1, i32::from(u16::MAX)) as u16;
                 candidates.push(i);
             }
         }
     }
     let survivors: Vec<usize> = candidates
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|&i| {
             let s = score[i];
             let neighbours = [
@@ -130,7 +195,11 @@ pub fn detect(img: &Gray, threshold: u8, border: usize, max: usize) -> Vec<Corne
                 .all(|(k, &j)| if k < 4 { score[j] < s } else { score[j] <= s })
         })
         .collect();
-    spread(img, &survivors, &score, max)
+    let out = spread(img, &survivors, score, max);
+    for &i in &candidates {
+        score[i] = 0;
+    }
+    out
 }
 
 /// Side of the grid cells the budget is spread over.
@@ -141,7 +210,7 @@ const CELL: usize = 32;
 /// by Harris response, then cells take turns giving up their best, so
 /// a small logo in a busy photo keeps its corners instead of losing them all
 /// to foliage elsewhere.
-fn spread(img: &Gray, idx: &[usize], score: &[i32], max: usize) -> Vec<Corner> {
+fn spread(img: &Gray, idx: &[usize], score: &[u16], max: usize) -> Vec<Corner> {
     let w = img.width;
     let cols = w.div_ceil(CELL);
     let rows = img.height.div_ceil(CELL);

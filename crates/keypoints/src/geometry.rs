@@ -101,6 +101,115 @@ impl Similarity {
     }
 }
 
+/// `q = A r + t` with a general 2x2 `A`: a similarity plus foreshortening
+/// (a logo printed on a surface seen at an angle, or stretched).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Affine {
+    pub a: f32,
+    pub b: f32,
+    pub c: f32,
+    pub d: f32,
+    pub tx: f32,
+    pub ty: f32,
+}
+
+impl Affine {
+    pub fn from_similarity(s: &Similarity) -> Affine {
+        Affine {
+            a: s.ar,
+            b: -s.ai,
+            c: s.ai,
+            d: s.ar,
+            tx: s.tx,
+            ty: s.ty,
+        }
+    }
+
+    /// Maps a reference point into the query frame.
+    pub fn apply(&self, x: f32, y: f32) -> (f32, f32) {
+        (
+            self.a * x + self.b * y + self.tx,
+            self.c * x + self.d * y + self.ty,
+        )
+    }
+
+    /// Mean linear scale (square root of the area ratio).
+    pub fn scale(&self) -> f32 {
+        (self.a * self.d - self.b * self.c).abs().sqrt()
+    }
+
+    /// Rotation of the nearest similarity, in degrees.
+    pub fn rotation_degrees(&self) -> f32 {
+        (self.c - self.b).atan2(self.a + self.d).to_degrees()
+    }
+
+    /// Ratio of the longer to the shorter axis of the unit circle's image
+    /// (1 for a similarity), or infinity for a reflection or a collapse.
+    pub fn anisotropy(&self) -> f32 {
+        let det = self.a * self.d - self.b * self.c;
+        if det <= f32::EPSILON {
+            return f32::INFINITY;
+        }
+        let f = self.a * self.a + self.b * self.b + self.c * self.c + self.d * self.d;
+        let disc = (f * f - 4.0 * det * det).max(0.0).sqrt();
+        let (s1, s2) = (
+            ((f + disc) / 2.0).sqrt(),
+            ((f - disc) / 2.0).max(0.0).sqrt(),
+        );
+        if s2 <= f32::EPSILON {
+            f32::INFINITY
+        } else {
+            s1 / s2
+        }
+    }
+
+    /// Least-squares affine map over the given correspondences (at least
+    /// three, not all on a line).
+    pub fn fit(cs: &[Correspondence], idx: &[usize]) -> Option<Affine> {
+        if idx.len() < 3 {
+            return None;
+        }
+        let n = idx.len() as f64;
+        let (mut mx, mut my, mut mu, mut mv) = (0f64, 0f64, 0f64, 0f64);
+        for &i in idx {
+            mx += f64::from(cs[i].rx);
+            my += f64::from(cs[i].ry);
+            mu += f64::from(cs[i].qx);
+            mv += f64::from(cs[i].qy);
+        }
+        (mx, my, mu, mv) = (mx / n, my / n, mu / n, mv / n);
+        let (mut sxx, mut sxy, mut syy) = (0f64, 0f64, 0f64);
+        let (mut sux, mut suy, mut svx, mut svy) = (0f64, 0f64, 0f64, 0f64);
+        for &i in idx {
+            let (x, y) = (f64::from(cs[i].rx) - mx, f64::from(cs[i].ry) - my);
+            let (u, v) = (f64::from(cs[i].qx) - mu, f64::from(cs[i].qy) - mv);
+            sxx += x * x;
+            sxy += x * y;
+            syy += y * y;
+            sux += u * x;
+            suy += u * y;
+            svx += v * x;
+            svy += v * y;
+        }
+        let det = sxx * syy - sxy * sxy;
+        if det.abs() < 1e-6 * (sxx * syy).max(1.0) {
+            return None;
+        }
+        let a = (sux * syy - suy * sxy) / det;
+        let b = (suy * sxx - sux * sxy) / det;
+        let c = (svx * syy - svy * sxy) / det;
+        let d = (svy * sxx - svx * sxy) / det;
+        Some(Affine {
+            a: a as f32,
+            b: b as f32,
+            c: c as f32,
+            d: d as f32,
+            tx: (mu - a * mx - b * my) as f32,
+            ty: (mv - c * mx - d * my) as f32,
+        })
+    }
+}
+
 /// RANSAC settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -114,6 +223,14 @@ pub struct RansacOptions {
     pub scale_slack: f32,
     /// A match's own rotation may differ from the transform's by this many degrees.
     pub angle_slack_degrees: f32,
+    /// After the similarity is found, refine to an affine map (foreshortening)
+    /// when its axes differ by at most this factor (1: similarity only).
+    #[serde(default = "default_max_anisotropy")]
+    pub max_anisotropy: f32,
+}
+
+fn default_max_anisotropy() -> f32 {
+    1.6
 }
 
 impl Default for RansacOptions {
@@ -124,6 +241,7 @@ impl Default for RansacOptions {
             relative_tolerance: 0.02,
             scale_slack: 1.6,
             angle_slack_degrees: 30.0,
+            max_anisotropy: 1.6,
         }
     }
 }
@@ -133,6 +251,54 @@ impl Default for RansacOptions {
 pub struct Placement {
     pub transform: Similarity,
     pub inliers: Vec<usize>,
+}
+
+/// Refines a similarity placement to an affine map: correspondences within
+/// twice the tolerance of the similarity are fitted by least squares, and
+/// those within the tolerance of the result counted. Kept when the map is
+/// no more anisotropic than `opts.max_anisotropy` and at least as many agree.
+pub fn refine_affine(
+    cs: &[Correspondence],
+    placement: &Placement,
+    diag: f32,
+    opts: &RansacOptions,
+) -> (Affine, Vec<usize>) {
+    let mut best = (
+        Affine::from_similarity(&placement.transform),
+        placement.inliers.clone(),
+    );
+    if opts.max_anisotropy <= 1.0 {
+        return best;
+    }
+    for _ in 0..3 {
+        let t = best.0;
+        let tol = opts
+            .min_tolerance
+            .max(opts.relative_tolerance * diag * t.scale());
+        let within = |t: &Affine, k: f32| -> Vec<usize> {
+            cs.iter()
+                .enumerate()
+                .filter(|(_, c)| {
+                    let (x, y) = t.apply(c.rx, c.ry);
+                    (x - c.qx).powi(2) + (y - c.qy).powi(2) <= (k * tol).powi(2)
+                })
+                .map(|(i, _)| i)
+                .collect()
+        };
+        let near = within(&t, 2.0);
+        let Some(a) = Affine::fit(cs, &near) else {
+            break;
+        };
+        if a.anisotropy() > opts.max_anisotropy {
+            break;
+        }
+        let inl = within(&a, 1.0);
+        if inl.len() < best.1.len() {
+            break;
+        }
+        best = (a, inl);
+    }
+    best
 }
 
 fn wrap_degrees(d: f32) -> f32 {

@@ -88,58 +88,132 @@ impl Gray {
         Gray { width, height, px }
     }
 
-    /// Area averaging with fractional pixel coverage, separably.
+    /// Area averaging with fractional pixel coverage, separably, in fixed point (weights
+    /// of 1/256): each output pixel is the mean of the source area it covers.
     fn shrink_area(&self, width: usize, height: usize) -> Gray {
-        let cols = area_weights(self.width, width);
-        let rows = area_weights(self.height, height);
-        // Horizontal pass into f32 rows.
-        let mut tmp = vec![0f32; width * self.height];
-        for y in 0..self.height {
-            let src = &self.px[y * self.width..(y + 1) * self.width];
-            let dst = &mut tmp[y * width..(y + 1) * width];
-            for (d, taps) in dst.iter_mut().zip(&cols) {
-                *d = taps.iter().map(|&(i, w)| f32::from(src[i]) * w).sum();
+        let cols = Taps::new(self.width, width);
+        let rows = Taps::new(self.height, height);
+        // Horizontal pass into u16 rows (value x 256). Shrinking by less than 2x (the
+        // pyramid's 1.25 steps) covers at most 3 source pixels per output: a fixed-width
+        // path without per-pixel slices.
+        let mut tmp = vec![0u16; width * self.height];
+        if let Some(fixed) = cols.fixed3(self.width) {
+            for y in 0..self.height {
+                let src = &self.px[y * self.width..(y + 1) * self.width];
+                let dst = &mut tmp[y * width..(y + 1) * width];
+                for (d, &(start, w)) in dst.iter_mut().zip(&fixed) {
+                    let s = &src[start as usize..start as usize + 3];
+                    let acc = u32::from(s[0]) * u32::from(w[0])
+                        + u32::from(s[1]) * u32::from(w[1])
+                        + u32::from(s[2]) * u32::from(w[2]);
+                    *d = acc.min(u32::from(u16::MAX)) as u16;
+                }
+            }
+        } else {
+            for y in 0..self.height {
+                let src = &self.px[y * self.width..(y + 1) * self.width];
+                let dst = &mut tmp[y * width..(y + 1) * width];
+                for (x, d) in dst.iter_mut().enumerate() {
+                    let (start, w) = cols.of(x);
+                    let mut acc = 0u32;
+                    for (k, &wk) in w.iter().enumerate() {
+                        acc += u32::from(src[start + k]) * wk;
+                    }
+                    *d = acc.min(u32::from(u16::MAX)) as u16;
+                }
             }
         }
+        // Vertical pass over whole rows (vectorises): weights of 1/256 again.
         let mut px = vec![0u8; width * height];
-        for (y, taps) in rows.iter().enumerate() {
+        let mut acc = vec![0u32; width];
+        for y in 0..height {
+            acc.fill(0);
+            let (start, weights) = rows.of(y);
+            for (k, &w) in weights.iter().enumerate() {
+                let row = &tmp[(start + k) * width..(start + k + 1) * width];
+                for (a, &v) in acc.iter_mut().zip(row) {
+                    *a += u32::from(v) * w;
+                }
+            }
             let out = &mut px[y * width..(y + 1) * width];
-            for (x, o) in out.iter_mut().enumerate() {
-                let v: f32 = taps.iter().map(|&(i, w)| tmp[i * width + x] * w).sum();
-                *o = (v + 0.5).clamp(0.0, 255.0) as u8;
+            for (o, &a) in out.iter_mut().zip(&acc) {
+                *o = ((a + (1 << 15)) >> 16).min(255) as u8;
             }
         }
         Gray { width, height, px }
     }
 
-    /// Mean over a `(2r+1)²` box at every pixel (edges clamped), via an
-    /// integral image: the smoothing ORB-style descriptors compare on.
+    /// Mean over a `(2r+1)²` box at every pixel (edges clamped): the smoothing ORB-style
+    /// descriptors compare on. Running sums, a row at a time.
     pub fn box_blur(&self, r: usize) -> Gray {
         let (w, h) = (self.width, self.height);
         if w == 0 || h == 0 || r == 0 {
             return self.clone();
         }
-        let iw = w + 1;
-        let mut integral = vec![0u32; iw * (h + 1)];
-        for y in 0..h {
-            let mut row = 0u32;
-            for x in 0..w {
-                row += u32::from(self.px[y * w + x]);
-                integral[(y + 1) * iw + x + 1] = integral[y * iw + x + 1] + row;
+        // Column sums over the clamped vertical window, then a horizontal running sum.
+        let mut col = vec![0u32; w];
+        let mut px = vec![0u8; w * h];
+        let y_hi0 = r.min(h - 1);
+        for yy in 0..=y_hi0 {
+            for (c, &v) in col.iter_mut().zip(&self.px[yy * w..(yy + 1) * w]) {
+                *c += u32::from(v);
             }
         }
-        let mut px = vec![0u8; w * h];
         for y in 0..h {
             let y0 = y.saturating_sub(r);
-            let y1 = (y + r + 1).min(h);
-            for x in 0..w {
-                let x0 = x.saturating_sub(r);
-                let x1 = (x + r + 1).min(w);
-                let sum = integral[y1 * iw + x1] + integral[y0 * iw + x0]
-                    - integral[y0 * iw + x1]
-                    - integral[y1 * iw + x0];
-                let n = ((y1 - y0) * (x1 - x0)) as u32;
-                px[y * w + x] = ((sum + n / 2) / n) as u8;
+            let y1 = (y + r).min(h - 1);
+            let rows_n = (y1 - y0 + 1) as u32;
+            let out = &mut px[y * w..(y + 1) * w];
+            if r == 2 && rows_n == 5 && w > 4 {
+                // Interior of the descriptor's 5x5 smoothing: a direct 5-tap sum per pixel
+                // (no carried sum, so it vectorises); the two columns at each edge below.
+                for (x, o) in out[2..w - 2].iter_mut().enumerate() {
+                    let sum = col[x] + col[x + 1] + col[x + 2] + col[x + 3] + col[x + 4];
+                    *o = ((sum + 12) / 25) as u8;
+                }
+                for x in [0, 1, w - 2, w - 1] {
+                    let x0 = x.saturating_sub(2);
+                    let x1 = (x + 2).min(w - 1);
+                    let n = 5 * (x1 - x0 + 1) as u32;
+                    let sum: u32 = col[x0..=x1].iter().sum();
+                    out[x] = ((sum + n / 2) / n) as u8;
+                }
+            } else {
+                let mut sum: u32 = col[..=r.min(w - 1)].iter().sum();
+                let full = rows_n * (2 * r + 1) as u32;
+                for (x, o) in out.iter_mut().enumerate() {
+                    let n = if x >= r && x + r < w {
+                        full
+                    } else {
+                        rows_n * ((x + r).min(w - 1) - x.saturating_sub(r) + 1) as u32
+                    };
+                    *o = if n == 25 {
+                        ((sum + 12) / 25) as u8
+                    } else {
+                        ((sum + n / 2) / n) as u8
+                    };
+                    // Slide: add column x1 + 1, drop column x0 when it leaves the window.
+                    if x + r + 1 < w {
+                        sum += col[x + r + 1];
+                    }
+                    if x >= r {
+                        sum -= col[x - r];
+                    }
+                }
+            }
+            // Slide the column window down.
+            if y + r + 1 < h {
+                for (c, &v) in col
+                    .iter_mut()
+                    .zip(&self.px[(y + r + 1) * w..(y + r + 2) * w])
+                {
+                    *c += u32::from(v);
+                }
+            }
+            if y >= r {
+                for (c, &v) in col.iter_mut().zip(&self.px[(y - r) * w..(y - r + 1) * w]) {
+                    *c -= u32::from(v);
+                }
             }
         }
         Gray {
@@ -150,27 +224,78 @@ impl Gray {
     }
 }
 
-/// For each of `dst` output cells, the source indices it covers and their
-/// weights (summing to 1).
-fn area_weights(src: usize, dst: usize) -> Vec<Vec<(usize, f32)>> {
-    let scale = src as f64 / dst as f64;
-    (0..dst)
-        .map(|d| {
+/// For each output cell of an area shrink, the first source index it covers and its
+/// weights in 1/256 (summing to 256), stored flat.
+struct Taps {
+    start: Vec<usize>,
+    offsets: Vec<usize>,
+    weights: Vec<u32>,
+}
+
+impl Taps {
+    fn new(src: usize, dst: usize) -> Taps {
+        let scale = src as f64 / dst as f64;
+        let mut t = Taps {
+            start: Vec::with_capacity(dst),
+            offsets: Vec::with_capacity(dst + 1),
+            weights: Vec::new(),
+        };
+        t.offsets.push(0);
+        for d in 0..dst {
             let start = d as f64 * scale;
             let end = ((d + 1) as f64 * scale).min(src as f64);
+            let first = start.floor() as usize;
+            let mut i = first;
             let mut taps = Vec::new();
-            let mut i = start.floor() as usize;
             while (i as f64) < end && i < src {
                 let lo = start.max(i as f64);
                 let hi = end.min((i + 1) as f64);
-                if hi > lo {
-                    taps.push((i, ((hi - lo) / scale) as f32));
-                }
+                taps.push(((hi - lo).max(0.0) / scale * 256.0).round() as u32);
                 i += 1;
             }
-            taps
-        })
-        .collect()
+            // Make the weights sum to exactly 256 (the largest takes the rounding).
+            let sum: u32 = taps.iter().sum();
+            if let Some(m) = taps.iter_mut().max() {
+                *m = (*m + 256).saturating_sub(sum);
+            }
+            t.start.push(first);
+            t.weights.extend(taps);
+            t.offsets.push(t.weights.len());
+        }
+        t
+    }
+
+    /// The same taps as `(start, [w0, w1, w2])`, the start moved left where needed so
+    /// that three source pixels always exist; `None` when some output covers more
+    /// than three, or the source is narrower than three.
+    fn fixed3(&self, src: usize) -> Option<Vec<(u32, [u16; 3])>> {
+        if src < 3 {
+            return None;
+        }
+        let mut out = Vec::with_capacity(self.start.len());
+        for d in 0..self.start.len() {
+            let (start, w) = self.of(d);
+            if w.len() > 3 {
+                return None;
+            }
+            let mut ws = [0u16; 3];
+            let s = start.min(src - 3);
+            let shift = start - s;
+            for (k, &wk) in w.iter().enumerate() {
+                ws[k + shift] = wk as u16;
+            }
+            out.push((s as u32, ws));
+        }
+        Some(out)
+    }
+
+    #[inline]
+    fn of(&self, d: usize) -> (usize, &[u32]) {
+        (
+            self.start[d],
+            &self.weights[self.offsets[d]..self.offsets[d + 1]],
+        )
+    }
 }
 
 #[cfg(test)]
@@ -188,7 +313,7 @@ mod tests {
     fn shrinking_preserves_mean_and_blur_is_flat_on_flat() {
         let mut g = Gray::filled(10, 6, 0);
         for (i, p) in g.px.iter_mut().enumerate() {
-            *p = if i % 2 == 0 { 200 } else { 0 };
+            *p = if i.is_multiple_of(2) { 200 } else { 0 };
         }
         let s = g.resize(5, 3);
         assert!(s.px.iter().all(|&v| v == 100), "{:?}", s.px);

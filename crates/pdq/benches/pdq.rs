@@ -1,11 +1,11 @@
-//! Criterion benchmarks: hashing decoded pixels, and radius-31 queries on a 100k index.
-//! The side-by-side comparison with the Python peers is `bench/pdq/run.sh`.
+//! Criterion benchmarks: hashing decoded pixels. The index's queries are benchmarked in
+//! `crates/hamming`; the side-by-side comparison with the Python peers is `bench/pdq/run.sh`.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use shopshield_pdq::{HammingIndex, Hash256, Hasher, Pixels};
+use shopshield_pdq::{Hasher, Pixels};
 
 fn xorshift(state: &mut u64) -> u64 {
     *state ^= *state << 13;
@@ -44,37 +44,5 @@ fn hashing(c: &mut Criterion) {
     g.finish();
 }
 
-fn query(c: &mut Criterion) {
-    let mut s = 42u64;
-    let mut rand_hash = || {
-        Hash256([
-            xorshift(&mut s),
-            xorshift(&mut s),
-            xorshift(&mut s),
-            xorshift(&mut s),
-        ])
-    };
-    let db: Vec<(u64, Hash256)> = (0..100_000u64).map(|i| (i, rand_hash())).collect();
-    let queries: Vec<Hash256> = (0..256).map(|_| rand_hash()).collect();
-    let index = HammingIndex::from_pairs(db.iter().copied());
-    let mut g = c.benchmark_group("index_100k");
-    g.sample_size(20).measurement_time(Duration::from_secs(3));
-    let mut out = Vec::new();
-    let mut i = 0;
-    g.bench_function("radius31", |b| {
-        b.iter(|| {
-            i = (i + 1) % queries.len();
-            index.search_into(black_box(&queries[i]), 31, &mut out);
-        })
-    });
-    g.bench_function("radius10", |b| {
-        b.iter(|| {
-            i = (i + 1) % queries.len();
-            index.search_into(black_box(&queries[i]), 10, &mut out);
-        })
-    });
-    g.finish();
-}
-
-criterion_group!(benches, hashing, query);
+criterion_group!(benches, hashing);
 criterion_main!(benches);

@@ -11,8 +11,8 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use shopshield_pdq::index::brute_force;
-use shopshield_pdq::{DecodeOptions, HammingIndex, Hash256, Hasher, Pixels, decode};
+use shopshield_hamming::{HammingIndex, Hash256, brute_force};
+use shopshield_pdq::{DecodeOptions, Hasher, Pixels, decode};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::hash::{Dihedral, Hash256};
-use crate::index::HammingIndex;
 use crate::pdq::DihedralHashes;
+use shopshield_hamming::HammingIndex;
 
 /// Default largest Hamming distance for a match.
 pub const DEFAULT_MAX_DISTANCE: u32 = 31;
@@ -45,6 +45,30 @@ pub struct BankConfig {
     pub max_distance: u32,
     /// Smallest quality of both the query and the registered hash (default 50).
     pub min_quality: u8,
+    /// Hashes of quality `low_quality_floor..min_quality` (a blurry or dull photo) are
+    /// indexed and matched too, but only within `low_quality_max_distance`: PDQ's hash is
+    /// the sign pattern of an image's lowest frequencies, which blur keeps, while its
+    /// quality score counts fine gradients, which blur removes; such a hash is still the
+    /// image's, but less separated from other smooth images', so it needs to be closer.
+    /// `low_quality_floor >= min_quality` turns this off.
+    #[serde(default = "default_low_quality_floor")]
+    pub low_quality_floor: u8,
+    /// Largest distance for a pair where either side is below `min_quality`.
+    #[serde(default = "default_low_quality_max_distance")]
+    pub low_quality_max_distance: u32,
+}
+
+/// Default floor of the low-quality lane (see [`BankConfig::low_quality_floor`]).
+pub const DEFAULT_LOW_QUALITY_FLOOR: u8 = 10;
+/// Default distance of the low-quality lane.
+pub const DEFAULT_LOW_QUALITY_MAX_DISTANCE: u32 = 22;
+
+fn default_low_quality_floor() -> u8 {
+    DEFAULT_LOW_QUALITY_FLOOR
+}
+
+fn default_low_quality_max_distance() -> u32 {
+    DEFAULT_LOW_QUALITY_MAX_DISTANCE
 }
 
 impl BankConfig {
@@ -55,6 +79,24 @@ impl BankConfig {
             kind,
             max_distance: DEFAULT_MAX_DISTANCE,
             min_quality: DEFAULT_MIN_QUALITY,
+            low_quality_floor: DEFAULT_LOW_QUALITY_FLOOR,
+            low_quality_max_distance: DEFAULT_LOW_QUALITY_MAX_DISTANCE,
+        }
+    }
+
+    /// The smallest quality indexed or matched at all.
+    pub fn quality_floor(&self) -> u8 {
+        self.min_quality.min(self.low_quality_floor)
+    }
+
+    /// Whether a pair of these qualities at this distance matches.
+    pub fn accepts(&self, distance: u32, query_quality: u8, reference_quality: u8) -> bool {
+        if query_quality >= self.min_quality && reference_quality >= self.min_quality {
+            distance <= self.max_distance
+        } else {
+            query_quality >= self.quality_floor()
+                && reference_quality >= self.quality_floor()
+                && distance <= self.low_quality_max_distance.min(self.max_distance)
         }
     }
 }
@@ -186,14 +228,15 @@ impl Bank {
         right_id: &str,
         hashes: &[ReferenceHash],
     ) -> Result<Vec<(u64, Hash256)>, BankError> {
+        let floor = self.config.quality_floor();
         let usable: Vec<&ReferenceHash> = hashes
             .iter()
-            .filter(|h| !h.degenerate && h.quality >= self.config.min_quality)
+            .filter(|h| !h.degenerate && h.quality >= floor)
             .collect();
         if usable.is_empty() {
             return Err(BankError::NoUsableHash {
                 entry_id: entry_id.to_string(),
-                min_quality: self.config.min_quality,
+                min_quality: floor,
             });
         }
         self.remove(entry_id);
@@ -279,13 +322,15 @@ impl Bank {
 
     /// Matches a listing image (one or more views, each with its eight dihedral hashes)
     /// against the bank. Returns at most one match per entry (the closest), sorted by distance.
-    /// Views that are degenerate or below `min_quality` are skipped: never matched.
+    /// Views that are degenerate or below the quality floor are skipped: never matched; a
+    /// pair where either side is below `min_quality` must be within
+    /// `low_quality_max_distance` (see [`BankConfig::low_quality_floor`]).
     pub fn match_views(&self, views: &[QueryView]) -> Vec<BankMatch> {
         let mut best: HashMap<&str, BankMatch> = HashMap::new();
         let mut found = Vec::new();
         for qv in views {
             let q = &qv.hashes;
-            if q.degenerate || q.quality < self.config.min_quality {
+            if q.degenerate || q.quality < self.config.quality_floor() {
                 continue;
             }
             for (variant, hash) in q.iter() {
@@ -295,6 +340,9 @@ impl Bank {
                     let Some(meta) = self.meta.get(&n.id) else {
                         continue;
                     };
+                    if !self.config.accepts(n.distance, q.quality, meta.quality) {
+                        continue;
+                    }
                     let Some(entry) = self.entries.get(&meta.entry_id) else {
                         continue;
                     };
@@ -384,14 +432,22 @@ mod tests {
         assert_eq!(m[0].variant, Dihedral::Rotate90);
         assert_eq!((m[0].query_quality, m[0].reference_quality), (70, 90));
         assert_eq!(m[0].violation, "copyright");
-        // Low-quality and degenerate queries never match.
+        // Low-quality queries match only in the low-quality lane's distance; below its
+        // floor, and degenerate ones, never.
         q.quality = 49;
+        assert_eq!(bank.match_hashes(&q)[0].distance, 3);
+        q.hashes[1].0[1] ^= 0xff_ffff; // 27 bits off: beyond the lane's 22
+        assert!(bank.match_hashes(&q).is_empty());
+        q.hashes[1] = h;
+        q.quality = 9;
         assert!(bank.match_hashes(&q).is_empty());
         q.quality = 70;
         q.degenerate = true;
         assert!(bank.match_hashes(&q).is_empty());
-        // Low-quality references are refused.
-        assert!(bank.insert("img-2", "r", &[full_view(&dh(3, 10))]).is_err());
+        // References below the floor are refused; a blurry one (quality 10..50) is kept.
+        assert!(bank.insert("img-2", "r", &[full_view(&dh(3, 9))]).is_err());
+        assert!(bank.insert("img-3", "r", &[full_view(&dh(3, 10))]).is_ok());
+        assert!(bank.remove("img-3"));
         // Removal takes effect at once.
         assert!(bank.remove("img-1"));
         q.degenerate = false;

@@ -158,6 +158,8 @@ impl Strategy {
         bank: ViewOptions {
             trim: true,
             crops: &[],
+            side_crops: 0,
+            half: false,
             tiles: false,
             trim_tolerance: 24,
             pixel_dihedral: false,

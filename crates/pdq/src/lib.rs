@@ -1,5 +1,5 @@
-//! PDQ perceptual hashing (bit-exact with Meta's reference), an exact Hamming-radius index,
-//! and logo/photo banks. Pure library code: no HTTP, no SQL, no file I/O.
+//! PDQ perceptual hashing (bit-exact with Meta's reference) and logo/photo banks over the exact
+//! Hamming-radius index of `shopshield-hamming`. Pure library code: no HTTP, no SQL, no file I/O.
 //!
 //! See `docs/pdq.md` for the API overview, algorithm notes and measured numbers.
 
@@ -7,7 +7,11 @@ pub mod bank;
 pub mod decode;
 pub mod eval;
 pub mod hash;
-pub mod index;
+/// The exact Hamming-radius index, now in its own crate (`shopshield-hamming`); re-exported
+/// here so `shopshield_pdq::index::...` paths keep working.
+pub mod index {
+    pub use shopshield_hamming::index::*;
+}
 pub mod pdq;
 pub mod views;
 

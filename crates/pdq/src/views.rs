@@ -37,6 +37,12 @@ pub struct ViewOptions {
     pub trim: bool,
     /// Bank side: also index centre crops of these percentages per side (e.g. `[5, 10]`).
     pub crops: &'static [u8],
+    /// Bank side: also index crops of this percentage off one side (4 views) and off two
+    /// adjacent sides (4 views), for listings cropped unevenly (0: none).
+    pub side_crops: u8,
+    /// Bank side: also index the content at half its width and height (a small copy's
+    /// resampling differs from PDQ's own box filter on tiny images).
+    pub half: bool,
     /// Query side: add a tile pyramid (for a logo inside a larger photo).
     pub tiles: bool,
     /// How far (0-255, per channel) a pixel may be from the border colour and still be border.
@@ -53,14 +59,19 @@ impl ViewOptions {
     pub const PLAIN: ViewOptions = ViewOptions {
         trim: false,
         crops: &[],
+        side_crops: 0,
+        half: false,
         tiles: false,
         trim_tolerance: 24,
         pixel_dihedral: false,
     };
-    /// Recommended for bank entries: whole, trimmed, and 5% and 10% centre crops.
+    /// Recommended for bank entries: whole, trimmed, 5% and 10% centre crops, 5% off each
+    /// side and off each pair of adjacent sides, and a half-size copy.
     pub const BANK: ViewOptions = ViewOptions {
         trim: true,
         crops: &[5, 10],
+        side_crops: 5,
+        half: true,
         tiles: false,
         trim_tolerance: 24,
         pixel_dihedral: false,
@@ -69,6 +80,8 @@ impl ViewOptions {
     pub const QUERY: ViewOptions = ViewOptions {
         trim: true,
         crops: &[],
+        side_crops: 0,
+        half: false,
         tiles: false,
         trim_tolerance: 24,
         pixel_dihedral: false,
@@ -78,6 +91,8 @@ impl ViewOptions {
     pub const QUERY_PIXEL_DIHEDRAL: ViewOptions = ViewOptions {
         trim: true,
         crops: &[],
+        side_crops: 0,
+        half: false,
         tiles: false,
         trim_tolerance: 24,
         pixel_dihedral: true,
@@ -86,6 +101,8 @@ impl ViewOptions {
     pub const QUERY_WITH_TILES: ViewOptions = ViewOptions {
         trim: true,
         crops: &[],
+        side_crops: 0,
+        half: false,
         tiles: true,
         trim_tolerance: 24,
         pixel_dihedral: false,
@@ -175,6 +192,20 @@ fn hash_rect(
         hash_pixel_dihedral(hasher, &sub, rect.width(), rect.height())
     } else {
         hasher.hash_dihedral(Pixels::Rgb8(&sub), rect.width(), rect.height())
+    }
+}
+
+/// Resamples an RGB image to `nw x nh` (triangle filter, as image editors shrink).
+fn resize_to(rgb: &[u8], w: usize, h: usize, nw: usize, nh: usize) -> Vec<u8> {
+    match image::RgbImage::from_raw(w as u32, h as u32, rgb.to_vec()) {
+        Some(img) => image::imageops::resize(
+            &img,
+            nw.max(1) as u32,
+            nh.max(1) as u32,
+            image::imageops::FilterType::Triangle,
+        )
+        .into_raw(),
+        None => rgb.to_vec(),
     }
 }
 
@@ -311,6 +342,56 @@ pub fn hash_views(
                 hash_rect(hasher, rgb, width, r, opts.pixel_dihedral)?,
             ));
         }
+    }
+    // Uneven crops, of the content and (when the content was trimmed) of the whole image:
+    // a listing cropped from the whole image and then trimmed differs from both.
+    let frames: &[(Rect, &str)] = if base != full {
+        &[(base, ""), (full, " of full")]
+    } else {
+        &[(base, "")]
+    };
+    for &(frame, suffix) in frames.iter().filter(|_| opts.side_crops > 0) {
+        let p = usize::from(opts.side_crops.min(40));
+        let (dx, dy) = (frame.width() * p / 100, frame.height() * p / 100);
+        let cut = |l: usize, t: usize, r: usize, b: usize| Rect {
+            x0: frame.x0 + l,
+            y0: frame.y0 + t,
+            x1: frame.x1 - r,
+            y1: frame.y1 - b,
+        };
+        let centre = if suffix.is_empty() {
+            None
+        } else {
+            Some(("centre", cut(dx, dy, dx, dy)))
+        };
+        for (name, r) in centre.into_iter().chain([
+            ("left", cut(dx, 0, 0, 0)),
+            ("right", cut(0, 0, dx, 0)),
+            ("top", cut(0, dy, 0, 0)),
+            ("bottom", cut(0, 0, 0, dy)),
+            ("top-left", cut(dx, dy, 0, 0)),
+            ("top-right", cut(0, dy, dx, 0)),
+            ("bottom-left", cut(dx, 0, 0, dy)),
+            ("bottom-right", cut(0, 0, dx, dy)),
+        ]) {
+            if r.width() >= 16 && r.height() >= 16 && (dx > 0 || dy > 0) {
+                out.push((
+                    format!("cut{p} {name}{suffix}"),
+                    hash_rect(hasher, rgb, width, r, opts.pixel_dihedral)?,
+                ));
+            }
+        }
+    }
+    if opts.half && base.width() >= 32 && base.height() >= 32 {
+        let sub = crop_rgb(rgb, width, base);
+        let (hw, hh) = (base.width() / 2, base.height() / 2);
+        let small = resize_to(&sub, base.width(), base.height(), hw, hh);
+        let h = if opts.pixel_dihedral {
+            hash_pixel_dihedral(hasher, &small, hw, hh)?
+        } else {
+            hasher.hash_dihedral(Pixels::Rgb8(&small), hw, hh)?
+        };
+        out.push(("half".to_string(), h));
     }
     if opts.tiles {
         // Tile pyramid on a copy of the content scaled to at most 512 px: tiles of 1/2 and 1/3

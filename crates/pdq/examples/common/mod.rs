@@ -35,6 +35,7 @@ pub fn render_svg(path: &Path, size: u32) -> Option<EvalImage> {
     })
 }
 
+#[allow(dead_code)] // not every example loads photos this way
 pub fn load_photos(dir: &Path) -> Vec<EvalImage> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())
@@ -56,6 +57,7 @@ pub fn load_photos(dir: &Path) -> Vec<EvalImage> {
 }
 
 /// `limit` logos spread evenly over the alphabet of `dir`'s SVGs (deterministic).
+#[allow(dead_code)]
 pub fn load_logos(dir: &Path, limit: usize) -> Vec<EvalImage> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).collect())

@@ -24,7 +24,7 @@
 
 use std::collections::HashMap;
 
-use crate::hash::Hash256;
+use crate::bits::Hash256;
 
 const TABLES: usize = 16;
 const KEYS: usize = 1 << 16;
@@ -99,13 +99,13 @@ pub struct Neighbor {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum IndexError {
     /// Not an index serialised by [`HammingIndex::to_bytes`].
-    #[error("not a serialised PDQ index (bad magic or version)")]
+    #[error("not a serialised Hamming index (bad magic or version)")]
     BadMagic,
     /// The bytes end early or have trailing data.
-    #[error("serialised PDQ index is truncated or has trailing bytes")]
+    #[error("serialised Hamming index is truncated or has trailing bytes")]
     Truncated,
     /// The same id appears twice.
-    #[error("serialised PDQ index has duplicate id {0}")]
+    #[error("serialised Hamming index has duplicate id {0}")]
     DuplicateId(u64),
 }
 
@@ -778,7 +778,7 @@ mod tests {
             let h = flip(c, &bits);
             idx.insert(i, h);
             truth.push((i, h));
-            if i % 3 == 0 {
+            if i.is_multiple_of(3) {
                 let victim = (rand_hash(&mut seed).0[2] % truth.len() as u64) as usize;
                 let vid = truth[victim].0;
                 if idx.remove(vid).is_some() {
@@ -811,7 +811,7 @@ mod tests {
                 let bits: Vec<usize> = (0..nflip).map(|_| (rand_hash(&mut s).0[1] % 256) as usize).collect();
                 items.push((i as u64 * 3, flip(c, &bits)));
             }
-            let mut idx = if seed % 2 == 0 {
+            let mut idx = if seed.is_multiple_of(2) {
                 HammingIndex::from_pairs(items.clone())
             } else {
                 let mut idx = HammingIndex::new();

@@ -1,0 +1,613 @@
+//! A vocabulary tree over 256-bit binary codes, for approximate radius search whose cost
+//! does not grow with the number of stored codes: the search behind finding a registered
+//! logo among thousands inside a listing photo.
+//!
+//! # What it is
+//!
+//! The stored codes are clustered hierarchically (the vocabulary trees of Nistér & Stewénius,
+//! CVPR 2006, with binary centres as in DBoW2 and FBoW): each inner node has up to `branching`
+//! centres, and every code goes to the child of its nearest centre (Hamming distance) until a
+//! node holds at most `leaf_size` codes. A leaf is a visual *word*; its list of code slots is
+//! the word's inverted file. Centres are chosen by k-means++ seeding on a sample of the node's
+//! codes (Arthur & Vassilvitskii 2007) and refined once by k-majority voting (each centre bit
+//! set where most of its members have it: Grana et al. 2013); the random choices come from a
+//! fixed seed, so the same codes in the same order give the same tree.
+//!
+//! # How a search works, and what it costs
+//!
+//! A query descends to its nearest word and reads that word's inverted file; the siblings it
+//! passed on the way wait in a priority queue ordered by their centre's distance to the query,
+//! and are read next, best first, until `checks` stored codes have been compared (the
+//! best-bin-first search of hierarchical clustering trees for binary features, Muja & Lowe,
+//! CRV 2012). Every code read is verified with a full 256-bit popcount, so nothing farther
+//! than the radius is ever returned; a code within the radius can be missed when it sits in a
+//! word the search did not reach (the search is approximate, by design).
+//!
+//! Cost per query: about `depth × branching` centre distances, plus `checks` verifications,
+//! plus the queue: `depth` grows with the logarithm of the number of codes and `checks` is the
+//! caller's fixed budget, so a bank ten times larger costs one more level, not ten times more.
+//! With `checks = usize::MAX` every word is read and the search is exact (property-tested
+//! against brute force).
+//!
+//! # Changes
+//!
+//! Inserts descend to their word and append to its inverted file; a word that grows past
+//! `2 × leaf_size` is split into a new level. Removals are tombstones, skipped by searches and
+//! dropped when more than half of the slots are dead (the tree is then rebuilt). So a new logo
+//! is searchable from the next query on.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+
+use crate::bits::Hash256;
+use crate::index::Neighbor;
+
+#[inline(always)]
+fn dist(a: &[u64; 4], b: &[u64; 4]) -> u32 {
+    (a[0] ^ b[0]).count_ones()
+        + (a[1] ^ b[1]).count_ones()
+        + (a[2] ^ b[2]).count_ones()
+        + (a[3] ^ b[3]).count_ones()
+}
+
+/// Shape of the tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VocabParams {
+    /// Children per inner node (at least 2).
+    pub branching: usize,
+    /// A node with at most this many codes is a word (a leaf).
+    pub leaf_size: usize,
+    /// Seed of the centre choices.
+    pub seed: u64,
+}
+
+impl Default for VocabParams {
+    fn default() -> Self {
+        VocabParams {
+            branching: 16,
+            leaf_size: 64,
+            seed: 0x5EED_70CA_B000_0001,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Node {
+    Inner {
+        centers: Vec<[u64; 4]>,
+        children: Vec<u32>,
+    },
+    Leaf {
+        slots: Vec<u32>,
+    },
+}
+
+/// Approximate Hamming-radius search over 256-bit codes with a vocabulary tree (see the
+/// module docs). `Send + Sync`.
+#[derive(Debug, Clone)]
+pub struct VocabTree {
+    params: VocabParams,
+    nodes: Vec<Node>,
+    hashes: Vec<[u64; 4]>,
+    ids: Vec<u64>,
+    live: Vec<bool>,
+    by_id: HashMap<u64, u32>,
+    dead: usize,
+    rng: u64,
+}
+
+/// SplitMix64: the tree's deterministic random choices.
+fn next_random(state: &mut u64) -> u64 {
+    *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    let mut z = *state;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Largest sample the centres of one node are chosen from.
+const SEED_SAMPLE: usize = 2048;
+
+impl VocabTree {
+    /// An empty tree.
+    pub fn new(params: VocabParams) -> VocabTree {
+        let params = VocabParams {
+            branching: params.branching.max(2),
+            leaf_size: params.leaf_size.max(1),
+            seed: params.seed,
+        };
+        VocabTree {
+            params,
+            nodes: vec![Node::Leaf { slots: Vec::new() }],
+            hashes: Vec::new(),
+            ids: Vec::new(),
+            live: Vec::new(),
+            by_id: HashMap::new(),
+            dead: 0,
+            rng: params.seed,
+        }
+    }
+
+    /// Builds a tree from `(id, code)` pairs in one go (a repeated id keeps the last code).
+    pub fn from_pairs<I: IntoIterator<Item = (u64, Hash256)>>(
+        params: VocabParams,
+        items: I,
+    ) -> VocabTree {
+        let mut t = VocabTree::new(params);
+        for (id, h) in items {
+            match t.by_id.get(&id) {
+                Some(&slot) => t.hashes[slot as usize] = h.0,
+                None => {
+                    t.by_id.insert(id, t.hashes.len() as u32);
+                    t.hashes.push(h.0);
+                    t.ids.push(id);
+                    t.live.push(true);
+                }
+            }
+        }
+        t.rebuild();
+        t
+    }
+
+    /// The tree's shape parameters.
+    pub fn params(&self) -> VocabParams {
+        self.params
+    }
+
+    /// Number of codes.
+    pub fn len(&self) -> usize {
+        self.by_id.len()
+    }
+
+    /// Whether the tree holds no code.
+    pub fn is_empty(&self) -> bool {
+        self.by_id.is_empty()
+    }
+
+    /// Number of words (leaves).
+    pub fn words(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n, Node::Leaf { .. }))
+            .count()
+    }
+
+    /// Levels from the root to the deepest word (1 for a single word).
+    pub fn depth(&self) -> usize {
+        fn walk(nodes: &[Node], at: u32) -> usize {
+            match &nodes[at as usize] {
+                Node::Leaf { .. } => 1,
+                Node::Inner { children, .. } => {
+                    1 + children.iter().map(|&c| walk(nodes, c)).max().unwrap_or(0)
+                }
+            }
+        }
+        walk(&self.nodes, 0)
+    }
+
+    /// The code stored under `id`.
+    pub fn get(&self, id: u64) -> Option<Hash256> {
+        self.by_id
+            .get(&id)
+            .map(|&s| Hash256(self.hashes[s as usize]))
+    }
+
+    /// Approximate heap bytes in use.
+    pub fn memory_bytes(&self) -> usize {
+        let mut total = self.hashes.capacity() * 32 + self.ids.capacity() * 8;
+        total += self.live.capacity();
+        total += self.by_id.capacity() * (std::mem::size_of::<(u64, u32)>() + 1);
+        for n in &self.nodes {
+            total += std::mem::size_of::<Node>();
+            total += match n {
+                Node::Inner { centers, children } => {
+                    centers.capacity() * 32 + children.capacity() * 4
+                }
+                Node::Leaf { slots } => slots.capacity() * 4,
+            };
+        }
+        total
+    }
+
+    /// Inserts (or replaces) the code for `id`. Searchable from the next search on.
+    pub fn insert(&mut self, id: u64, code: Hash256) -> Option<Hash256> {
+        let prev = self.remove(id);
+        let slot = self.hashes.len() as u32;
+        self.hashes.push(code.0);
+        self.ids.push(id);
+        self.live.push(true);
+        self.by_id.insert(id, slot);
+        let mut at = 0u32;
+        while let Node::Inner { centers, children } = &self.nodes[at as usize] {
+            at = children[nearest(centers, &code.0)];
+        }
+        let split = match &mut self.nodes[at as usize] {
+            Node::Leaf { slots } => {
+                slots.push(slot);
+                slots.len() > 2 * self.params.leaf_size
+            }
+            Node::Inner { .. } => false,
+        };
+        if split {
+            let slots = match &mut self.nodes[at as usize] {
+                Node::Leaf { slots } => std::mem::take(slots),
+                Node::Inner { .. } => Vec::new(),
+            };
+            let slots: Vec<u32> = slots
+                .into_iter()
+                .filter(|&s| self.live[s as usize])
+                .collect();
+            self.build_node(at, slots);
+        }
+        prev
+    }
+
+    /// Removes `id`; returns its code if it was present. Takes effect at the next search.
+    pub fn remove(&mut self, id: u64) -> Option<Hash256> {
+        let slot = self.by_id.remove(&id)?;
+        self.live[slot as usize] = false;
+        self.dead += 1;
+        let code = Hash256(self.hashes[slot as usize]);
+        if self.dead > 1024 && self.dead * 2 > self.hashes.len() {
+            self.compact();
+        }
+        Some(code)
+    }
+
+    /// Drops removed codes and rebuilds the tree over the rest.
+    pub fn compact(&mut self) {
+        let mut hashes = Vec::with_capacity(self.by_id.len());
+        let mut ids = Vec::with_capacity(self.by_id.len());
+        for (slot, live) in self.live.iter().enumerate() {
+            if *live {
+                hashes.push(self.hashes[slot]);
+                ids.push(self.ids[slot]);
+            }
+        }
+        self.by_id = ids
+            .iter()
+            .enumerate()
+            .map(|(s, &id)| (id, s as u32))
+            .collect();
+        self.live = vec![true; hashes.len()];
+        self.hashes = hashes;
+        self.ids = ids;
+        self.dead = 0;
+        self.rebuild();
+    }
+
+    fn rebuild(&mut self) {
+        self.rng = self.params.seed;
+        self.nodes = vec![Node::Leaf { slots: Vec::new() }];
+        let slots: Vec<u32> = (0..self.hashes.len() as u32)
+            .filter(|&s| self.live[s as usize])
+            .collect();
+        self.build_node(0, slots);
+    }
+
+    /// Turns node `at` into the subtree over `slots`.
+    fn build_node(&mut self, at: u32, slots: Vec<u32>) {
+        let mut stack = vec![(at, slots)];
+        while let Some((node, slots)) = stack.pop() {
+            if slots.len() <= self.params.leaf_size {
+                self.nodes[node as usize] = Node::Leaf { slots };
+                continue;
+            }
+            let centers = self.choose_centers(&slots);
+            let mut groups: Vec<Vec<u32>> = vec![Vec::new(); centers.len()];
+            for &s in &slots {
+                groups[nearest(&centers, &self.hashes[s as usize])].push(s);
+            }
+            // Codes that all coincide cannot be split: keep them as one (large) word.
+            if groups.iter().filter(|g| !g.is_empty()).count() < 2 {
+                self.nodes[node as usize] = Node::Leaf { slots };
+                continue;
+            }
+            let (centers, groups): (Vec<[u64; 4]>, Vec<Vec<u32>>) = centers
+                .into_iter()
+                .zip(groups)
+                .filter(|(_, g)| !g.is_empty())
+                .unzip();
+            let mut children = Vec::with_capacity(groups.len());
+            for g in groups {
+                let child = self.nodes.len() as u32;
+                self.nodes.push(Node::Leaf { slots: Vec::new() });
+                children.push(child);
+                stack.push((child, g));
+            }
+            self.nodes[node as usize] = Node::Inner { centers, children };
+        }
+    }
+
+    /// k-means++ seeding on a sample of `slots`, then one k-majority refinement.
+    fn choose_centers(&mut self, slots: &[u32]) -> Vec<[u64; 4]> {
+        let k = self.params.branching;
+        let sample: Vec<[u64; 4]> = if slots.len() <= SEED_SAMPLE {
+            slots.iter().map(|&s| self.hashes[s as usize]).collect()
+        } else {
+            (0..SEED_SAMPLE)
+                .map(|_| {
+                    let i = (next_random(&mut self.rng) % slots.len() as u64) as usize;
+                    self.hashes[slots[i] as usize]
+                })
+                .collect()
+        };
+        let first = (next_random(&mut self.rng) % sample.len() as u64) as usize;
+        let mut centers = vec![sample[first]];
+        let mut d2: Vec<u64> = sample
+            .iter()
+            .map(|h| u64::from(dist(h, &centers[0])).pow(2))
+            .collect();
+        while centers.len() < k {
+            let total: u64 = d2.iter().sum();
+            if total == 0 {
+                break;
+            }
+            let mut pick = next_random(&mut self.rng) % total;
+            let mut chosen = sample.len() - 1;
+            for (i, &w) in d2.iter().enumerate() {
+                if pick < w {
+                    chosen = i;
+                    break;
+                }
+                pick -= w;
+            }
+            let c = sample[chosen];
+            centers.push(c);
+            for (w, h) in d2.iter_mut().zip(&sample) {
+                *w = (*w).min(u64::from(dist(h, &c)).pow(2));
+            }
+        }
+        // One k-majority step on the sample: each centre becomes the bitwise majority of the
+        // sample codes nearest to it.
+        let mut counts = vec![[0u32; 256]; centers.len()];
+        let mut sizes = vec![0u32; centers.len()];
+        for h in &sample {
+            let c = nearest(&centers, h);
+            sizes[c] += 1;
+            for (w, word) in h.iter().enumerate() {
+                let mut bits = *word;
+                while bits != 0 {
+                    let b = bits.trailing_zeros() as usize;
+                    counts[c][w * 64 + b] += 1;
+                    bits &= bits - 1;
+                }
+            }
+        }
+        for ((c, cnt), &n) in centers.iter_mut().zip(&counts).zip(&sizes) {
+            if n == 0 {
+                continue;
+            }
+            let mut m = [0u64; 4];
+            for (b, &v) in cnt.iter().enumerate() {
+                if 2 * v > n {
+                    m[b / 64] |= 1 << (b % 64);
+                }
+            }
+            *c = m;
+        }
+        centers
+    }
+
+    /// Codes within `radius` of `query` among those in the words the search reads before it
+    /// has compared `checks` codes (always at least the query's own word). Unordered, each
+    /// code once. `checks = usize::MAX` reads every word: exact.
+    pub fn search_into(
+        &self,
+        query: &Hash256,
+        radius: u32,
+        checks: usize,
+        out: &mut Vec<Neighbor>,
+    ) -> SearchStats {
+        out.clear();
+        let mut stats = SearchStats::default();
+        if self.is_empty() {
+            return stats;
+        }
+        let q = &query.0;
+        let mut heap: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
+        heap.push(Reverse((0, 0)));
+        while let Some(Reverse((_, start))) = heap.pop() {
+            if stats.compared >= checks {
+                break;
+            }
+            let mut at = start;
+            loop {
+                match &self.nodes[at as usize] {
+                    Node::Inner { centers, children } => {
+                        let mut best = (u32::MAX, 0usize);
+                        let mut ds = [0u32; 64];
+                        for (i, c) in centers.iter().enumerate() {
+                            let d = dist(c, q);
+                            if i < 64 {
+                                ds[i] = d;
+                            }
+                            if d < best.0 {
+                                best = (d, i);
+                            }
+                        }
+                        stats.centers += centers.len();
+                        for (i, &child) in children.iter().enumerate() {
+                            if i != best.1 {
+                                let d = if i < 64 { ds[i] } else { dist(&centers[i], q) };
+                                heap.push(Reverse((d, child)));
+                            }
+                        }
+                        at = children[best.1];
+                    }
+                    Node::Leaf { slots } => {
+                        stats.words += 1;
+                        for &s in slots {
+                            let d = dist(&self.hashes[s as usize], q);
+                            if d <= radius && self.live[s as usize] {
+                                out.push(Neighbor {
+                                    distance: d,
+                                    id: self.ids[s as usize],
+                                });
+                            }
+                        }
+                        stats.compared += slots.len();
+                        break;
+                    }
+                }
+            }
+        }
+        stats
+    }
+
+    /// Like [`VocabTree::search_into`], sorted by distance then id.
+    pub fn search(&self, query: &Hash256, radius: u32, checks: usize) -> Vec<Neighbor> {
+        let mut out = Vec::new();
+        self.search_into(query, radius, checks, &mut out);
+        out.sort_unstable();
+        out
+    }
+
+    /// All `(id, code)` pairs.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, Hash256)> + '_ {
+        self.hashes
+            .iter()
+            .zip(&self.ids)
+            .zip(&self.live)
+            .filter(|(_, live)| **live)
+            .map(|((h, id), _)| (*id, Hash256(*h)))
+    }
+}
+
+/// What one search did (for benchmarks and tuning).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SearchStats {
+    /// Centres compared on the way down.
+    pub centers: usize,
+    /// Words read.
+    pub words: usize,
+    /// Stored codes compared.
+    pub compared: usize,
+}
+
+#[inline]
+fn nearest(centers: &[[u64; 4]], q: &[u64; 4]) -> usize {
+    let mut best = (u32::MAX, 0usize);
+    for (i, c) in centers.iter().enumerate() {
+        let d = dist(c, q);
+        if d < best.0 {
+            best = (d, i);
+        }
+    }
+    best.1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::brute_force;
+    use proptest::prelude::*;
+
+    fn rand_hash(seed: &mut u64) -> Hash256 {
+        Hash256([
+            next_random(seed),
+            next_random(seed),
+            next_random(seed),
+            next_random(seed),
+        ])
+    }
+
+    fn flip(h: Hash256, seed: &mut u64, n: usize) -> Hash256 {
+        let mut w = h.0;
+        for _ in 0..n {
+            let b = (next_random(seed) % 256) as usize;
+            w[b / 64] ^= 1 << (b % 64);
+        }
+        Hash256(w)
+    }
+
+    fn clustered(seed: u64, n: usize) -> Vec<(u64, Hash256)> {
+        let mut s = seed;
+        let centres: Vec<Hash256> = (0..20).map(|_| rand_hash(&mut s)).collect();
+        (0..n)
+            .map(|i| {
+                let c = centres[i % centres.len()];
+                let k = (next_random(&mut s) % 40) as usize;
+                (i as u64 * 5 + 1, flip(c, &mut s, k))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn near_duplicates_are_found_with_a_small_budget() {
+        let items = clustered(3, 20_000);
+        let tree = VocabTree::from_pairs(VocabParams::default(), items.iter().copied());
+        assert_eq!(tree.len(), 20_000);
+        assert!(tree.depth() >= 2, "{}", tree.depth());
+        let mut s = 77;
+        let mut found = 0;
+        for (id, h) in items.iter().step_by(97) {
+            let q = flip(*h, &mut s, 6);
+            let r = tree.search(&q, 16, 256);
+            found += usize::from(r.iter().any(|n| n.id == *id));
+        }
+        let total = items.iter().step_by(97).count();
+        assert!(found * 100 >= total * 85, "{found} of {total}");
+    }
+
+    #[test]
+    fn inserts_split_words_and_removals_hide_codes() {
+        let items = clustered(9, 3_000);
+        let mut tree = VocabTree::new(VocabParams {
+            leaf_size: 16,
+            ..VocabParams::default()
+        });
+        for (id, h) in &items {
+            tree.insert(*id, *h);
+        }
+        assert_eq!(tree.len(), items.len());
+        assert!(tree.words() > 10);
+        for (id, h) in items.iter().take(50) {
+            assert!(tree.search(h, 0, usize::MAX).iter().any(|n| n.id == *id));
+        }
+        for (id, _) in items.iter().take(2_000) {
+            assert!(tree.remove(*id).is_some());
+        }
+        assert_eq!(tree.len(), 1_000);
+        for (id, h) in items.iter().take(20) {
+            assert!(!tree.search(h, 64, usize::MAX).iter().any(|n| n.id == *id));
+        }
+        for (id, h) in items.iter().skip(2_000).take(20) {
+            assert!(tree.search(h, 0, usize::MAX).iter().any(|n| n.id == *id));
+            assert_eq!(tree.get(*id), Some(*h));
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        #[test]
+        fn unlimited_budget_equals_brute_force(seed in any::<u64>(), n in 0usize..600,
+                                               radius in 0u32..80, leaf in 1usize..40,
+                                               branching in 2usize..20, removes in 0usize..100) {
+            let mut items = clustered(seed, n);
+            let params = VocabParams { branching, leaf_size: leaf, seed };
+            let mut tree = if seed.is_multiple_of(2) {
+                VocabTree::from_pairs(params, items.iter().copied())
+            } else {
+                let mut t = VocabTree::new(params);
+                for (id, h) in &items { t.insert(*id, *h); }
+                t
+            };
+            for k in 0..removes.min(n) {
+                tree.remove(items[k * 7 % n.max(1)].0);
+            }
+            items.retain(|(id, _)| tree.get(*id).is_some());
+            let mut s = seed ^ 1;
+            let queries: Vec<Hash256> = (0..4).map(|_| rand_hash(&mut s))
+                .chain(items.iter().take(4).map(|(_, h)| *h)).collect();
+            for q in &queries {
+                prop_assert_eq!(tree.search(q, radius, usize::MAX), brute_force(&items, q, radius));
+                // Any budget: never anything outside the radius, never a removed code.
+                for n in tree.search(q, radius, 10) {
+                    prop_assert!(n.distance <= radius);
+                    prop_assert_eq!(tree.get(n.id).map(|h| h.distance(q)), Some(n.distance));
+                }
+            }
+        }
+    }
+}
