@@ -115,9 +115,13 @@ fn image_error(field: &str, reason: impl std::fmt::Display) -> IntakeError {
 }
 
 /// The hashes to register for a right's image: the whole image, its
-/// border-trimmed content, and 5% and 10% centre crops.
+/// border-trimmed content, and the crops and scaled copies the bank keeps.
 pub fn reference_image_hashes(field: &str, bytes: &[u8]) -> Result<Vec<ImageHash>, IntakeError> {
     let img = decode(bytes, &DecodeOptions::default()).map_err(|e| image_error(field, e))?;
+    hashes_of(field, &img)
+}
+
+fn hashes_of(field: &str, img: &shopshield_pdq::RgbImage) -> Result<Vec<ImageHash>, IntakeError> {
     let mut hasher = Hasher::new();
     let refs = reference_hashes(
         &mut hasher,
@@ -191,15 +195,31 @@ pub fn listing_image_signal(
     })
 }
 
-/// Fills in a right's image hashes from its stored image when they are
-/// missing (rights stored before images were hashed).
-pub fn ensure_hashed(right: &mut Right, image: Option<&[u8]>) -> Result<bool, IntakeError> {
-    if right.kind == shopshield_model::RightKind::Trademark || !right.image_hashes.is_empty() {
-        return Ok(false);
+/// Prepares an image right for storage, decoding its image once: its PDQ
+/// hashes (when missing) and, for a logo when `keypoints`, its local
+/// features in their stored encoding, so no process decodes it again.
+pub fn prepare_image_right(
+    rec: &mut shopshield_store::RightRecord,
+    keypoints: bool,
+    negatives: bool,
+) -> Result<(), IntakeError> {
+    if rec.right.kind == shopshield_model::RightKind::Trademark {
+        return Ok(());
     }
-    let Some(bytes) = image else { return Ok(false) };
-    right.image_hashes = reference_image_hashes("image", bytes)?;
-    Ok(true)
+    let Some(bytes) = rec.image.as_deref() else {
+        return Ok(());
+    };
+    let img = decode(bytes, &DecodeOptions::default()).map_err(|e| image_error("image", e))?;
+    if rec.right.image_hashes.is_empty() {
+        rec.right.image_hashes = hashes_of("image", &img)?;
+    }
+    if keypoints && rec.right.kind == shopshield_model::RightKind::Logo {
+        rec.features =
+            shopshield_keypoints::reference_features(&img.rgb, img.width, img.height, negatives)
+                .ok()
+                .map(|r| r.to_bytes());
+    }
+    Ok(())
 }
 
 /// PDQ hash, quality and the eight dihedral hashes of an image.

@@ -33,7 +33,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{AppConfig, ConfigError, PolicyConfig, WebhookConfig};
 pub use delivery::{Delivery, Sender};
 pub use error::AppError;
-pub use images::{ImagesConfig, listing_image_signal, reference_image_hashes};
+pub use images::{ImagesConfig, listing_image_signal, prepare_image_right, reference_image_hashes};
 pub use keys::{KeyView, Keys, NewKey, generate_key, hash_key};
 pub use metrics::Metrics;
 pub use registry::{ImageHashes, ImageMatches, PolicyReload, Registry};

@@ -191,8 +191,17 @@ impl Registry {
         }
     }
 
+    /// Hashes a new right's image and extracts a logo's features, from one
+    /// decode, before it is stored.
+    fn prepare(&self, rec: &mut RightRecord) -> Result<(), AppError> {
+        let cfg = &self.config.images;
+        crate::images::prepare_image_right(rec, cfg.logo_keypoints, cfg.keypoints.negatives)?;
+        Ok(())
+    }
+
     /// A logo's keypoints for the logo-inside-a-photo search, when that
-    /// search is on: computed from the stored image.
+    /// search is on: read from the features stored with the right; for a
+    /// right stored without them, computed once from its image and stored.
     fn local_reference(&self, c: &RightChange) -> Option<shopshield_keypoints::Reference> {
         let cfg = &self.config.images;
         if !cfg.logo_keypoints
@@ -202,6 +211,14 @@ impl Registry {
         {
             return None;
         }
+        if let Some(bytes) = &c.features {
+            match shopshield_keypoints::Reference::from_bytes(bytes) {
+                Ok(r) => return Some(r),
+                Err(e) => {
+                    tracing::warn!(right = %c.right.id, error = %e, "stored features unreadable; recomputing");
+                }
+            }
+        }
         let image = match self.store.right_image(&c.right.id) {
             Ok(i) => i,
             Err(e) => {
@@ -209,7 +226,15 @@ impl Registry {
                 None
             }
         };
-        crate::images::logo_reference(&c.right, image.as_deref(), cfg.keypoints.negatives)
+        let reference =
+            crate::images::logo_reference(&c.right, image.as_deref(), cfg.keypoints.negatives)?;
+        if let Err(e) = self
+            .store
+            .set_right_features(&c.right.id, &reference.to_bytes())
+        {
+            tracing::warn!(right = %c.right.id, error = %e, "features not stored");
+        }
+        Some(reference)
     }
 
     fn rebuild_engine(&self, version: u64, rights: &[Right]) -> Result<(), AppError> {
@@ -320,15 +345,15 @@ impl Registry {
             _ => return Err(no_holder()),
         };
         check_image(&new, image.as_deref())?;
-        let mut right = Right::from_new(new, holder.id, self.clock.now());
-        crate::images::ensure_hashed(&mut right, image.as_deref())?;
-        self.store.insert_right(&RightRecord {
-            right: right.clone(),
+        let mut record = RightRecord {
+            right: Right::from_new(new, holder.id, self.clock.now()),
             image,
             features: None,
-        })?;
+        };
+        self.prepare(&mut record)?;
+        self.store.insert_right(&record)?;
         self.refresh()?;
-        Ok(right)
+        Ok(record.right)
     }
 
     /// Imports rights, all or nothing. Each entry's `holder` is a holder id
@@ -369,12 +394,16 @@ impl Registry {
                 features: None,
             });
         }
-        // Hash the registered images in parallel; a bad one fails the import.
+        // Hash the registered images and extract the logos' features in
+        // parallel; a bad image fails the import.
         records
             .par_iter_mut()
             .map(|rec| {
-                crate::images::ensure_hashed(&mut rec.right, rec.image.as_deref()).map_err(|e| {
-                    ValidationError::new("image", format!("right {}: {e}", rec.right.id))
+                self.prepare(rec).map_err(|e| {
+                    AppError::from(ValidationError::new(
+                        "image",
+                        format!("right {}: {e}", rec.right.id),
+                    ))
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
