@@ -349,4 +349,26 @@ mod tests {
         assert!(!reviewer.manages_holder("h1"));
         assert!(reviewer.sees_creator("c9") && reviewer.sees_shop_record("s9"));
     }
+
+    /// docs/model.md shows this very table.
+    #[test]
+    fn the_documented_table_is_this_one() {
+        let doc = include_str!("../../../docs/model.md");
+        for p in Permission::ALL {
+            let cells: Vec<&str> = Role::ALL
+                .iter()
+                .map(|r| if p.allows(*r) { "✓" } else { "" })
+                .collect();
+            let row = format!(
+                "| `{}` ({}) | {} |",
+                p.as_str(),
+                describe(p),
+                cells.join(" | ")
+            );
+            assert!(
+                doc.contains(&row),
+                "docs/model.md lacks or differs on: {row}"
+            );
+        }
+    }
 }
