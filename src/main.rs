@@ -11,6 +11,7 @@ mod demo;
 mod eval;
 mod hash;
 mod policy;
+mod report;
 mod scan;
 mod store;
 mod worker;
@@ -138,6 +139,27 @@ enum Command {
         #[command(subcommand)]
         command: CasesCommand,
     },
+    /// The transparency report for whole UTC days FROM to TO, or (`report
+    /// sor`) DSA statements of reasons.
+    #[command(args_conflicts_with_subcommands = true)]
+    Report {
+        /// First day, YYYY-MM-DD (UTC).
+        #[arg(long)]
+        from: Option<String>,
+        /// Last day, YYYY-MM-DD (UTC), included.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only this region (ISO 3166-1 alpha-2).
+        #[arg(long)]
+        region: Option<String>,
+        #[arg(long, value_enum, default_value = "json")]
+        format: report::Format,
+        /// Write here instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(subcommand)]
+        command: Option<ReportCommand>,
+    },
     /// Build a small realistic marketplace, screen it, and serve the API.
     Demo {
         /// Exit after the summary instead of serving.
@@ -167,6 +189,22 @@ enum AuditCommand {
 enum EnforcementCommand {
     /// Apply the points expiries and penalty ends due now.
     Tick,
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// Write a DSA statement of reasons for every restriction decided in
+    /// the EU/EEA, as JSONL: one line per batch of at most 100 statements
+    /// (`{"statements": [...]}`, the body the Transparency Database's
+    /// multiple-statements endpoint takes).
+    Sor {
+        #[arg(long)]
+        from: Option<String>,
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -414,6 +452,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let app = open_app(&cli)?;
             audit::list_cases(&app)
+        }
+        Command::Report {
+            from,
+            to,
+            region,
+            format,
+            out,
+            command,
+        } => {
+            let app = open_app(&cli)?;
+            match command {
+                Some(ReportCommand::Sor { from, to, out }) => {
+                    report::statements(&app, from.as_deref(), to.as_deref(), out)
+                }
+                None => report::transparency(
+                    &app,
+                    from.as_deref(),
+                    to.as_deref(),
+                    region.as_deref(),
+                    *format,
+                    out.as_deref(),
+                ),
+            }
         }
         Command::Demo { no_serve, addr } => {
             let app = open_app(&cli)?;

@@ -69,6 +69,11 @@ impl Delivery {
     }
 
     /// Outbox rows after log entry `after_seq` (admins).
+    /// The outbox at a glance, for metrics (no caller: metrics are open).
+    pub(crate) fn counts(&self) -> Result<shopshield_store::OutboxCounts, AppError> {
+        Ok(self.outbox.outbox_counts()?)
+    }
+
     pub fn rows(
         &self,
         p: &Principal,

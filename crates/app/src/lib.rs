@@ -10,6 +10,7 @@
 //!   penalties, appeals, ticks, the event log.
 //! * [`Delivery`]: webhooks from the outbox.
 //! * [`Keys`]: API keys and the principals they authenticate as.
+//! * [`Reports`]: transparency reports and DSA statements of reasons.
 //!
 //! [`App`] opens them on one store; the HTTP server, the CLI and the
 //! workers are doors onto them and reach the store only through them.
@@ -22,6 +23,7 @@ mod images;
 mod keys;
 mod metrics;
 mod registry;
+mod reports;
 mod review;
 mod screening;
 
@@ -37,6 +39,7 @@ pub use images::{ImagesConfig, listing_image_signal, prepare_image_right, refere
 pub use keys::{KeyView, Keys, NewKey, generate_key, hash_key};
 pub use metrics::Metrics;
 pub use registry::{ImageHashes, ImageMatches, PolicyReload, Registry};
+pub use reports::{ReportData, ReportQuery, Reports, decision_source};
 pub use review::{
     AuditError, AuditReport, CommandOutcome, ListingStatusView, LogEntryView, Review, audit_log,
     parse_queue,
@@ -46,11 +49,13 @@ pub use screening::{ScreenedBatch, Screening, Submitted};
 pub use shopshield_enforce as enforce;
 pub use shopshield_model::Principal;
 use shopshield_model::Taxonomy;
+/// The report crate, for callers of the reports API.
+pub use shopshield_report as report;
 use shopshield_store::Store;
 
 /// Label sets of the metrics, for code that records into them.
 pub mod metrics_labels {
-    pub use crate::metrics::{ActionLabel, HttpLabel};
+    pub use crate::metrics::{ActionLabel, HttpLabel, KindLabel, QueueLabel, StateLabel};
 }
 
 /// How often the background duties look for enforcement work that another
@@ -70,6 +75,7 @@ pub struct App {
     screening: Screening,
     delivery: Delivery,
     keys: Keys,
+    reports: Reports,
     backend: &'static str,
 }
 
@@ -114,6 +120,7 @@ impl App {
             clock.clone(),
         );
         let keys = Keys::new(store.clone(), store.clone(), clock.clone());
+        let reports = Reports::new(store.clone(), review.clone());
         Ok(App {
             backend: store.backend(),
             config,
@@ -125,6 +132,7 @@ impl App {
             screening,
             delivery,
             keys,
+            reports,
         })
     }
 
@@ -148,12 +156,73 @@ impl App {
         &self.keys
     }
 
+    pub fn reports(&self) -> &Reports {
+        &self.reports
+    }
+
     pub fn config(&self) -> &AppConfig {
         &self.config
     }
 
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// The Prometheus text exposition, with the enforcement and outbox
+    /// gauges read now (queue depth and age, SLA breaches, appeals,
+    /// violations, the webhook backlog).
+    pub fn metrics_text(&self) -> Result<String, AppError> {
+        use metrics_labels::{KindLabel, QueueLabel, StateLabel};
+        let m = &self.metrics;
+        let g = self.review.gauges()?;
+        m.queue_depth.clear();
+        m.queue_oldest_age_seconds.clear();
+        m.queue_sla_breaches.clear();
+        for q in &g.queues {
+            let l = QueueLabel {
+                queue_type: q.queue.kind_str().to_string(),
+                region: q.queue.region.as_str().to_string(),
+            };
+            m.queue_depth.get_or_create(&l).set(q.open as i64);
+            m.queue_oldest_age_seconds
+                .get_or_create(&l)
+                .set(q.oldest_age_secs);
+            m.queue_sla_breaches.get_or_create(&l).set(q.overdue as i64);
+        }
+        for state in ["pending", "upheld", "rejected"] {
+            let n = g.appeals.get(state).copied().unwrap_or(0);
+            m.appeals
+                .get_or_create(&StateLabel {
+                    state: state.into(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        m.violations.clear();
+        for ((kind, state), n) in &g.violations {
+            m.violations
+                .get_or_create(&KindLabel {
+                    kind: (*kind).into(),
+                    state: (*state).into(),
+                })
+                .set(i64::try_from(*n).unwrap_or(i64::MAX));
+        }
+        let o = self.delivery.counts()?;
+        for (state, n) in [
+            ("pending", o.pending),
+            ("delivered", o.delivered),
+            ("dead", o.dead),
+        ] {
+            m.outbox
+                .get_or_create(&StateLabel {
+                    state: state.into(),
+                })
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        m.outbox_oldest_pending_seconds.set(
+            o.oldest_pending_due
+                .map_or(0, |d| (self.now() - d).num_seconds().max(0)),
+        );
+        Ok(m.render())
     }
 
     pub fn taxonomy(&self) -> &Taxonomy {

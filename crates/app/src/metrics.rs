@@ -14,7 +14,30 @@ pub struct ActionLabel {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabel {
     pub method: String,
+    /// The route's pattern (`/v1/listings/{id}`), `unmatched` when no
+    /// route matched: a bounded set, whatever the paths requested.
+    pub route: String,
     pub status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabel {
+    /// Violation type, or `unclassified`.
+    pub queue_type: String,
+    pub region: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct StateLabel {
+    pub state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabel {
+    /// Violation type.
+    pub kind: String,
+    /// `standing` or `reversed` (on appeal).
+    pub state: String,
 }
 
 /// The counters shopshield exports at `/metrics`.
@@ -30,8 +53,22 @@ pub struct Metrics {
     pub registry_rebuilds: Counter,
     /// Rights currently enabled.
     pub rights_enabled: Gauge,
-    /// HTTP requests, by method and status.
+    /// HTTP requests, by method, route and status.
     pub http_requests: Family<HttpLabel, Counter>,
+    /// Open review cases per queue (set when metrics are read).
+    pub queue_depth: Family<QueueLabel, Gauge>,
+    /// Age of the oldest open case per queue, seconds.
+    pub queue_oldest_age_seconds: Family<QueueLabel, Gauge>,
+    /// Open cases past their SLA per queue.
+    pub queue_sla_breaches: Family<QueueLabel, Gauge>,
+    /// Appeals by state: `pending`, `upheld`, `rejected`.
+    pub appeals: Family<StateLabel, Gauge>,
+    /// Webhook deliveries by state: `pending` (the backlog), `delivered`, `dead`.
+    pub outbox: Family<StateLabel, Gauge>,
+    /// Seconds since the oldest pending delivery was first due (0: none).
+    pub outbox_oldest_pending_seconds: Gauge,
+    /// Violations recorded, by type and whether they still stand.
+    pub violations: Family<KindLabel, Gauge>,
 }
 
 impl Default for Metrics {
@@ -72,8 +109,46 @@ impl Metrics {
         let http_requests = Family::<HttpLabel, Counter>::default();
         registry.register(
             "http_requests",
-            "HTTP requests, by method and status",
+            "HTTP requests, by method, route and status",
             http_requests.clone(),
+        );
+        let queue_depth = Family::<QueueLabel, Gauge>::default();
+        registry.register(
+            "review_queue_depth",
+            "Open review cases per queue",
+            queue_depth.clone(),
+        );
+        let queue_oldest_age_seconds = Family::<QueueLabel, Gauge>::default();
+        registry.register(
+            "review_queue_oldest_age_seconds",
+            "Age of the oldest open case per queue",
+            queue_oldest_age_seconds.clone(),
+        );
+        let queue_sla_breaches = Family::<QueueLabel, Gauge>::default();
+        registry.register(
+            "review_queue_sla_breaches",
+            "Open cases past their SLA per queue",
+            queue_sla_breaches.clone(),
+        );
+        let appeals = Family::<StateLabel, Gauge>::default();
+        registry.register("appeals", "Appeals by state", appeals.clone());
+        let outbox = Family::<StateLabel, Gauge>::default();
+        registry.register(
+            "outbox_deliveries",
+            "Webhook deliveries by state (pending is the backlog)",
+            outbox.clone(),
+        );
+        let outbox_oldest_pending_seconds = Gauge::default();
+        registry.register(
+            "outbox_oldest_pending_seconds",
+            "Seconds since the oldest pending webhook delivery was due",
+            outbox_oldest_pending_seconds.clone(),
+        );
+        let violations = Family::<KindLabel, Gauge>::default();
+        registry.register(
+            "violations",
+            "Violations recorded, by type and state",
+            violations.clone(),
         );
         Metrics {
             registry,
@@ -83,6 +158,13 @@ impl Metrics {
             registry_rebuilds,
             rights_enabled,
             http_requests,
+            queue_depth,
+            queue_oldest_age_seconds,
+            queue_sla_breaches,
+            appeals,
+            outbox,
+            outbox_oldest_pending_seconds,
+            violations,
         }
     }
 

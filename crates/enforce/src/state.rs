@@ -172,6 +172,11 @@ impl State {
         self.appeals.get(id)
     }
 
+    /// Every appeal, by id.
+    pub fn appeals(&self) -> impl Iterator<Item = &AppealState> {
+        self.appeals.values()
+    }
+
     /// The status of a listing version, by decision id.
     pub fn listing(&self, decision_id: &str) -> Option<&ListingState> {
         self.listings.get(decision_id)

@@ -56,11 +56,13 @@ pub enum Permission {
     ReadAuditLog,
     /// Hand decisions to enforcement and run its clock (ticks).
     RunEnforcement,
+    /// Read transparency reports and export DSA statements of reasons.
+    ReadReports,
 }
 
 impl Permission {
     /// Every permission, in table order.
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Permission::CreateHolders,
         Permission::ReadRights,
         Permission::ManageRights,
@@ -81,6 +83,7 @@ impl Permission {
         Permission::ReadEnforcementRecords,
         Permission::ReadAuditLog,
         Permission::RunEnforcement,
+        Permission::ReadReports,
     ];
 
     /// The permission table: the roles that hold this permission.
@@ -107,6 +110,7 @@ impl Permission {
             Permission::ReadEnforcementRecords => &[Admin, Reviewer, Seller, Creator],
             Permission::ReadAuditLog => &[Admin],
             Permission::RunEnforcement => &[Admin, Service],
+            Permission::ReadReports => &[Admin],
         }
     }
 
@@ -132,6 +136,7 @@ impl Permission {
             Permission::ReadEnforcementRecords => "read_enforcement_records",
             Permission::ReadAuditLog => "read_audit_log",
             Permission::RunEnforcement => "run_enforcement",
+            Permission::ReadReports => "read_reports",
         }
     }
 
@@ -177,6 +182,7 @@ fn describe(p: Permission) -> &'static str {
         Permission::ReadEnforcementRecords => "read enforcement records",
         Permission::ReadAuditLog => "read the enforcement log or the outbox",
         Permission::RunEnforcement => "run enforcement",
+        Permission::ReadReports => "read transparency reports",
     }
 }
 

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, Utc};
 use postgres::Row;
-use shopshield_store::{OutboxRow, OutboxStatus, OutboxStore, Result, StoreError};
+use shopshield_store::{OutboxCounts, OutboxRow, OutboxStatus, OutboxStore, Result, StoreError};
 
 use crate::PgStore;
 use crate::conn::{Conn, col, corrupt, limit_i64, seq_i64, u32_col, u64_col};
@@ -111,6 +111,26 @@ impl OutboxStore for PgStore {
             )));
         }
         Ok(())
+    }
+
+    fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let mut c = OutboxCounts::default();
+        for r in self.conn()?.query(
+            "SELECT status, COUNT(*), MIN(next_attempt_at) FROM outbox GROUP BY status",
+            &[],
+        )? {
+            let status: String = col(&r, 0, "outbox.status")?;
+            let n = u64_col(&r, 1, "outbox count")?;
+            match status.as_str() {
+                "pending" => {
+                    c.pending = n;
+                    c.oldest_pending_due = col(&r, 2, "outbox.next_attempt_at")?;
+                }
+                "delivered" => c.delivered = n,
+                _ => c.dead += n,
+            }
+        }
+        Ok(c)
     }
 
     fn outbox_rows(&self, after_seq: u64, limit: usize) -> Result<Vec<OutboxRow>> {

@@ -11,6 +11,7 @@ pub mod error;
 pub mod images;
 mod openapi;
 pub mod policy;
+pub mod reports;
 pub mod routes;
 
 use std::future::Future;
@@ -60,6 +61,7 @@ pub fn router(app: Arc<App>) -> Router {
             "/shops/{shop_id}/qualifications",
             get(policy::shop_qualifications),
         )
+        .route("/reports/transparency", get(reports::transparency))
         .merge(enforcement_routes());
     Router::new()
         .nest("/v1", v1)
@@ -130,12 +132,19 @@ async fn healthz(State(app): State<Arc<App>>) -> Response {
 }
 
 async fn metrics(State(app): State<Arc<App>>) -> Response {
+    let text = match tokio::task::spawn_blocking(move || app.metrics_text()).await {
+        Ok(Ok(t)) => t,
+        Ok(Err(e)) => return error::ApiError::from(e).into_response(),
+        Err(e) => {
+            return error::ApiError::internal(format!("metrics task failed: {e}")).into_response();
+        }
+    };
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        app.metrics().render(),
+        text,
     )
         .into_response()
 }
@@ -158,11 +167,16 @@ async fn method_not_allowed() -> error::ApiError {
 
 async fn count_requests(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
     let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |m| m.as_str().to_string());
     let resp = next.run(req).await;
     app.metrics()
         .http_requests
         .get_or_create(&HttpLabel {
             method,
+            route,
             status: resp.status().as_u16(),
         })
         .inc();

@@ -28,6 +28,7 @@ use shopshield_model::{
         enf::release_case, enf::decide_case, enf::shop_record, enf::creator_record,
         enf::listing_status, enf::file_appeal, enf::get_appeal, enf::decide_appeal,
         enf::event_log, enf::outbox, enf::tick,
+        crate::reports::transparency,
     ),
     components(schemas(
         Action, Category, Decision, Evidence, Listing, Money, NewRight, Right, RightKind,
@@ -37,6 +38,8 @@ use shopshield_model::{
         crate::images::MatchResponse, crate::images::MatchHit, crate::images::LocatedHit, crate::images::HmaMatch,
         crate::policy::ReloadResponse, crate::policy::PackInfo, shopshield_model::Qualification,
         CaseDecision, NewAppeal, AppealDecisionBody,
+        shopshield_app::report::TransparencyReport, shopshield_app::report::Totals, shopshield_app::report::Row,
+        shopshield_app::report::AfterListing, shopshield_app::report::Sources, shopshield_app::report::Period,
     )),
     modifiers(&SecurityAddon),
 )]

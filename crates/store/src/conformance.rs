@@ -677,6 +677,11 @@ pub fn outbox_claims_are_exclusive(a: &dyn Store, b: &dyn Store) {
     assert_eq!(again.len(), 1);
     assert_eq!(again[0].idempotency_key, failed.idempotency_key);
     assert_eq!(again[0].failures, 1);
+    // The backlog: 39 pending (one delivered), the failed one due first.
+    let counts = b.outbox_counts().unwrap();
+    assert_eq!((counts.pending, counts.delivered, counts.dead), (39, 1, 0));
+    assert_eq!(a.outbox_counts().unwrap(), counts);
+    assert!(counts.oldest_pending_due.is_some());
     // Claims that ran out are claimable again.
     let late = b
         .claim_deliveries(t(1_100), 100, "proc-d", t(1_200))

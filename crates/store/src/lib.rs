@@ -25,7 +25,9 @@ mod sqlite;
 mod traits;
 mod types;
 
-pub use log::{BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxRow, OutboxStatus, Snapshot};
+pub use log::{
+    BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxCounts, OutboxRow, OutboxStatus, Snapshot,
+};
 pub use sqlite::SqliteStore;
 pub use traits::{
     CatalogStore, ChangeFeed, ContextKey, EnforcementStore, KeyStore, OutboxStore, Prior,

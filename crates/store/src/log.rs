@@ -77,6 +77,16 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+/// The outbox at a glance.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct OutboxCounts {
+    pub pending: u64,
+    pub delivered: u64,
+    pub dead: u64,
+    /// The earliest `next_attempt_at` of a pending delivery.
+    pub oldest_pending_due: Option<DateTime<Utc>>,
+}
+
 /// A stored `review` or `reject` decision with the listing version it is
 /// about, for handing decisions to enforcement.
 #[derive(Debug, Clone, PartialEq)]

@@ -13,8 +13,8 @@ use chrono::{DateTime, Utc};
 use shopshield_model::{Decision, Qualification, Right, RightsHolder};
 
 use crate::{
-    ApiKey, BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxRow, Page, Result, RightChange,
-    RightRecord, Screened, Snapshot, StoredListing,
+    ApiKey, BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxCounts, OutboxRow, Page, Result,
+    RightChange, RightRecord, Screened, Snapshot, StoredListing,
 };
 
 /// The rights registry: holders, rights, their images and features.
@@ -191,6 +191,9 @@ pub trait OutboxStore: Send + Sync {
     fn update_delivery(&self, row: &OutboxRow) -> Result<()>;
     /// Outbox rows of entries after `after_seq`, in order.
     fn outbox_rows(&self, after_seq: u64, limit: usize) -> Result<Vec<OutboxRow>>;
+    /// How many deliveries are pending, delivered and dead, and when the
+    /// oldest pending one was first due (the backlog, for metrics).
+    fn outbox_counts(&self) -> Result<OutboxCounts>;
 }
 
 /// How a process learns that another process changed the registry.

@@ -445,6 +445,13 @@ impl Registry {
         }
     }
 
+    /// The registered image of a right the caller may see (`None` for a
+    /// right without one), to show it beside a matched listing image.
+    pub fn right_image(&self, p: &Principal, id: &str) -> Result<Option<Vec<u8>>, AppError> {
+        self.right(p, id)?;
+        Ok(self.store.right_image(id)?)
+    }
+
     /// Rights the caller may see, optionally of one holder.
     pub fn rights(&self, p: &Principal, holder: Option<&str>) -> Result<Vec<Right>, AppError> {
         p.require(Permission::ReadRights)?;

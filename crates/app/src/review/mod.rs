@@ -547,6 +547,31 @@ impl Review {
         Ok(a.clone())
     }
 
+    /// Appeals waiting for a decision (`pending`), decided, or both (`all`),
+    /// oldest first, for reviewers and admins.
+    pub fn appeals(&self, p: &Principal, state: &str) -> Result<Vec<AppealState>, AppError> {
+        p.require(Permission::DecideAppeals)?;
+        let want: fn(&AppealState) -> bool = match state {
+            "pending" => |a| a.decision.is_none(),
+            "decided" => |a| a.decision.is_some(),
+            "all" => |_| true,
+            other => {
+                return Err(AppError::Invalid(ValidationError::new(
+                    "state",
+                    format!("{other:?} is not one of pending, decided, all"),
+                )));
+            }
+        };
+        let live = self.current()?;
+        let mut out: Vec<AppealState> = live.state.appeals().filter(|a| want(a)).cloned().collect();
+        out.sort_by(|a, b| {
+            a.filed_at
+                .cmp(&b.filed_at)
+                .then(a.appeal_id.cmp(&b.appeal_id))
+        });
+        Ok(out)
+    }
+
     /// A reviewer who made neither the original decision nor an earlier
     /// appeal decision upholds (reverses the violation, its points and
     /// penalties; reinstates the listing) or rejects (citing evidence) an
@@ -633,6 +658,62 @@ impl Review {
             .collect()
     }
 
+    /// What the metrics show of enforcement now: the queues, appeals by
+    /// state, violations by type and standing.
+    pub(crate) fn gauges(&self) -> Result<EnforcementGauges, AppError> {
+        let now = self.now();
+        let live = self.current()?;
+        let queues = live.state.queues(self.config(), now);
+        let mut appeals = std::collections::BTreeMap::new();
+        for a in live.state.appeals() {
+            let k = match &a.decision {
+                None => "pending",
+                Some(d) if d.upheld => "upheld",
+                Some(_) => "rejected",
+            };
+            *appeals.entry(k).or_insert(0u64) += 1;
+        }
+        let mut violations = std::collections::BTreeMap::new();
+        for v in live.state.violations() {
+            let state = if v.is_standing() {
+                "standing"
+            } else {
+                "reversed"
+            };
+            *violations
+                .entry((v.record.kind.as_str(), state))
+                .or_insert(0u64) += 1;
+        }
+        Ok(EnforcementGauges {
+            queues,
+            appeals,
+            violations,
+        })
+    }
+
+    /// Every event of the log, in order, decoded from the stored bytes
+    /// (for reports; callers check their own permission).
+    pub(crate) fn all_events(&self) -> Result<Vec<shopshield_enforce::Event>, AppError> {
+        const PAGE: usize = 10_000;
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let records = self.log.log_records(after, Some(PAGE))?;
+            for r in &records {
+                out.push(
+                    live::stored(r)
+                        .decode()
+                        .map_err(|e| live::tampered(&e))?
+                        .event,
+                );
+            }
+            match records.last() {
+                Some(r) if records.len() == PAGE => after = r.seq,
+                _ => return Ok(out),
+            }
+        }
+    }
+
     /// Where a listing's latest version stands: its decision, enforcement
     /// status and the shop's penalties. `stored` is the latest version,
     /// read by the caller with its own access checks.
@@ -709,6 +790,13 @@ pub struct ListingStatusView {
     /// Shop penalties in force now (a deactivated shop's listings are off
     /// the platform whatever their status).
     pub shop_penalties: Vec<PenaltyKind>,
+}
+
+/// See [`Review::gauges`].
+pub(crate) struct EnforcementGauges {
+    pub queues: Vec<QueueSummary>,
+    pub appeals: std::collections::BTreeMap<&'static str, u64>,
+    pub violations: std::collections::BTreeMap<(&'static str, &'static str), u64>,
 }
 
 /// One log entry as an admin sees it.

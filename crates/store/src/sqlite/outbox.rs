@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 
 use super::{begin, corrupt, limit_i64, parse_ts, seq_i64, to_u64, ts};
-use crate::{OutboxRow, OutboxStatus, OutboxStore, Result, SqliteStore, StoreError};
+use crate::{OutboxCounts, OutboxRow, OutboxStatus, OutboxStore, Result, SqliteStore, StoreError};
 
 const COLUMNS: &str = "idempotency_key, seq, kind, payload, status, failures, \
      next_attempt_at, delivered_at, last_error";
@@ -132,6 +132,33 @@ impl OutboxStore for SqliteStore {
             )));
         }
         Ok(())
+    }
+
+    fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let conn = self.read();
+        let mut st = conn.prepare_cached(
+            "SELECT status, COUNT(*), MIN(next_attempt_at) FROM outbox GROUP BY status",
+        )?;
+        let mut rows = st.query([])?;
+        let mut c = OutboxCounts::default();
+        while let Some(r) = rows.next()? {
+            let status: String = r.get(0)?;
+            let n: i64 = r.get(1)?;
+            let n = u64::try_from(n).unwrap_or(0);
+            match status.as_str() {
+                "pending" => {
+                    c.pending = n;
+                    let min: Option<String> = r.get(2)?;
+                    c.oldest_pending_due = match min {
+                        Some(m) => Some(parse_ts("outbox.next_attempt_at", &m)?),
+                        None => None,
+                    };
+                }
+                "delivered" => c.delivered = n,
+                _ => c.dead += n,
+            }
+        }
+        Ok(c)
     }
 
     fn outbox_rows(&self, after_seq: u64, limit: usize) -> Result<Vec<OutboxRow>> {

@@ -1,0 +1,135 @@
+//! The reports service: transparency reports and DSA statements of
+//! reasons, folded (by `shopshield-report`) from the enforcement log and
+//! the stored `review` and `reject` decisions. Admins only
+//! ([`Permission::ReadReports`]).
+
+use std::sync::Arc;
+
+use shopshield_model::{Decision, Permission, Principal, Region, ValidationError};
+use shopshield_report::sor::Statement;
+use shopshield_report::{
+    CONTENT_LISTING, DecisionFact, Input, NoticeFact, Period, SOURCE_SCREENING, TransparencyReport,
+};
+use shopshield_store::CatalogStore;
+
+use crate::{AppError, Review};
+
+/// Decisions read per page.
+const PAGE: usize = 2_000;
+
+/// What a report covers: whole UTC days `from` to `to` (`YYYY-MM-DD`,
+/// both included), and optionally one region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportQuery {
+    pub from: String,
+    pub to: String,
+    pub region: Option<String>,
+}
+
+impl ReportQuery {
+    fn parse(&self) -> Result<(Period, Option<Region>), ValidationError> {
+        let period = Period::days(&self.from, &self.to)?;
+        let region = match &self.region {
+            None => None,
+            Some(r) => {
+                let g = Region::parse("region", r)?;
+                if g.is_all() { None } else { Some(g) }
+            }
+        };
+        Ok((period, region))
+    }
+}
+
+/// Where a decision came from: its `source` field when it has one (later
+/// detection and notices name themselves), else screening at submission.
+pub fn decision_source(d: &Decision) -> String {
+    serde_json::to_value(d)
+        .ok()
+        .and_then(|v| v.get("source").and_then(|s| s.as_str()).map(str::to_string))
+        .unwrap_or_else(|| SOURCE_SCREENING.to_string())
+}
+
+/// The reports service.
+pub struct Reports {
+    catalog: Arc<dyn CatalogStore>,
+    review: Arc<Review>,
+}
+
+/// The log, the decisions and the notices a report is folded from.
+pub struct ReportData {
+    pub events: Vec<shopshield_enforce::Event>,
+    pub decisions: Vec<DecisionFact>,
+    pub notices: Vec<NoticeFact>,
+}
+
+impl ReportData {
+    pub fn input(&self) -> Input<'_> {
+        Input {
+            events: &self.events,
+            decisions: &self.decisions,
+            notices: &self.notices,
+        }
+    }
+}
+
+impl Reports {
+    pub(crate) fn new(catalog: Arc<dyn CatalogStore>, review: Arc<Review>) -> Reports {
+        Reports { catalog, review }
+    }
+
+    /// Reads what a report is folded from: the whole log and every stored
+    /// `review` and `reject` decision with its listing version. No notice
+    /// store exists in this build, so there are no notices to count.
+    pub fn data(&self, p: &Principal) -> Result<ReportData, AppError> {
+        p.require(Permission::ReadReports)?;
+        let events = self.review.all_events()?;
+        let mut decisions = Vec::new();
+        let mut after = 0;
+        loop {
+            let items = self.catalog.enforcement_backlog(after, PAGE)?;
+            for it in &items {
+                decisions.push(DecisionFact {
+                    source: decision_source(&it.decision),
+                    decision: it.decision.clone(),
+                    listing_id: it.listing.id.clone(),
+                    shop_id: it.listing.shop_id.clone(),
+                    creator_id: it.listing.creator_id.clone(),
+                    region: it.listing.region,
+                    category: it.listing.category.clone(),
+                    content_type: CONTENT_LISTING.to_string(),
+                    title: it.listing.title.clone(),
+                });
+            }
+            match items.last() {
+                Some(it) if items.len() == PAGE => after = it.position,
+                _ => break,
+            }
+        }
+        Ok(ReportData {
+            events,
+            decisions,
+            notices: Vec::new(),
+        })
+    }
+
+    /// The transparency report for a period (and region).
+    pub fn transparency(
+        &self,
+        p: &Principal,
+        q: &ReportQuery,
+    ) -> Result<TransparencyReport, AppError> {
+        p.require(Permission::ReadReports)?;
+        let (period, region) = q.parse()?;
+        let data = self.data(p)?;
+        Ok(TransparencyReport::build(&data.input(), period, region))
+    }
+
+    /// Statements of reasons for the restrictions decided in the EU/EEA in
+    /// a period (the query's region is ignored: the EU/EEA is the scope).
+    pub fn statements(&self, p: &Principal, q: &ReportQuery) -> Result<Vec<Statement>, AppError> {
+        p.require(Permission::ReadReports)?;
+        let (period, _) = q.parse()?;
+        let data = self.data(p)?;
+        Ok(shopshield_report::sor::statements(&data.input(), &period))
+    }
+}
