@@ -9,6 +9,7 @@ mod hash;
 mod policy;
 mod scan;
 mod store;
+mod sweep;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -107,6 +108,15 @@ enum Command {
     Cases {
         #[command(subcommand)]
         command: CasesCommand,
+    },
+    /// Run the sweeps due now: live listings that a right or rule changed
+    /// since they went live are screened again, and those that now violate
+    /// are taken down. Prints how many listings were looked at, rescreened
+    /// and taken down.
+    Sweep {
+        /// Write the new decisions here as JSONL.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Build a small realistic marketplace, screen it, and serve the API.
     Demo {
@@ -295,6 +305,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             scan::run(&app, input, out.as_deref())
         }
         Command::Hash { files } => hash::run(files),
+        Command::Sweep { out } => {
+            let app = open_app(&cli)?;
+            sweep::run(&app, out.as_deref())
+        }
         Command::Eval { corpus, misses } => {
             let config = load_config(&cli.data, config)?;
             eval::run(&config, corpus.as_deref(), *misses)

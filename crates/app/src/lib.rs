@@ -24,13 +24,14 @@ mod metrics;
 mod registry;
 mod review;
 mod screening;
+mod sweep;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{AppConfig, ConfigError, PolicyConfig, WebhookConfig};
+pub use config::{AppConfig, ConfigError, PolicyConfig, SweepConfig, WebhookConfig};
 pub use delivery::{Delivery, Sender};
 pub use error::AppError;
 pub use images::{ImagesConfig, listing_image_signal, prepare_image_right, reference_image_hashes};
@@ -47,6 +48,7 @@ pub use shopshield_enforce as enforce;
 pub use shopshield_model::Principal;
 use shopshield_model::Taxonomy;
 use shopshield_store::Store;
+pub use sweep::{CatalogueHit, SweepReport, Sweeps};
 
 /// Label sets of the metrics, for code that records into them.
 pub mod metrics_labels {
@@ -67,7 +69,8 @@ pub struct App {
     taxonomy: Arc<Taxonomy>,
     registry: Arc<Registry>,
     review: Arc<Review>,
-    screening: Screening,
+    screening: Arc<Screening>,
+    sweeps: Sweeps,
     delivery: Delivery,
     keys: Keys,
     backend: &'static str,
@@ -87,6 +90,7 @@ impl App {
         let registry = Arc::new(Registry::open(
             store.clone(),
             store.clone(),
+            store.clone(),
             config.clone(),
             clock.clone(),
             metrics.clone(),
@@ -94,10 +98,12 @@ impl App {
         let review = Arc::new(Review::open(
             store.clone(),
             store.clone(),
+            store.clone(),
             &config.enforcement,
             clock.clone(),
         )?);
-        let screening = Screening::new(
+        let screening = Arc::new(Screening::new(
+            store.clone(),
             store.clone(),
             store.clone(),
             registry.clone(),
@@ -106,6 +112,15 @@ impl App {
             config.clone(),
             clock.clone(),
             metrics.clone(),
+        ));
+        let sweeps = Sweeps::new(
+            store.clone(),
+            store.clone(),
+            registry.clone(),
+            screening.clone(),
+            review.clone(),
+            clock.clone(),
+            config.sweep.clone(),
         );
         let delivery = Delivery::new(
             store.clone(),
@@ -123,6 +138,7 @@ impl App {
             registry,
             review,
             screening,
+            sweeps,
             delivery,
             keys,
         })
@@ -134,6 +150,10 @@ impl App {
 
     pub fn screening(&self) -> &Screening {
         &self.screening
+    }
+
+    pub fn sweeps(&self) -> &Sweeps {
+        &self.sweeps
     }
 
     pub fn review(&self) -> &Review {
@@ -178,6 +198,7 @@ impl App {
     pub fn run_duties(&self, stop: &AtomicBool) {
         std::thread::scope(|s| {
             s.spawn(|| self.registry.watch(stop));
+            s.spawn(|| self.sweeps.watch(stop));
             let every = Duration::from_millis(self.config.webhooks.poll_interval_ms);
             let sender = self.delivery.sender();
             let mut last_catch_up = Instant::now();
@@ -210,7 +231,7 @@ impl App {
 }
 
 /// Sleeps for `d`, waking early when `stop` is set.
-fn sleep_unless(stop: &AtomicBool, d: Duration) {
+pub(crate) fn sleep_unless(stop: &AtomicBool, d: Duration) {
     let until = Instant::now() + d;
     while !stop.load(Ordering::Relaxed) {
         let now = Instant::now();

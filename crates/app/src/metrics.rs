@@ -12,6 +12,11 @@ pub struct ActionLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabel {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabel {
     pub method: String,
     pub status: u16,
@@ -32,6 +37,9 @@ pub struct Metrics {
     pub rights_enabled: Gauge,
     /// HTTP requests, by method and status.
     pub http_requests: Family<HttpLabel, Counter>,
+    /// Live listings taken down after listing, by decision source (`sweep`,
+    /// `notice`); pre-listing rejections are in `decisions`.
+    pub takedowns_after_listing: Family<SourceLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -75,7 +83,14 @@ impl Metrics {
             "HTTP requests, by method and status",
             http_requests.clone(),
         );
+        let takedowns_after_listing = Family::<SourceLabel, Counter>::default();
+        registry.register(
+            "takedowns_after_listing",
+            "Live listings taken down after listing, by source (sweep, notice)",
+            takedowns_after_listing.clone(),
+        );
         Metrics {
+            takedowns_after_listing,
             registry,
             decisions,
             idempotent_hits,

@@ -28,7 +28,8 @@ pub enum Permission {
     SubmitContent,
     /// Read listings, their versions, decisions and status (scoped to shops).
     ReadListings,
-    /// Read every decision in storage order.
+    /// Read decisions in storage order (scoped: a rights holder reads the
+    /// latest decisions that name its rights).
     ListDecisions,
     /// Create and list API keys.
     ManageKeys,
@@ -56,11 +57,18 @@ pub enum Permission {
     ReadAuditLog,
     /// Hand decisions to enforcement and run its clock (ticks).
     RunEnforcement,
+    /// Run sweeps of live listings now.
+    RunSweeps,
+    /// Read sweeps and their progress.
+    ReadSweeps,
+    /// Search the live catalogue for a right's marks (scoped: a rights
+    /// holder searches for its own rights).
+    SearchCatalogue,
 }
 
 impl Permission {
     /// Every permission, in table order.
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 23] = [
         Permission::CreateHolders,
         Permission::ReadRights,
         Permission::ManageRights,
@@ -81,6 +89,9 @@ impl Permission {
         Permission::ReadEnforcementRecords,
         Permission::ReadAuditLog,
         Permission::RunEnforcement,
+        Permission::RunSweeps,
+        Permission::ReadSweeps,
+        Permission::SearchCatalogue,
     ];
 
     /// The permission table: the roles that hold this permission.
@@ -93,7 +104,7 @@ impl Permission {
             Permission::ImportRights => &[Admin],
             Permission::SubmitContent => &[Admin, Service, Seller],
             Permission::ReadListings => &[Admin, Reviewer, Service, Seller],
-            Permission::ListDecisions => &[Admin, Reviewer, Service],
+            Permission::ListDecisions => &[Admin, Reviewer, Service, RightsHolder],
             Permission::ManageKeys => &[Admin],
             Permission::HashImages => &[Admin, Reviewer, Service, RightsHolder],
             Permission::MatchImages => &[Admin, Reviewer, Service],
@@ -107,6 +118,9 @@ impl Permission {
             Permission::ReadEnforcementRecords => &[Admin, Reviewer, Seller, Creator],
             Permission::ReadAuditLog => &[Admin],
             Permission::RunEnforcement => &[Admin, Service],
+            Permission::RunSweeps => &[Admin, Service],
+            Permission::ReadSweeps => &[Admin, Reviewer, Service],
+            Permission::SearchCatalogue => &[Admin, Reviewer, RightsHolder],
         }
     }
 
@@ -132,6 +146,9 @@ impl Permission {
             Permission::ReadEnforcementRecords => "read_enforcement_records",
             Permission::ReadAuditLog => "read_audit_log",
             Permission::RunEnforcement => "run_enforcement",
+            Permission::RunSweeps => "run_sweeps",
+            Permission::ReadSweeps => "read_sweeps",
+            Permission::SearchCatalogue => "search_catalogue",
         }
     }
 
@@ -163,7 +180,7 @@ fn describe(p: Permission) -> &'static str {
         Permission::ImportRights => "import rights",
         Permission::SubmitContent => "submit content for screening",
         Permission::ReadListings => "read listings",
-        Permission::ListDecisions => "list all decisions",
+        Permission::ListDecisions => "list decisions",
         Permission::ManageKeys => "manage API keys",
         Permission::HashImages => "hash images",
         Permission::MatchImages => "query the image banks",
@@ -177,6 +194,9 @@ fn describe(p: Permission) -> &'static str {
         Permission::ReadEnforcementRecords => "read enforcement records",
         Permission::ReadAuditLog => "read the enforcement log or the outbox",
         Permission::RunEnforcement => "run enforcement",
+        Permission::RunSweeps => "run sweeps",
+        Permission::ReadSweeps => "read sweeps",
+        Permission::SearchCatalogue => "search the catalogue for a right's marks",
     }
 }
 

@@ -12,6 +12,7 @@ pub mod images;
 mod openapi;
 pub mod policy;
 pub mod routes;
+pub mod sweeps;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -42,6 +43,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rights/{id}", get(get_right))
         .route("/rights/{id}/disable", post(disable_right))
         .route("/rights/{id}/enable", post(enable_right))
+        .route("/rights/{id}/catalogue", get(sweeps::catalogue))
         .route("/listings", post(submit_listing))
         .route("/listings/{id}", get(get_listing))
         .route("/listings/{id}/history", get(listing_history))
@@ -55,6 +57,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/match", post(images::match_image))
         .route("/policy/reload", post(policy::reload))
         .route("/policy/packs", get(policy::packs))
+        .route("/sweeps", post(sweeps::run).get(sweeps::list))
+        .route("/sweeps/{id}", get(sweeps::get))
         .route("/qualifications", post(policy::put_qualification))
         .route(
             "/shops/{shop_id}/qualifications",

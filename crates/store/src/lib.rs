@@ -22,11 +22,13 @@
 pub mod conformance;
 mod log;
 mod sqlite;
+mod sweep;
 mod traits;
 mod types;
 
 pub use log::{BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxRow, OutboxStatus, Snapshot};
 pub use sqlite::SqliteStore;
+pub use sweep::{SweepCounts, SweepRecord, SweepState, SweepStore, SweepWatermark};
 pub use traits::{
     CatalogStore, ChangeFeed, ContextKey, EnforcementStore, KeyStore, OutboxStore, Prior,
     QualificationStore, RegistryStore, ScreeningContext, Store,
