@@ -2,6 +2,10 @@
 //! command parses its arguments, opens the application on the data
 //! directory and calls into the library crates.
 
+/// Bulk scans allocate many small strings; see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod audit;
 mod demo;
 mod eval;
@@ -10,6 +14,7 @@ mod policy;
 mod scan;
 mod store;
 mod sweep;
+mod worker;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -67,6 +72,31 @@ enum Command {
         /// Write decisions here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Screen through the NATS JetStream work queue at this URL (e.g.
+        /// nats://127.0.0.1:4222) by `worker` processes, instead of in
+        /// this process.
+        #[arg(long, env = "SHOPSHIELD_NATS")]
+        nats: Option<String>,
+        /// The queue's name (its streams and subjects) with --nats.
+        #[arg(long, env = "SHOPSHIELD_QUEUE", default_value = "shopshield")]
+        queue: String,
+    },
+    /// Screen listings from the NATS JetStream work queue that `scan
+    /// --nats` fills, committing each batch before acknowledging it.
+    Worker {
+        /// The NATS server, e.g. nats://127.0.0.1:4222.
+        #[arg(long, env = "SHOPSHIELD_NATS")]
+        nats: String,
+        /// The queue's name (its streams and subjects).
+        #[arg(long, env = "SHOPSHIELD_QUEUE", default_value = "shopshield")]
+        queue: String,
+        /// Batches screened at once.
+        #[arg(long, default_value_t = 2)]
+        concurrency: usize,
+        /// Seconds a delivered batch may go unacknowledged before it is
+        /// delivered again (used when the queue's consumer is created).
+        #[arg(long, default_value_t = 30)]
+        ack_wait: u64,
     },
     /// Print each image's PDQ hash and quality as `HASH,QUALITY,FILE`
     /// (the format of Meta's pdq-photo-hasher).
@@ -300,9 +330,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scan { input, out } => {
+        Command::Scan {
+            input,
+            out,
+            nats,
+            queue,
+        } => match nats.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(nats) => {
+                let queue = worker::queue_name(queue)?;
+                scan::run(scan::Via::Queue { nats, queue }, input, out.as_deref())
+            }
+            None => {
+                let app = open_app(&cli)?;
+                scan::run(scan::Via::Local(&app), input, out.as_deref())
+            }
+        },
+        Command::Worker {
+            nats,
+            queue,
+            concurrency,
+            ack_wait,
+        } => {
+            let config = worker::config(queue, *concurrency, *ack_wait)?;
             let app = open_app(&cli)?;
-            scan::run(&app, input, out.as_deref())
+            worker::run(app, nats, config)
         }
         Command::Hash { files } => hash::run(files),
         Command::Sweep { out } => {

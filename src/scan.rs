@@ -1,8 +1,10 @@
 //! `shopshield scan`: listings JSONL in, decisions JSONL out.
 //!
-//! Two stages run at once: while one batch commits (one fsynced
+//! Locally, two stages run at once: while one batch commits (one fsynced
 //! transaction) and its decisions are written out, the next batch is read
-//! and screened on every core.
+//! and screened on every core. With `--nats`, the listings are published
+//! to the JetStream work queue instead, and the decisions are written out
+//! in input order as the workers commit them.
 
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
@@ -14,6 +16,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use shopshield_app::{App, Principal, ScreenedBatch};
 use shopshield_intake::{ImageBase, JsonlReader};
 use shopshield_model::Listing;
+use shopshield_queue::{Outcome, QueueError, QueueName, ScanRun};
 
 /// Listings screened and committed together. A decision is written out only
 /// after its batch is committed, so output never runs ahead of the store.
@@ -26,7 +29,15 @@ struct Tally {
     actions: [usize; 3],
 }
 
-pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
+/// Where the screening happens.
+pub enum Via<'a> {
+    /// In this process, on the store it opened.
+    Local(&'a App),
+    /// In the workers of a NATS JetStream queue.
+    Queue { nats: &'a str, queue: QueueName },
+}
+
+pub fn run(via: Via<'_>, input: &str, out: Option<&Path>) -> Result<ExitCode> {
     let reader: Box<dyn BufRead> = if input == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -55,19 +66,16 @@ pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
     bar.set_style(ProgressStyle::with_template(
         "{spinner} {pos} listings screened ({per_sec}) {msg}",
     )?);
-    let principal = Principal::operator("cli scan");
-    let (tx, rx) = mpsc::sync_channel::<(Vec<usize>, ScreenedBatch)>(1);
-    let (read_bad, tally) = std::thread::scope(|s| -> Result<(usize, Tally)> {
-        let committer = {
-            let (bar, principal) = (bar.clone(), principal.clone());
-            s.spawn(move || commit_stage(app, &principal, base, rx, sink, &bar, label))
-        };
-        let read = read_stage(app, &principal, base, reader, tx, &bar, label);
-        let tally = committer
-            .join()
-            .map_err(|_| anyhow::anyhow!("the committing stage panicked"))??;
-        Ok((read?, tally))
-    })?;
+    let (read_bad, tally) = match via {
+        Via::Local(app) => local(app, reader, base, sink, &bar, label)?,
+        Via::Queue { nats, queue } => {
+            let dir = match base {
+                ImageBase::Dir(d) => d,
+                ImageBase::DataOnly => Path::new("."),
+            };
+            queued(nats, queue, reader, dir, sink, &bar, label)?
+        }
+    };
     bar.finish_and_clear();
     if let (Some(tmp), Some(out)) = (&tmp, out) {
         std::fs::rename(tmp, out)
@@ -87,6 +95,118 @@ pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Screens in this process: returns the unparsable lines and the tally.
+fn local(
+    app: &App,
+    reader: Box<dyn BufRead>,
+    base: ImageBase<'_>,
+    sink: Box<dyn Write + Send>,
+    bar: &ProgressBar,
+    label: &str,
+) -> Result<(usize, Tally)> {
+    let principal = Principal::operator("cli scan");
+    let (tx, rx) = mpsc::sync_channel::<(Vec<usize>, ScreenedBatch)>(1);
+    let (read_bad, tally) = std::thread::scope(|s| -> Result<(usize, Tally)> {
+        let committer = {
+            let (bar, principal) = (bar.clone(), principal.clone());
+            s.spawn(move || commit_stage(app, &principal, base, rx, sink, &bar, label))
+        };
+        let read = read_stage(app, &principal, base, reader, tx, bar, label);
+        let tally = committer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the committing stage panicked"))??;
+        Ok((read?, tally))
+    })?;
+    Ok((read_bad, tally))
+}
+
+/// Screens through the queue: this process reads and publishes; the
+/// workers screen and commit; the decisions come back on this run's
+/// results subject and are written in input order.
+fn queued(
+    nats: &str,
+    queue: QueueName,
+    reader: Box<dyn BufRead>,
+    dir: &Path,
+    mut sink: Box<dyn Write + Send>,
+    bar: &ProgressBar,
+    label: &str,
+) -> Result<(usize, Tally)> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<(u64, Listing)>>(4);
+    std::thread::scope(|s| -> Result<(usize, Tally)> {
+        // The queue side runs on a thread of its own; this thread reads
+        // (standard input cannot move between threads).
+        let queue_side = s.spawn(move || {
+            rt.block_on(async {
+                let client = shopshield_queue::connect(nats, "shopshield scan")
+                    .await
+                    .context("--nats")?;
+                let run = ScanRun::start(client, queue, Some(dir)).await?;
+                let mut tally = Tally::default();
+                run.run(rx, |line, outcome| {
+                    match outcome {
+                        Outcome::Decided { decision, .. } => {
+                            tally.actions[decision.action as usize] += 1;
+                            serde_json::to_writer(&mut sink, &decision)
+                                .map_err(std::io::Error::from)
+                                .and_then(|()| sink.write_all(b"\n"))
+                                .map_err(|e| QueueError::App(format!("writing decisions: {e}")))?;
+                        }
+                        Outcome::Failed(e) => {
+                            tally.bad += 1;
+                            bar.suspend(|| eprintln!("{label}:{line}: {e}"));
+                        }
+                    }
+                    bar.inc(1);
+                    Ok(())
+                })
+                .await?;
+                sink.flush()?;
+                anyhow::Ok(tally)
+            })
+        });
+        let read = (|| -> Result<usize> {
+            let mut bad = 0;
+            let mut chunk = Vec::with_capacity(BATCH);
+            for line in JsonlReader::<_, Listing>::new(reader) {
+                match line.value {
+                    Ok(l) => {
+                        chunk.push((line.number as u64, l));
+                        if chunk.len() >= BATCH
+                            && tx.blocking_send(std::mem::take(&mut chunk)).is_err()
+                        {
+                            // The queue side failed; its error is reported.
+                            return Ok(bad);
+                        }
+                    }
+                    Err(shopshield_intake::IntakeError::Io(e)) => {
+                        anyhow::bail!("reading {label} failed at line {}: {e}", line.number);
+                    }
+                    Err(e) => {
+                        bad += 1;
+                        bar.suspend(|| eprintln!("{label}:{}: {e}", line.number));
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = tx.blocking_send(chunk);
+            }
+            Ok(bad)
+        })();
+        // Closing the channel tells the queue side that input ended (also
+        // when reading failed, so that it does not wait for more).
+        drop(tx);
+        let tally = queue_side
+            .join()
+            .map_err(|_| anyhow::anyhow!("the queue side panicked"))?;
+        let read = read?;
+        Ok((read, tally?))
+    })
 }
 
 /// Reads and screens batches, handing each to the committing stage.
