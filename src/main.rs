@@ -14,6 +14,7 @@ mod policy;
 mod report;
 mod scan;
 mod store;
+mod sweep;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -159,6 +160,15 @@ enum Command {
         out: Option<PathBuf>,
         #[command(subcommand)]
         command: Option<ReportCommand>,
+    },
+    /// Run the sweeps due now: live listings that a right or rule changed
+    /// since they went live are screened again, and those that now violate
+    /// are taken down. Prints how many listings were looked at, rescreened
+    /// and taken down.
+    Sweep {
+        /// Write the new decisions here as JSONL.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
     /// Build a small realistic marketplace, screen it, and serve the API.
     Demo {
@@ -384,6 +394,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             worker::run(app, nats, config)
         }
         Command::Hash { files } => hash::run(files),
+        Command::Sweep { out } => {
+            let app = open_app(&cli)?;
+            sweep::run(&app, out.as_deref())
+        }
         Command::Eval { corpus, misses } => {
             let config = load_config(&cli.data, config)?;
             eval::run(&config, corpus.as_deref(), *misses)

@@ -674,3 +674,47 @@ fn audit_verify_detects_a_tampered_enforcement_log() {
         text(&out.stderr)
     );
 }
+
+/// `shopshield sweep`: listings scanned before a mark was imported are
+/// taken down by the sweep the import opened; `--out` gets the decisions.
+#[test]
+fn sweep_takes_down_listings_scanned_before_the_mark() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let listings = concat!(
+        r#"{"id":"s-1","shop_id":"shop-1","region":"US","category":"apparel/shoes","title":"Zorbex replica sneakers 1:1 copy","price":{"amount":12,"currency":"USD"}}"#,
+        "\n",
+        r#"{"id":"s-2","shop_id":"shop-2","region":"US","category":"apparel/shoes","title":"Canvas walking shoe","price":{"amount":40,"currency":"USD"}}"#,
+        "\n"
+    );
+    let out = run(&data, &["scan", "-"], Some(listings));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).lines().all(|l| l.contains("\"approve\"")));
+    let rights = tmp.path().join("rights.jsonl");
+    std::fs::write(
+        &rights,
+        r#"{"id":"r-zorbex","holder":"Zorbex Inc","kind":"trademark","mark":"Zorbex","nice_classes":[25],"regions":["*"],"price_floor":{"amount":80,"currency":"USD"}}"#,
+    )
+    .unwrap();
+    let out = run(&data, &["rights", "import", rights.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = tmp.path().join("swept.jsonl");
+    let out = run(&data, &["sweep", "--out", file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        text(&out.stdout).lines().next(),
+        Some("looked at 1, rescreened 1, taken down 1")
+    );
+    let written = std::fs::read_to_string(&file).unwrap();
+    let d: Value = serde_json::from_str(written.trim()).unwrap();
+    assert_eq!(d["decision_id"], "s-1@v2");
+    assert_eq!(d["source"], "sweep");
+    assert_eq!(d["action"], "reject");
+    assert_eq!(d["cause"]["right_id"], "r-zorbex");
+    // Nothing left to do.
+    let out = run(&data, &["sweep"], None);
+    assert_eq!(
+        text(&out.stdout).lines().next(),
+        Some("looked at 0, rescreened 0, taken down 0")
+    );
+}

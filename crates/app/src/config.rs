@@ -22,6 +22,46 @@ pub struct AppConfig {
     /// Trademark text matching: weights, fuzzy budgets, price rules and
     /// currency rates (see `docs/text.md`).
     pub text: shopshield_text::TextConfig,
+    /// Sweeps of live listings after rights or rules change.
+    pub sweep: SweepConfig,
+}
+
+/// `[sweep]`: how sweeps run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SweepConfig {
+    /// Listings handled between two saves of a sweep's progress.
+    pub page: usize,
+    /// How long a process's claim on a sweep holds without progress
+    /// (another process takes a sweep over after it, e.g. after a crash).
+    pub lease_secs: u64,
+    /// How often a server looks for changes to sweep, in milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for SweepConfig {
+    fn default() -> Self {
+        SweepConfig {
+            page: 2_000,
+            lease_secs: 60,
+            poll_interval_ms: 1_000,
+        }
+    }
+}
+
+impl SweepConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=100_000).contains(&self.page) {
+            return Err("sweep.page: must be 1..=100000".into());
+        }
+        if !(1..=86_400).contains(&self.lease_secs) {
+            return Err("sweep.lease_secs: must be 1..=86400".into());
+        }
+        if !(10..=3_600_000).contains(&self.poll_interval_ms) {
+            return Err("sweep.poll_interval_ms: must be 10..=3600000".into());
+        }
+        Ok(())
+    }
 }
 
 /// `[policy]`: where the region policy packs come from.
@@ -126,6 +166,7 @@ impl AppConfig {
         c.images.validate().map_err(|e| format!("images: {e}"))?;
         c.enforcement.validate().map_err(|e| e.to_string())?;
         c.webhooks.validate()?;
+        c.sweep.validate()?;
         Ok(c)
     }
 }

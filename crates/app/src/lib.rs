@@ -26,13 +26,14 @@ mod registry;
 mod reports;
 mod review;
 mod screening;
+mod sweep;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{AppConfig, ConfigError, PolicyConfig, WebhookConfig};
+pub use config::{AppConfig, ConfigError, PolicyConfig, SweepConfig, WebhookConfig};
 pub use delivery::{Delivery, Sender};
 pub use error::AppError;
 pub use images::{ImagesConfig, listing_image_signal, prepare_image_right, reference_image_hashes};
@@ -52,6 +53,7 @@ use shopshield_model::Taxonomy;
 /// The report crate, for callers of the reports API.
 pub use shopshield_report as report;
 use shopshield_store::Store;
+pub use sweep::{CatalogueHit, SweepReport, Sweeps};
 
 /// Label sets of the metrics, for code that records into them.
 pub mod metrics_labels {
@@ -72,7 +74,8 @@ pub struct App {
     taxonomy: Arc<Taxonomy>,
     registry: Arc<Registry>,
     review: Arc<Review>,
-    screening: Screening,
+    screening: Arc<Screening>,
+    sweeps: Sweeps,
     delivery: Delivery,
     keys: Keys,
     reports: Reports,
@@ -93,6 +96,7 @@ impl App {
         let registry = Arc::new(Registry::open(
             store.clone(),
             store.clone(),
+            store.clone(),
             config.clone(),
             clock.clone(),
             metrics.clone(),
@@ -100,10 +104,12 @@ impl App {
         let review = Arc::new(Review::open(
             store.clone(),
             store.clone(),
+            store.clone(),
             &config.enforcement,
             clock.clone(),
         )?);
-        let screening = Screening::new(
+        let screening = Arc::new(Screening::new(
+            store.clone(),
             store.clone(),
             store.clone(),
             registry.clone(),
@@ -112,6 +118,15 @@ impl App {
             config.clone(),
             clock.clone(),
             metrics.clone(),
+        ));
+        let sweeps = Sweeps::new(
+            store.clone(),
+            store.clone(),
+            registry.clone(),
+            screening.clone(),
+            review.clone(),
+            clock.clone(),
+            config.sweep.clone(),
         );
         let delivery = Delivery::new(
             store.clone(),
@@ -130,6 +145,7 @@ impl App {
             registry,
             review,
             screening,
+            sweeps,
             delivery,
             keys,
             reports,
@@ -142,6 +158,10 @@ impl App {
 
     pub fn screening(&self) -> &Screening {
         &self.screening
+    }
+
+    pub fn sweeps(&self) -> &Sweeps {
+        &self.sweeps
     }
 
     pub fn review(&self) -> &Review {
@@ -247,6 +267,7 @@ impl App {
     pub fn run_duties(&self, stop: &AtomicBool) {
         std::thread::scope(|s| {
             s.spawn(|| self.registry.watch(stop));
+            s.spawn(|| self.sweeps.watch(stop));
             let every = Duration::from_millis(self.config.webhooks.poll_interval_ms);
             let sender = self.delivery.sender();
             let mut last_catch_up = Instant::now();
@@ -279,7 +300,7 @@ impl App {
 }
 
 /// Sleeps for `d`, waking early when `stop` is set.
-fn sleep_unless(stop: &AtomicBool, d: Duration) {
+pub(crate) fn sleep_unless(stop: &AtomicBool, d: Duration) {
     let until = Instant::now() + d;
     while !stop.load(Ordering::Relaxed) {
         let now = Instant::now();

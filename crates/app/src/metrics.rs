@@ -12,6 +12,11 @@ pub struct ActionLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct SourceLabel {
+    pub source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct HttpLabel {
     pub method: String,
     /// The route's pattern (`/v1/listings/{id}`), `unmatched` when no
@@ -69,6 +74,9 @@ pub struct Metrics {
     pub outbox_oldest_pending_seconds: Gauge,
     /// Violations recorded, by type and whether they still stand.
     pub violations: Family<KindLabel, Gauge>,
+    /// Live listings taken down after listing, by decision source (`sweep`,
+    /// `notice`); pre-listing rejections are in `decisions`.
+    pub takedowns_after_listing: Family<SourceLabel, Counter>,
 }
 
 impl Default for Metrics {
@@ -150,7 +158,14 @@ impl Metrics {
             "Violations recorded, by type and state",
             violations.clone(),
         );
+        let takedowns_after_listing = Family::<SourceLabel, Counter>::default();
+        registry.register(
+            "takedowns_after_listing",
+            "Live listings taken down after listing, by source (sweep, notice)",
+            takedowns_after_listing.clone(),
+        );
         Metrics {
+            takedowns_after_listing,
             registry,
             decisions,
             idempotent_hits,

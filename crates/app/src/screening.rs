@@ -43,6 +43,8 @@ pub struct Submitted {
 /// The screening service.
 pub struct Screening {
     catalog: Arc<dyn CatalogStore>,
+    /// The sweep index, for a rights holder's view of its matches.
+    index: Arc<dyn shopshield_store::SweepStore>,
     qualifications: Arc<dyn QualificationStore>,
     registry: Arc<Registry>,
     review: Arc<Review>,
@@ -99,6 +101,7 @@ impl Screening {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         catalog: Arc<dyn CatalogStore>,
+        index: Arc<dyn shopshield_store::SweepStore>,
         qualifications: Arc<dyn QualificationStore>,
         registry: Arc<Registry>,
         review: Arc<Review>,
@@ -109,6 +112,7 @@ impl Screening {
     ) -> Screening {
         Screening {
             catalog,
+            index,
             qualifications,
             registry,
             review,
@@ -212,7 +216,94 @@ impl Screening {
             registry_version: v.registry_version,
             policy_versions: v.versions,
             decided_at: self.now(),
+            source: Default::default(),
+            cause: None,
         }
+    }
+
+    /// Screens a stored listing again with the engine in force, as the next
+    /// version of it (same content), for a decision after listing. Images
+    /// are read from `data:` URLs; when one cannot be read (a path of a
+    /// bulk file), the listing is screened on its text and the second value
+    /// is false. Nothing is stored.
+    pub(crate) fn rescreen(
+        &self,
+        stored: &StoredListing,
+        source: shopshield_model::DecisionSource,
+        cause: &shopshield_model::Cause,
+    ) -> Result<(Screened, bool), AppError> {
+        let listing = &stored.listing;
+        let quals = self.qualifications.qualifications(&listing.shop_id)?;
+        let engine = self.registry.engine();
+        let (verdict, images_read) =
+            match self.verdict(&engine, listing, &quals, ImageBase::DataOnly) {
+                Ok(v) => (v, true),
+                Err(AppError::Intake(_)) => {
+                    let mut text_only = listing.clone();
+                    text_only.images.clear();
+                    (
+                        self.verdict(&engine, &text_only, &quals, ImageBase::DataOnly)?,
+                        false,
+                    )
+                }
+                Err(e) => return Err(e),
+            };
+        let version = stored.version + 1;
+        let mut decision = self.make_decision(listing, version, verdict);
+        decision.source = source;
+        decision.cause = Some(Box::new(cause.clone()));
+        Ok((
+            Screened {
+                terms: crate::sweep::listing_terms(listing, &decision),
+                listing: listing.clone(),
+                version,
+                content_hash: stored.content_hash.clone(),
+                decision,
+            },
+            images_read,
+        ))
+    }
+
+    /// Stores decisions taken after listing (sweeps, notices) and hands
+    /// them to enforcement. Entries whose listing changed meanwhile (a
+    /// newer version was stored) are left out. Returns the stored ones.
+    pub(crate) fn record_after_listing(
+        &self,
+        batch: Vec<Screened>,
+    ) -> Result<Vec<Screened>, AppError> {
+        if batch.is_empty() {
+            return Ok(batch);
+        }
+        let stored = match self.catalog.record_screenings(&batch) {
+            Ok(_) => batch,
+            Err(StoreError::Conflict(_)) => {
+                let mut kept = Vec::with_capacity(batch.len());
+                for s in batch {
+                    match self.catalog.record_screenings(std::slice::from_ref(&s)) {
+                        Ok(_) => kept.push(s),
+                        Err(StoreError::Conflict(e)) => {
+                            tracing::info!(listing = %s.listing.id, reason = %e, "listing changed during a decision after listing; left to its new version");
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                kept
+            }
+            Err(e) => return Err(e.into()),
+        };
+        self.review.after_commit(&stored);
+        for s in &stored {
+            self.count(&s.decision);
+            if s.decision.action == shopshield_model::Action::Reject {
+                self.metrics
+                    .takedowns_after_listing
+                    .get_or_create(&crate::metrics::SourceLabel {
+                        source: s.decision.source.as_str().to_string(),
+                    })
+                    .inc();
+            }
+        }
+        Ok(stored)
     }
 
     fn count(&self, d: &Decision) {
@@ -294,6 +385,7 @@ impl Screening {
             let verdict = self.verdict(&engine, &listing, quals, base)?;
             let decision = self.make_decision(&listing, version, verdict);
             let screened = Screened {
+                terms: crate::sweep::listing_terms(&listing, &decision),
                 listing: listing.clone(),
                 version,
                 content_hash: hash.clone(),
@@ -421,12 +513,16 @@ impl Screening {
                         .map(Vec::as_slice)
                         .unwrap_or_default();
                     match self.verdict(&engine, &l, quals, base) {
-                        Ok(v) => Item::Screened(Screened {
-                            decision: self.make_decision(&l, *version, v),
-                            listing: l,
-                            version: *version,
-                            content_hash: hash.clone(),
-                        }),
+                        Ok(v) => {
+                            let decision = self.make_decision(&l, *version, v);
+                            Item::Screened(Screened {
+                                terms: crate::sweep::listing_terms(&l, &decision),
+                                decision,
+                                listing: l,
+                                version: *version,
+                                content_hash: hash.clone(),
+                            })
+                        }
                         Err(e) => Item::Failed(l, e),
                     }
                 }
@@ -562,10 +658,46 @@ impl Screening {
         Ok(d)
     }
 
-    /// Every decision in storage order (admins, reviewers, platform services).
+    /// Every decision in storage order (admins, reviewers, platform
+    /// services); for a rights holder, the latest decisions that name one
+    /// of its rights, by listing id (`page.after` is a listing id).
     pub fn decisions(&self, p: &Principal, page: &Page) -> Result<Vec<Decision>, AppError> {
         p.require(Permission::ListDecisions)?;
+        if p.role == Role::RightsHolder {
+            return self.holder_decisions(p, page);
+        }
         Ok(self.catalog.decisions(page)?)
+    }
+
+    /// The listings a holder's rights matched, found through the sweep
+    /// index's `right:` terms (written with every listing version).
+    fn holder_decisions(&self, p: &Principal, page: &Page) -> Result<Vec<Decision>, AppError> {
+        let rights: Vec<String> = self
+            .registry
+            .rights(p, None)?
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        if rights.is_empty() {
+            return Ok(Vec::new());
+        }
+        let terms: Vec<String> = rights.iter().map(|r| format!("right:{r}")).collect();
+        let ids = self.index.listings_with_terms(
+            &terms,
+            page.after.as_deref(),
+            page.limit.clamp(1, 1_000),
+        )?;
+        Ok(self
+            .index
+            .latest_decided(&ids)?
+            .into_iter()
+            .map(|(_, d)| d)
+            .filter(|d| {
+                d.violations
+                    .iter()
+                    .any(|v| v.right_id.as_ref().is_some_and(|r| rights.contains(r)))
+            })
+            .collect())
     }
 
     pub fn decisions_for_listing(

@@ -27,6 +27,7 @@ fn screened(id: &str, action: Action, confidence: f64) -> Screened {
     .unwrap();
     Screened {
         content_hash: listing.content_hash(),
+        terms: Vec::new(),
         decision: Decision {
             id: id.into(),
             decision_id: Decision::decision_id(id, 1),
@@ -47,6 +48,8 @@ fn screened(id: &str, action: Action, confidence: f64) -> Screened {
             registry_version: 0,
             policy_versions: Default::default(),
             decided_at: chrono::Utc::now(),
+            source: Default::default(),
+            cause: None,
         },
         listing,
         version: 1,

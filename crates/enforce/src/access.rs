@@ -19,7 +19,9 @@ pub struct Forbidden(pub String);
 /// The permission a command needs.
 pub fn permission_for(command: &Command) -> Permission {
     match command {
-        Command::Ingest { .. } | Command::Tick => Permission::RunEnforcement,
+        Command::Ingest { .. } | Command::Tick | Command::CloseCase { .. } => {
+            Permission::RunEnforcement
+        }
         Command::ClaimCase { .. } | Command::ReleaseCase { .. } | Command::DecideCase { .. } => {
             Permission::WorkCases
         }
@@ -70,7 +72,7 @@ pub fn authorize(principal: &Principal, command: &Command) -> Result<(), Forbidd
         return Err(Forbidden(denied.to_string()));
     }
     let for_itself = match command {
-        Command::Ingest { .. } | Command::Tick => true,
+        Command::Ingest { .. } | Command::Tick | Command::CloseCase { .. } => true,
         Command::ClaimCase { reviewer, .. }
         | Command::ReleaseCase { reviewer, .. }
         | Command::DecideCase { reviewer, .. }

@@ -377,6 +377,8 @@ mod tests {
                         .into_iter()
                         .collect(),
                     decided_at: at,
+                    source: Default::default(),
+                    cause: None,
                 },
                 subject,
             },

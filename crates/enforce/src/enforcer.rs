@@ -62,6 +62,12 @@ pub enum Command {
     /// Expires points and ends penalties whose time has come. Run it
     /// periodically (its events are empty when nothing is due).
     Tick,
+    /// Closes an open case without a verdict: what it rested on went away
+    /// (a disabled right) or a newer decision on the listing supersedes it.
+    CloseCase {
+        case_id: String,
+        reason: String,
+    },
 }
 
 /// Why a command was refused. Nothing was changed.
@@ -268,6 +274,22 @@ impl Enforcer {
                 &mut out,
             )?,
             Command::Tick => self.tick(state, &mut out),
+            Command::CloseCase { case_id, reason } => {
+                let case = state
+                    .case(case_id)
+                    .ok_or_else(|| CommandError::UnknownCase(case_id.clone()))?;
+                if !case.is_open() {
+                    return Err(CaseError::Decided(case_id.clone()).into());
+                }
+                check_text("reason", reason, 1)?;
+                out.push(
+                    actor,
+                    EventKind::CaseClosed {
+                        case_id: case_id.clone(),
+                        reason: reason.clone(),
+                    },
+                );
+            }
         }
         Ok(out.events)
     }

@@ -318,6 +318,12 @@ pub enum EventKind {
         note: String,
     },
     ViolationRecorded(Box<ViolationRecord>),
+    /// An open case was closed without a verdict: what it rested on went
+    /// away (a right was disabled) or a newer decision superseded it.
+    CaseClosed {
+        case_id: String,
+        reason: String,
+    },
     AppealFiled {
         appeal_id: String,
         violation_id: String,
@@ -374,6 +380,7 @@ impl EventKind {
             EventKind::CaseReleased { .. } => "case_released",
             EventKind::CaseDecided { .. } => "case_decided",
             EventKind::ViolationRecorded(_) => "violation_recorded",
+            EventKind::CaseClosed { .. } => "case_closed",
             EventKind::AppealFiled { .. } => "appeal_filed",
             EventKind::AppealDecided { .. } => "appeal_decided",
             EventKind::PointsExpired { .. } => "points_expired",

@@ -44,7 +44,7 @@ pub use outbox::{
     Delivery, DeliveryStatus, Notification, NotificationKind, notification_for, sign,
     verify_signature,
 };
-pub use queue::{CaseError, CaseState, CaseView, QueueKey, QueueSummary};
+pub use queue::{CaseClosure, CaseError, CaseState, CaseView, QueueKey, QueueSummary};
 pub use snapshot::{SnapshotError, decode_state, encode_state};
 pub use state::{
     AppealDecision, AppealState, ApplyError, ListingState, NoAppeal, Observation, PartyObservation,

@@ -196,6 +196,7 @@ pub fn notification_for(entry: &LogEntry) -> Option<Notification> {
         | EventKind::CaseClaimed { .. }
         | EventKind::CaseReleased { .. }
         | EventKind::CaseDecided { .. }
+        | EventKind::CaseClosed { .. }
         | EventKind::AppealFiled { .. }
         | EventKind::PointsExpired { .. } => return None,
     };

@@ -43,6 +43,16 @@ pub struct CaseState {
     pub claim: Option<Claim>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<CaseOutcome>,
+    /// Set when the case was closed without a verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed: Option<CaseClosure>,
+}
+
+/// Why and when a case was closed without a verdict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseClosure {
+    pub reason: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Why a reviewer may not act on a case.
@@ -67,7 +77,7 @@ pub enum CaseError {
 
 impl CaseState {
     pub fn is_open(&self) -> bool {
-        self.outcome.is_none()
+        self.outcome.is_none() && self.closed.is_none()
     }
 
     /// The current lease, if it has not run out.

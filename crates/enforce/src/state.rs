@@ -245,6 +245,7 @@ impl State {
                         opened_at: at,
                         claim: None,
                         outcome: None,
+                        closed: None,
                     },
                 );
             }
@@ -294,6 +295,22 @@ impl State {
                     reviewer: reviewer.clone(),
                     verdict: *verdict,
                     note: note.clone(),
+                    at,
+                });
+            }
+            EventKind::CaseClosed { case_id, reason } => {
+                let case = self
+                    .cases
+                    .get_mut(case_id)
+                    .ok_or_else(|| unknown("case", case_id))?;
+                if !case.is_open() {
+                    return Err(ApplyError::Inconsistent(format!(
+                        "case {case_id} closed after it ended"
+                    )));
+                }
+                case.claim = None;
+                case.closed = Some(crate::queue::CaseClosure {
+                    reason: reason.clone(),
                     at,
                 });
             }

@@ -28,7 +28,8 @@ pub enum Permission {
     SubmitContent,
     /// Read listings, their versions, decisions and status (scoped to shops).
     ReadListings,
-    /// Read every decision in storage order.
+    /// Read decisions in storage order (scoped: a rights holder reads the
+    /// latest decisions that name its rights).
     ListDecisions,
     /// Create and list API keys.
     ManageKeys,
@@ -58,11 +59,18 @@ pub enum Permission {
     RunEnforcement,
     /// Read transparency reports and export DSA statements of reasons.
     ReadReports,
+    /// Run sweeps of live listings now.
+    RunSweeps,
+    /// Read sweeps and their progress.
+    ReadSweeps,
+    /// Search the live catalogue for a right's marks (scoped: a rights
+    /// holder searches for its own rights).
+    SearchCatalogue,
 }
 
 impl Permission {
     /// Every permission, in table order.
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 24] = [
         Permission::CreateHolders,
         Permission::ReadRights,
         Permission::ManageRights,
@@ -84,6 +92,9 @@ impl Permission {
         Permission::ReadAuditLog,
         Permission::RunEnforcement,
         Permission::ReadReports,
+        Permission::RunSweeps,
+        Permission::ReadSweeps,
+        Permission::SearchCatalogue,
     ];
 
     /// The permission table: the roles that hold this permission.
@@ -96,7 +107,7 @@ impl Permission {
             Permission::ImportRights => &[Admin],
             Permission::SubmitContent => &[Admin, Service, Seller],
             Permission::ReadListings => &[Admin, Reviewer, Service, Seller],
-            Permission::ListDecisions => &[Admin, Reviewer, Service],
+            Permission::ListDecisions => &[Admin, Reviewer, Service, RightsHolder],
             Permission::ManageKeys => &[Admin],
             Permission::HashImages => &[Admin, Reviewer, Service, RightsHolder],
             Permission::MatchImages => &[Admin, Reviewer, Service],
@@ -111,6 +122,9 @@ impl Permission {
             Permission::ReadAuditLog => &[Admin],
             Permission::RunEnforcement => &[Admin, Service],
             Permission::ReadReports => &[Admin],
+            Permission::RunSweeps => &[Admin, Service],
+            Permission::ReadSweeps => &[Admin, Reviewer, Service],
+            Permission::SearchCatalogue => &[Admin, Reviewer, RightsHolder],
         }
     }
 
@@ -137,6 +151,9 @@ impl Permission {
             Permission::ReadAuditLog => "read_audit_log",
             Permission::RunEnforcement => "run_enforcement",
             Permission::ReadReports => "read_reports",
+            Permission::RunSweeps => "run_sweeps",
+            Permission::ReadSweeps => "read_sweeps",
+            Permission::SearchCatalogue => "search_catalogue",
         }
     }
 
@@ -168,7 +185,7 @@ fn describe(p: Permission) -> &'static str {
         Permission::ImportRights => "import rights",
         Permission::SubmitContent => "submit content for screening",
         Permission::ReadListings => "read listings",
-        Permission::ListDecisions => "list all decisions",
+        Permission::ListDecisions => "list decisions",
         Permission::ManageKeys => "manage API keys",
         Permission::HashImages => "hash images",
         Permission::MatchImages => "query the image banks",
@@ -183,6 +200,9 @@ fn describe(p: Permission) -> &'static str {
         Permission::ReadAuditLog => "read the enforcement log or the outbox",
         Permission::RunEnforcement => "run enforcement",
         Permission::ReadReports => "read transparency reports",
+        Permission::RunSweeps => "run sweeps",
+        Permission::ReadSweeps => "read sweeps",
+        Permission::SearchCatalogue => "search the catalogue for a right's marks",
     }
 }
 

@@ -177,6 +177,78 @@ pub struct Decision {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub policy_versions: BTreeMap<String, String>,
     pub decided_at: DateTime<Utc>,
+    /// What produced the decision: screening before listing, a sweep after
+    /// a right or rule changed, or a rights holder's notice.
+    #[serde(default)]
+    pub source: DecisionSource,
+    /// For a decision taken after listing: what changed (the right or rule
+    /// and its version, or the notice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Box<Cause>>,
+}
+
+/// What produced a decision.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionSource {
+    /// Screening at submission, before the listing went live.
+    #[default]
+    Screen,
+    /// A sweep of live listings after a right or a rule changed.
+    Sweep,
+    /// A rights holder's notice, accepted by a reviewer or taken down at
+    /// once under self-service removal.
+    Notice,
+}
+
+impl DecisionSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecisionSource::Screen => "screen",
+            DecisionSource::Sweep => "sweep",
+            DecisionSource::Notice => "notice",
+        }
+    }
+
+    /// Taken after the listing went live (a takedown, not a pre-listing
+    /// rejection).
+    pub fn is_after_listing(self) -> bool {
+        self != DecisionSource::Screen
+    }
+}
+
+/// What changed, for a decision taken after listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Cause {
+    /// `right_created`, `right_enabled`, `right_disabled`, `policy_reloaded`,
+    /// `rule_effective`, `notice`.
+    pub change: String,
+    /// The right that changed (or that a notice relies on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub right_id: Option<String>,
+    /// The rules that changed, with their pack.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rule_ids: Vec<String>,
+    /// The version of what changed: the registry version of the right's
+    /// change, or the pack versions (`pack@version`).
+    pub version: String,
+    /// The sweep or notice that took the decision.
+    pub by: String,
+    /// A sentence a seller can read.
+    pub why: String,
 }
 
 impl Decision {

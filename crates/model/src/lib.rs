@@ -24,7 +24,7 @@ mod role;
 mod taxonomy;
 
 pub use access::{Denied, Permission, Principal};
-pub use decision::{Action, Decision, Evidence, Violation, ViolationType};
+pub use decision::{Action, Cause, Decision, DecisionSource, Evidence, Violation, ViolationType};
 pub use error::ValidationError;
 pub use ids::{MAX_ID_LEN, validate_id};
 pub use listing::{Creator, Listing, MAX_DESCRIPTION_LEN, MAX_IMAGES, MAX_TITLE_LEN, Shop};

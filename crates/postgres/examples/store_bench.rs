@@ -131,6 +131,7 @@ fn screened(i: usize, version: u32) -> Screened {
     };
     Screened {
         content_hash: listing.content_hash(),
+        terms: Vec::new(),
         decision: Decision {
             id: id.clone(),
             decision_id: Decision::decision_id(&id, version),
@@ -145,6 +146,8 @@ fn screened(i: usize, version: u32) -> Screened {
                 .single()
                 .unwrap_or_default()
                 + chrono::Duration::seconds(i as i64),
+            source: Default::default(),
+            cause: None,
         },
         listing,
         version,

@@ -139,6 +139,48 @@ fn write_listings(tx: &mut Conn, batch: &[Screened], idx: &[usize], sql: &str) -
     Ok(())
 }
 
+/// Replaces the sweep index entries of the batch's listings (their latest
+/// entry in the batch wins) and adds new terms to the vocabulary.
+fn write_terms(tx: &mut Conn, batch: &[Screened]) -> Result<()> {
+    let mut last: HashMap<&str, &Screened> = HashMap::new();
+    for s in batch {
+        last.insert(s.listing.id.as_str(), s);
+    }
+    let replaced: Vec<&str> = last
+        .values()
+        .filter(|s| s.version > 1)
+        .map(|s| s.listing.id.as_str())
+        .collect();
+    if !replaced.is_empty() {
+        tx.execute(
+            "DELETE FROM listing_terms WHERE listing_id = ANY($1)",
+            &[&replaced],
+        )?;
+    }
+    let mut terms: Vec<&str> = Vec::new();
+    let mut ids: Vec<&str> = Vec::new();
+    for s in last.values() {
+        for t in &s.terms {
+            terms.push(t);
+            ids.push(&s.listing.id);
+        }
+    }
+    if terms.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO listing_terms (term, listing_id) \
+         SELECT * FROM unnest($1::text[], $2::text[]) ORDER BY 1, 2 ON CONFLICT DO NOTHING",
+        &[&terms, &ids],
+    )?;
+    tx.execute(
+        "INSERT INTO index_terms (term) SELECT DISTINCT t FROM unnest($1::text[]) AS t \
+         ORDER BY 1 ON CONFLICT DO NOTHING",
+        &[&terms],
+    )?;
+    Ok(())
+}
+
 impl CatalogStore for PgStore {
     fn screening_context(&self, keys: &[ContextKey<'_>]) -> Result<ScreeningContext> {
         let mut ctx = ScreeningContext::default();
@@ -273,6 +315,7 @@ impl CatalogStore for PgStore {
             ],
         )
         .map_err(|e| conflict_as(e, || "a decision of this batch exists".to_string()))?;
+        write_terms(&mut tx, batch)?;
         tx.commit()?;
         Ok(seqs)
     }

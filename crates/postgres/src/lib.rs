@@ -26,6 +26,7 @@ mod enforcement;
 mod feed;
 mod outbox;
 mod registry;
+mod sweep;
 
 use std::time::Duration;
 
@@ -34,11 +35,18 @@ use shopshield_store::{Result, Store, StoreError};
 use crate::conn::{Conn, Manager, col, corrupt, map_err};
 
 /// Schema migrations, applied in order; `schema_migrations` records each.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "0001_schema",
-    include_str!("../migrations/0001_schema.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "0001_schema",
+        include_str!("../migrations/0001_schema.sql"),
+    ),
+    (
+        5,
+        "0005_after_listing",
+        include_str!("../migrations/0005_after_listing.sql"),
+    ),
+];
 
 /// The advisory lock that migrations run under (any fixed number; this is
 /// "shopshld" in ASCII).

@@ -52,6 +52,7 @@ fn screened(id: &str, shop: &str, version: u32, title: &str) -> Screened {
     .unwrap();
     Screened {
         content_hash: listing.content_hash(),
+        terms: Vec::new(),
         decision: Decision {
             id: id.into(),
             decision_id: Decision::decision_id(id, version),
@@ -62,6 +63,8 @@ fn screened(id: &str, shop: &str, version: u32, title: &str) -> Screened {
             registry_version: 1,
             policy_versions: BTreeMap::new(),
             decided_at: t(i64::from(version)),
+            source: Default::default(),
+            cause: None,
         },
         listing,
         version,

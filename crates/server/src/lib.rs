@@ -13,6 +13,7 @@ mod openapi;
 pub mod policy;
 pub mod reports;
 pub mod routes;
+pub mod sweeps;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -43,6 +44,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/rights/{id}", get(get_right))
         .route("/rights/{id}/disable", post(disable_right))
         .route("/rights/{id}/enable", post(enable_right))
+        .route("/rights/{id}/catalogue", get(sweeps::catalogue))
         .route("/listings", post(submit_listing))
         .route("/listings/{id}", get(get_listing))
         .route("/listings/{id}/history", get(listing_history))
@@ -56,6 +58,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/match", post(images::match_image))
         .route("/policy/reload", post(policy::reload))
         .route("/policy/packs", get(policy::packs))
+        .route("/sweeps", post(sweeps::run).get(sweeps::list))
+        .route("/sweeps/{id}", get(sweeps::get))
         .route("/qualifications", post(policy::put_qualification))
         .route(
             "/shops/{shop_id}/qualifications",

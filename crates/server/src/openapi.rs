@@ -24,6 +24,7 @@ use shopshield_model::{
         crate::images::hash, crate::images::match_image, crate::images::hma_lookup,
         crate::policy::reload, crate::policy::packs, crate::policy::put_qualification,
         crate::policy::shop_qualifications,
+        crate::sweeps::run, crate::sweeps::list, crate::sweeps::get, crate::sweeps::catalogue,
         enf::list_queues, enf::get_queue, enf::get_case, enf::claim_case,
         enf::release_case, enf::decide_case, enf::shop_record, enf::creator_record,
         enf::listing_status, enf::file_appeal, enf::get_appeal, enf::decide_appeal,
@@ -40,6 +41,8 @@ use shopshield_model::{
         CaseDecision, NewAppeal, AppealDecisionBody,
         shopshield_app::report::TransparencyReport, shopshield_app::report::Totals, shopshield_app::report::Row,
         shopshield_app::report::AfterListing, shopshield_app::report::Sources, shopshield_app::report::Period,
+        CaseDecision, NewAppeal, AppealDecisionBody, crate::sweeps::RunSweeps,
+        shopshield_model::DecisionSource, shopshield_model::Cause,
     )),
     modifiers(&SecurityAddon),
 )]

@@ -23,6 +23,10 @@ pub struct ReloadResponse {
     pub versions: BTreeMap<String, String>,
     /// Rules added, removed or changed by the reload.
     pub changed_rules: Vec<String>,
+    /// The sweep opened for live listings the added or changed rules may
+    /// affect (the server runs it by itself; `POST /v1/sweeps` runs it now).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<String>,
 }
 
 #[utoipa::path(post, path = "/v1/policy/reload", tag = "policy",
@@ -34,6 +38,7 @@ pub async fn reload(c: Caller) -> Result<Json<ReloadResponse>, ApiError> {
     Ok(Json(ReloadResponse {
         versions: r.versions,
         changed_rules: r.changed_rules,
+        sweep: r.sweep,
     }))
 }
 

@@ -45,7 +45,7 @@ pub struct PageQuery {
 }
 
 impl PageQuery {
-    fn page(self) -> Page {
+    pub(crate) fn page(self) -> Page {
         Page {
             after: self.after,
             limit: self.limit.unwrap_or(100).clamp(1, 1000),

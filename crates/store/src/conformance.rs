@@ -25,7 +25,7 @@ use shopshield_model::{
 
 use crate::{
     ApiKey, ContextKey, LeaseChange, LogRecord, OutboxRow, OutboxStatus, Page, RightRecord,
-    Screened, Snapshot, Store, StoreError,
+    Screened, Snapshot, Store, StoreError, SweepCounts, SweepRecord, SweepState, SweepWatermark,
 };
 
 /// Two handles on one fresh database, and whatever keeps it alive (a
@@ -52,7 +52,9 @@ macro_rules! conformance_tests {
             log_appends_and_heads,
             log_snapshots_and_cursor,
             case_leases_exclude_other_reviewers,
-            outbox_claims_are_exclusive
+            outbox_claims_are_exclusive,
+            sweep_index_follows_the_latest_version,
+            sweeps_open_once_and_claims_are_exclusive
         );
     };
     (@each $open:path; $($check:ident),* $(,)?) => {
@@ -111,6 +113,7 @@ fn screened(id: &str, shop: &str, version: u32, title: &str, action: Action) -> 
     let listing = listing(id, shop, title);
     Screened {
         content_hash: listing.content_hash(),
+        terms: Vec::new(),
         decision: Decision {
             id: id.into(),
             decision_id: Decision::decision_id(id, version),
@@ -121,6 +124,8 @@ fn screened(id: &str, shop: &str, version: u32, title: &str, action: Action) -> 
             registry_version: 1,
             policy_versions: BTreeMap::from([("global".to_string(), "1".to_string())]),
             decided_at: t(i64::from(version)),
+            source: Default::default(),
+            cause: None,
         },
         listing,
         version,
@@ -690,4 +695,173 @@ pub fn outbox_claims_are_exclusive(a: &dyn Store, b: &dyn Store) {
     let mut gone = out("missing", 1);
     gone.status = OutboxStatus::Dead;
     assert!(is_conflict(a.update_delivery(&gone)));
+}
+
+fn with_terms(mut s: Screened, terms: &[&str]) -> Screened {
+    s.terms = terms.iter().map(|t| t.to_string()).collect();
+    s
+}
+
+/// The sweep index holds the terms of each listing's latest version only,
+/// written with it; the other handle finds listings by term, in id order,
+/// paged.
+pub fn sweep_index_follows_the_latest_version(a: &dyn Store, b: &dyn Store) {
+    a.record_screenings(&[
+        with_terms(
+            screened("l-1", "s", 1, "Zorbex shoe", Action::Approve),
+            &["zorbex", "shoe"],
+        ),
+        with_terms(
+            screened("l-2", "s", 1, "Plain shoe", Action::Approve),
+            &["plain", "shoe"],
+        ),
+        with_terms(
+            screened("l-3", "s", 1, "Zorbex hat", Action::Approve),
+            &["zorbex", "hat"],
+        ),
+    ])
+    .unwrap();
+    let z = vec!["zorbex".to_string()];
+    assert_eq!(b.listings_with_terms(&z, None, 10).unwrap(), ["l-1", "l-3"]);
+    assert_eq!(b.listings_with_terms(&z, None, 1).unwrap(), ["l-1"]);
+    assert_eq!(b.listings_with_terms(&z, Some("l-1"), 10).unwrap(), ["l-3"]);
+    let both = vec!["zorbex".to_string(), "shoe".to_string()];
+    assert_eq!(
+        b.listings_with_terms(&both, None, 10).unwrap(),
+        ["l-1", "l-2", "l-3"]
+    );
+    assert!(b.listings_with_terms(&[], None, 10).unwrap().is_empty());
+    // A new version replaces the listing's terms; the vocabulary keeps
+    // every term seen.
+    a.record_screenings(&[with_terms(
+        screened("l-1", "s", 2, "Other shoe", Action::Approve),
+        &["other", "shoe"],
+    )])
+    .unwrap();
+    assert_eq!(b.listings_with_terms(&z, None, 10).unwrap(), ["l-3"]);
+    assert_eq!(
+        b.index_terms(None, 100).unwrap(),
+        ["hat", "other", "plain", "shoe", "zorbex"]
+    );
+    assert_eq!(b.index_terms(Some("plain"), 2).unwrap(), ["shoe", "zorbex"]);
+    // A version without terms leaves the index.
+    a.record_screenings(&[screened("l-3", "s", 2, "Zorbex hat", Action::Reject)])
+        .unwrap();
+    assert!(b.listings_with_terms(&z, None, 10).unwrap().is_empty());
+    // A failed batch writes no terms.
+    let stale = with_terms(
+        screened("l-2", "s", 1, "Zorbex again", Action::Approve),
+        &["zorbex"],
+    );
+    assert!(is_conflict(a.record_screenings(&[stale])));
+    assert!(b.listings_with_terms(&z, None, 10).unwrap().is_empty());
+    // Latest versions with their decisions, in the order asked.
+    let got = b
+        .latest_decided(&["l-3".to_string(), "nope".to_string(), "l-1".to_string()])
+        .unwrap();
+    let ids: Vec<(&str, u32, Action)> = got
+        .iter()
+        .map(|(l, d)| (l.listing.id.as_str(), l.version, d.action))
+        .collect();
+    assert_eq!(
+        ids,
+        [("l-3", 2, Action::Reject), ("l-1", 2, Action::Approve)]
+    );
+}
+
+fn sweep_rec(id: &str) -> SweepRecord {
+    SweepRecord {
+        id: id.into(),
+        cause: shopshield_model::Cause {
+            change: "right_created".into(),
+            right_id: Some("r-1".into()),
+            rule_ids: vec![],
+            version: "3".into(),
+            by: id.into(),
+            why: "right r-1 was registered".into(),
+        },
+        state: SweepState::Open,
+        created_at: t(0),
+        finished_at: None,
+        cursor: None,
+        counts: SweepCounts::default(),
+        claimed_by: None,
+        claim_until: None,
+    }
+}
+
+/// Sweeps are opened once with the watermark (a stale watermark writes
+/// nothing), claimed by one process at a time, and their progress saved
+/// only by the holder.
+pub fn sweeps_open_once_and_claims_are_exclusive(a: &dyn Store, b: &dyn Store) {
+    let start = a.sweep_watermark().unwrap();
+    assert_eq!(start.registry_version, 0);
+    let next = SweepWatermark {
+        registry_version: 3,
+        rules_checked_at: Some(t(5)),
+    };
+    a.open_sweeps(Some((&start, &next)), &[sweep_rec("s-1")])
+        .unwrap();
+    // The other handle computed from the old watermark: refused, nothing written.
+    assert!(is_conflict(
+        b.open_sweeps(Some((&start, &next)), &[sweep_rec("s-2")])
+    ));
+    assert!(b.sweep("s-2").unwrap().is_none());
+    assert_eq!(b.sweep_watermark().unwrap(), next);
+    // An id that exists is skipped.
+    b.open_sweeps(None, &[sweep_rec("s-1"), sweep_rec("s-2")])
+        .unwrap();
+    let listed: Vec<String> = a
+        .sweeps(&Page::first(10))
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(listed, ["s-2", "s-1"]);
+    let after: Vec<String> = a
+        .sweeps(&Page {
+            after: Some("s-2".into()),
+            limit: 10,
+        })
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert_eq!(after, ["s-1"]);
+
+    // Claims: oldest first, one holder at a time, `skip` honoured.
+    let mut got = a.claim_sweep(t(10), "p-a", t(70), &[]).unwrap().unwrap();
+    assert_eq!(got.id, "s-1");
+    let other = b.claim_sweep(t(10), "p-b", t(70), &[]).unwrap().unwrap();
+    assert_eq!(other.id, "s-2");
+    assert!(b.claim_sweep(t(11), "p-c", t(70), &[]).unwrap().is_none());
+    assert!(
+        a.claim_sweep(t(11), "p-a", t(70), &["s-1".to_string()])
+            .unwrap()
+            .is_none()
+    );
+    // Progress by the holder is saved; by anyone else refused.
+    got.cursor = Some("l-9".into());
+    got.counts.looked_at = 9;
+    a.save_sweep(&got, "p-a").unwrap();
+    assert!(is_conflict(b.save_sweep(&got, "p-b")));
+    let seen = b.sweep("s-1").unwrap().unwrap();
+    assert_eq!(seen.cursor.as_deref(), Some("l-9"));
+    assert_eq!(seen.counts.looked_at, 9);
+    // A lapsed claim is taken over, with the progress saved so far.
+    let taken = b.claim_sweep(t(71), "p-b", t(130), &[]).unwrap().unwrap();
+    assert_eq!(taken.id, "s-1");
+    assert_eq!(taken.cursor.as_deref(), Some("l-9"));
+    assert!(is_conflict(a.save_sweep(&got, "p-a")));
+    // Finished: never claimed again.
+    let mut done = taken;
+    done.state = SweepState::Done;
+    done.claimed_by = None;
+    done.claim_until = None;
+    b.save_sweep(&done, "p-b").unwrap();
+    let mut second = other;
+    second.state = SweepState::Done;
+    b.save_sweep(&second, "p-b").unwrap();
+    assert!(a.claim_sweep(t(500), "p-a", t(560), &[]).unwrap().is_none());
+    assert_eq!(a.sweep("s-1").unwrap().unwrap().state, SweepState::Done);
 }

@@ -22,6 +22,7 @@
 pub mod conformance;
 mod log;
 mod sqlite;
+mod sweep;
 mod traits;
 mod types;
 
@@ -29,6 +30,7 @@ pub use log::{
     BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxCounts, OutboxRow, OutboxStatus, Snapshot,
 };
 pub use sqlite::SqliteStore;
+pub use sweep::{SweepCounts, SweepRecord, SweepState, SweepStore, SweepWatermark};
 pub use traits::{
     CatalogStore, ChangeFeed, ContextKey, EnforcementStore, KeyStore, OutboxStore, Prior,
     QualificationStore, RegistryStore, ScreeningContext, Store,

@@ -214,6 +214,7 @@ pub trait Store:
     + EnforcementStore
     + OutboxStore
     + ChangeFeed
+    + crate::SweepStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -66,6 +66,11 @@ pub struct Screened {
     pub version: u32,
     pub content_hash: String,
     pub decision: Decision,
+    /// The listing's entries in the sweep index (see
+    /// [`SweepStore`](crate::SweepStore)): they replace the listing's
+    /// previous entries in the same transaction. Empty: the listing is
+    /// taken out of the index (it is not live).
+    pub terms: Vec<String>,
 }
 
 /// An API key's record. The secret itself is never stored.

@@ -24,7 +24,7 @@ use shopshield_model::{
     NewRight, Permission, Principal, Right, RightKind, RightsHolder, Taxonomy, ValidationError,
 };
 use shopshield_pdq::{BankMatch, QueryView};
-use shopshield_store::{ChangeFeed, RegistryStore, RightChange, RightRecord};
+use shopshield_store::{ChangeFeed, RegistryStore, RightChange, RightRecord, SweepStore};
 
 use crate::{AppConfig, AppError, Clock, Metrics};
 
@@ -35,6 +35,10 @@ pub struct PolicyReload {
     pub versions: BTreeMap<String, String>,
     /// The rules added, removed or changed.
     pub changed_rules: Vec<String>,
+    /// The sweep opened for live listings the added or changed rules may
+    /// affect, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<String>,
 }
 
 /// An image's PDQ hash with its quality and eight dihedral variants.
@@ -75,6 +79,7 @@ fn load_policy(config: &AppConfig) -> Result<shopshield_policy::PolicySet, AppEr
 /// The registry service.
 pub struct Registry {
     store: Arc<dyn RegistryStore>,
+    sweeps: Arc<dyn SweepStore>,
     feed: Arc<dyn ChangeFeed>,
     config: AppConfig,
     clock: Arc<dyn Clock>,
@@ -91,6 +96,7 @@ pub struct Registry {
 impl Registry {
     pub(crate) fn open(
         store: Arc<dyn RegistryStore>,
+        sweeps: Arc<dyn SweepStore>,
         feed: Arc<dyn ChangeFeed>,
         config: AppConfig,
         clock: Arc<dyn Clock>,
@@ -98,6 +104,7 @@ impl Registry {
     ) -> Result<Registry, AppError> {
         let registry = Registry {
             store,
+            sweeps,
             feed,
             gate: Gate::new(Engine::empty(config.gate)),
             banks: Arc::new(RwLock::new(config.images.banks())),
@@ -499,14 +506,25 @@ impl Registry {
         p.require(Permission::ReloadPolicy)?;
         let new = load_policy(&self.config)?;
         let old = self.policy();
-        let changed_rules: Vec<String> = old.diff(&new).iter().map(|c| format!("{c:?}")).collect();
+        let diff = old.diff(&new);
+        let changed_rules: Vec<String> = diff.iter().map(|c| format!("{c:?}")).collect();
+        let swept: Vec<String> = diff
+            .iter()
+            .filter(|c| c.change != shopshield_policy::ChangeKind::Removed)
+            .map(|c| c.rule_id.clone())
+            .collect();
         let versions = new.versions();
         *self.policy.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(new);
         self.refresh_inner(true)?;
+        let sweep = crate::sweep::policy_sweep(swept, &versions, self.clock.now());
+        if let Some(rec) = &sweep {
+            self.sweeps.open_sweeps(None, std::slice::from_ref(rec))?;
+        }
         tracing::info!(changes = changed_rules.len(), "policy packs reloaded");
         Ok(PolicyReload {
             versions,
             changed_rules,
+            sweep: sweep.map(|s| s.id),
         })
     }
 

@@ -201,11 +201,11 @@ fn lease_change(e: &Event, now: DateTime<Utc>) -> Option<LeaseChange> {
             until: *lease_until,
             now,
         }),
-        EventKind::CaseReleased { case_id, .. } | EventKind::CaseDecided { case_id, .. } => {
-            Some(LeaseChange::End {
-                case_id: case_id.clone(),
-            })
-        }
+        EventKind::CaseReleased { case_id, .. }
+        | EventKind::CaseDecided { case_id, .. }
+        | EventKind::CaseClosed { case_id, .. } => Some(LeaseChange::End {
+            case_id: case_id.clone(),
+        }),
         _ => None,
     }
 }

@@ -29,7 +29,9 @@ use shopshield_enforce::{
 use shopshield_model::{
     Action, Listing, Permission, Principal, Region, ValidationError, ViolationType,
 };
-use shopshield_store::{CatalogStore, EnforcementStore, LogAnchor, Screened, StoreError};
+use shopshield_store::{
+    CatalogStore, EnforcementStore, LogAnchor, RegistryStore, Screened, StoreError,
+};
 
 use crate::{AppError, Clock};
 use live::Live;
@@ -69,6 +71,8 @@ fn command_error(e: CommandError) -> AppError {
 pub struct Review {
     log: Arc<dyn EnforcementStore>,
     catalog: Arc<dyn CatalogStore>,
+    /// To refuse upholding a case that rests on a disabled right.
+    rights: Arc<dyn RegistryStore>,
     clock: Arc<dyn Clock>,
     enforcer: Enforcer,
     live: Mutex<Live>,
@@ -83,6 +87,7 @@ impl Review {
     pub(crate) fn open(
         log: Arc<dyn EnforcementStore>,
         catalog: Arc<dyn CatalogStore>,
+        rights: Arc<dyn RegistryStore>,
         config: &EnforcementConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Review, AppError> {
@@ -92,6 +97,7 @@ impl Review {
         let review = Review {
             log,
             catalog,
+            rights,
             clock,
             enforcer,
             live: Mutex::new(live),
@@ -463,6 +469,9 @@ impl Review {
         note: &str,
     ) -> Result<CommandOutcome, AppError> {
         p.require(Permission::WorkCases)?;
+        if matches!(verdict, Verdict::Uphold { .. }) {
+            self.check_rights_in_force(p, case_id)?;
+        }
         self.run(
             p,
             &Command::DecideCase {
@@ -472,6 +481,74 @@ impl Review {
                 note: note.to_string(),
             },
         )
+    }
+
+    /// Refuses to uphold a case whose findings all rest on rights that
+    /// are disabled now (or gone): nothing it was about is enforced any
+    /// more.
+    fn check_rights_in_force(&self, p: &Principal, case_id: &str) -> Result<(), AppError> {
+        let case = self.case(p, case_id)?;
+        let findings = &case.decision.violations;
+        if findings.is_empty() || findings.iter().any(|v| v.right_id.is_none()) {
+            return Ok(());
+        }
+        let mut disabled = Vec::new();
+        for v in findings {
+            let Some(id) = &v.right_id else { continue };
+            let in_force = self.rights.right(id)?.is_some_and(|r| r.right.enabled);
+            if in_force {
+                return Ok(());
+            }
+            if !disabled.contains(id) {
+                disabled.push(id.clone());
+            }
+        }
+        Err(AppError::Conflict(format!(
+            "case {case_id} rests on right(s) {} that are no longer in force (disabled); it cannot be upheld",
+            disabled.join(", ")
+        )))
+    }
+
+    /// Where listing versions stand: for each `(decision id, action)`, its
+    /// status (`live`, `pending_review`, `removed`, `rejected`) and whether
+    /// a case on it is open.
+    pub(crate) fn standings(
+        &self,
+        items: &[(&str, Action)],
+    ) -> Result<Vec<(&'static str, bool)>, AppError> {
+        let live = self.current()?;
+        Ok(items
+            .iter()
+            .map(|(id, action)| {
+                let status = match live.state.listing(id) {
+                    Some(l) => match l.status {
+                        ListingStatus::Live => "live",
+                        ListingStatus::Removed => "removed",
+                        ListingStatus::PendingReview => "pending_review",
+                    },
+                    None => match action {
+                        Action::Approve => "live",
+                        Action::Review => "pending_review",
+                        Action::Reject => "rejected",
+                    },
+                };
+                let open = live.state.case(id).is_some_and(|c| c.is_open());
+                (status, open)
+            })
+            .collect())
+    }
+
+    /// Closes an open case without a verdict (the system acts: a sweep
+    /// after a right was disabled, or a newer decision superseding it).
+    pub(crate) fn close_case(&self, case_id: &str, reason: &str) -> Result<(), AppError> {
+        self.run(
+            &Principal::operator("system"),
+            &Command::CloseCase {
+                case_id: case_id.to_string(),
+                reason: reason.to_string(),
+            },
+        )?;
+        Ok(())
     }
 
     // ------------------------------------------------- records and appeals

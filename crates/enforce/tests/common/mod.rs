@@ -71,6 +71,8 @@ pub fn decision(
         registry_version: 7,
         policy_versions: BTreeMap::from([("us-restricted".into(), "3".into())]),
         decided_at: at,
+        source: Default::default(),
+        cause: None,
     }
 }
 
@@ -97,7 +99,7 @@ pub fn run(
     now: DateTime<Utc>,
 ) -> Result<Vec<Notification>, CommandError> {
     let actor = match &cmd {
-        Command::Ingest { .. } | Command::Tick => Actor::Service,
+        Command::Ingest { .. } | Command::Tick | Command::CloseCase { .. } => Actor::Service,
         Command::ClaimCase { reviewer, .. }
         | Command::ReleaseCase { reviewer, .. }
         | Command::DecideCase { reviewer, .. }

@@ -118,6 +118,13 @@ impl CatalogStore for SqliteStore {
                 "INSERT INTO decisions (decision_id, listing_id, version, action, score, doc, decided_at, seq) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
+            let mut delete_terms =
+                tx.prepare_cached("DELETE FROM listing_terms WHERE listing_id = ?1")?;
+            let mut insert_term = tx.prepare_cached(
+                "INSERT OR IGNORE INTO listing_terms (term, listing_id) VALUES (?1, ?2)",
+            )?;
+            let mut insert_vocabulary =
+                tx.prepare_cached("INSERT OR IGNORE INTO index_terms (term) VALUES (?1)")?;
             for (i, (s, (listing_doc, decision_doc))) in batch.iter().zip(&docs).enumerate() {
                 let id = &s.listing.id;
                 let stale_message = || {
@@ -159,6 +166,13 @@ impl CatalogStore for SqliteStore {
                             format!("decision {:?} exists", s.decision.decision_id)
                         })
                     })?;
+                if s.version > 1 {
+                    delete_terms.execute([id])?;
+                }
+                for t in &s.terms {
+                    insert_term.execute(params![t, id])?;
+                    insert_vocabulary.execute([t])?;
+                }
                 seqs.push(seq);
             }
         }

@@ -14,6 +14,7 @@ mod catalog;
 mod enforcement;
 mod outbox;
 mod registry;
+mod sweep;
 
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_enforcement.sql"),
     include_str!("../../migrations/sqlite/0003_qualifications.sql"),
     include_str!("../../migrations/sqlite/0004_scale_out.sql"),
+    include_str!("../../migrations/sqlite/0005_after_listing.sql"),
 ];
 
 /// Reader connections beside the writer, for a file database.
