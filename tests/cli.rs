@@ -717,4 +717,144 @@ fn sweep_takes_down_listings_scanned_before_the_mark() {
         text(&out.stdout).lines().next(),
         Some("looked at 0, rescreened 0, taken down 0")
     );
+
+#[test]
+fn report_and_statements_of_reasons_from_the_command_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let rights = write_rights(tmp.path());
+    let out = run(&data, &["rights", "import", rights.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listings = concat!(
+        r#"{"id":"d-1","shop_id":"shop-de","region":"DE","category":"apparel/shoes","title":"Nike Air Max 90 replica sneakers","brand":"Nike","price":{"amount":9.99,"currency":"EUR"}}"#,
+        "\n",
+        r#"{"id":"u-1","shop_id":"shop-us","region":"US","category":"apparel/shoes","title":"Nike Air Max 90 replica sneakers","brand":"Nike","price":{"amount":9.99,"currency":"USD"}}"#,
+        "\n",
+        r#"{"id":"d-2","shop_id":"shop-de","region":"DE","category":"apparel/shoes","title":"Plain canvas shoes"}"#,
+        "\n",
+    );
+    let out = run(&data, &["scan", "-"], Some(listings));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let decisions: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let rejected = |region_prefix: &str| {
+        decisions
+            .iter()
+            .filter(|d| {
+                d["action"] == "reject" && d["id"].as_str().unwrap().starts_with(region_prefix)
+            })
+            .count()
+    };
+    assert!(rejected("d-") >= 1, "{decisions:?}");
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+
+    let out = run(&data, &["report", "--from", &today, "--to", &today], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        r["totals"]["rejected_before_listing"],
+        (rejected("d-") + rejected("u-")) as u64
+    );
+    let out = run(
+        &data,
+        &[
+            "report", "--from", &today, "--to", &today, "--region", "DE", "--format", "md",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains(&format!(
+            "| Listings rejected before listing | {} |",
+            rejected("d-")
+        )),
+        "{}",
+        text(&out.stdout)
+    );
+    let html = tmp.path().join("report.html");
+    let out = run(
+        &data,
+        &[
+            "report",
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--format",
+            "html",
+            "--out",
+            html.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<svg").count(), 4);
+
+    // Statements of reasons: the EU restrictions only, in batches.
+    let sor = tmp.path().join("sor.jsonl");
+    let out = run(
+        &data,
+        &[
+            "report",
+            "sor",
+            "--from",
+            &today,
+            "--to",
+            &today,
+            "--out",
+            sor.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let batches: Vec<Value> = std::fs::read_to_string(&sor)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let statements: Vec<&Value> = batches
+        .iter()
+        .flat_map(|b| b["statements"].as_array().unwrap())
+        .collect();
+    assert_eq!(statements.len(), rejected("d-"));
+    for s in &statements {
+        assert_eq!(s["territorial_scope"], serde_json::json!(["DE"]));
+        assert!(s["puid"].as_str().unwrap().starts_with("shopshield-d-"));
+    }
+
+    // Bad input: exit 2 naming the flag, nothing written.
+    let out = run(
+        &data,
+        &["report", "--from", "2026-13-01", "--to", &today],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--from"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = run(&data, &["report", "--from", &today], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--to"), "{}", text(&out.stderr));
+    let missing = tmp.path().join("never.jsonl");
+    let out = run(
+        &data,
+        &[
+            "report",
+            "sor",
+            "--from",
+            &today,
+            "--to",
+            "yesterday",
+            "--out",
+            missing.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!missing.exists());
 }

@@ -523,6 +523,67 @@ fn every_number_is_reproduced_from_the_log_and_the_decisions() {
 }
 
 #[test]
+fn metrics_show_appeals_and_violations_from_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let (app, _) = marketplace(&dir.path().join("shopshield.db"));
+    let m = app.metrics_text().unwrap();
+    for line in [
+        "shopshield_appeals{state=\"pending\"} 0",
+        "shopshield_appeals{state=\"upheld\"} 1",
+        "shopshield_appeals{state=\"rejected\"} 1",
+        "shopshield_violations{kind=\"counterfeit\",state=\"reversed\"} 1",
+        "shopshield_violations{kind=\"counterfeit\",state=\"standing\"} 1",
+        "shopshield_violations{kind=\"copyright\",state=\"standing\"} 2",
+        "shopshield_violations{kind=\"restricted\",state=\"standing\"} 1",
+    ] {
+        assert!(m.contains(line), "{line} in\n{m}");
+    }
+    // Every case was decided: no queue has depth.
+    assert!(!m.contains("shopshield_review_queue_depth{"), "{m}");
+}
+
+#[test]
+fn metrics_show_queue_depth_age_and_sla_breaches() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shopshield.db");
+    let it = item(
+        "q1",
+        "shop-de",
+        "DE",
+        "apparel/bags",
+        Action::Review,
+        ViolationType::Counterfeit,
+        0.7,
+    );
+    SqliteStore::open(&db)
+        .unwrap()
+        .record_screenings(&[screened(&it, t0())])
+        .unwrap();
+    let clock = Arc::new(FixedClock::new(t0()));
+    let app = App::new(
+        Arc::new(SqliteStore::open(&db).unwrap()),
+        AppConfig::default(),
+        clock.clone(),
+    )
+    .unwrap();
+    let queue = "{queue_type=\"counterfeit\",region=\"DE\"}";
+    clock.advance(Duration::hours(1));
+    let m = app.metrics_text().unwrap();
+    for line in [
+        format!("shopshield_review_queue_depth{queue} 1"),
+        format!("shopshield_review_queue_oldest_age_seconds{queue} 3600"),
+        format!("shopshield_review_queue_sla_breaches{queue} 0"),
+    ] {
+        assert!(m.contains(&line), "{line} in\n{m}");
+    }
+    // Past the SLA, the case is a breach.
+    clock.advance(Duration::days(30));
+    let m = app.metrics_text().unwrap();
+    let line = format!("shopshield_review_queue_sla_breaches{queue} 1");
+    assert!(m.contains(&line), "{line} in\n{m}");
+}
+
+#[test]
 fn bad_queries_name_the_field_and_only_admins_read_reports() {
     let dir = tempfile::tempdir().unwrap();
     let (app, _) = marketplace(&dir.path().join("shopshield.db"));

@@ -12,7 +12,18 @@ use crate::queue_key::QueueKey;
 /// How bad one violation is. The points table maps each violation type and
 /// severity to points.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+    utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Default,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
@@ -143,7 +154,19 @@ pub fn is_ip(kind: ViolationType) -> bool {
 }
 
 /// What a milestone does to a shop or a creator.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum PenaltyKind {
     /// The shop may not join campaigns or promotions.
@@ -186,7 +209,7 @@ impl PenaltyKind {
 }
 
 /// How long a milestone's penalty lasts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PenaltyDuration {
     /// A fixed number of days from the moment the milestone is reached.
@@ -198,7 +221,7 @@ pub enum PenaltyDuration {
 }
 
 /// One rung of a ladder: reaching `points` applies `penalty`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Milestone {
     pub points: u32,

@@ -13,7 +13,9 @@ use crate::config::{PenaltyKind, Severity};
 use crate::queue_key::QueueKey;
 
 /// A shop or a creator: whoever points and penalties apply to.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(tag = "party", content = "id", rename_all = "snake_case")]
 pub enum Party {
     Shop(String),
@@ -38,7 +40,7 @@ impl fmt::Display for Party {
 }
 
 /// Who caused an event.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "role", rename_all = "snake_case")]
 pub enum Actor {
     /// The engine itself: automatic records, expiries, derived penalties.
@@ -70,7 +72,7 @@ impl Actor {
 }
 
 /// The listing version a decision is about, and who sells it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Subject {
     pub listing_id: String,
     pub listing_version: u32,
@@ -145,7 +147,7 @@ impl Subject {
 }
 
 /// How a violation came to be recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "by", rename_all = "snake_case")]
 pub enum Source {
     /// A `reject` decision at or above the configured confidence.
@@ -165,7 +167,7 @@ impl Source {
 }
 
 /// A violation recorded against a shop (and its creator, if one took part).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViolationRecord {
     /// `v:{decision id}`: one violation per listing version at most.
     pub violation_id: String,
@@ -200,7 +202,7 @@ impl ViolationRecord {
 }
 
 /// What a reviewer decides about a case.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Verdict {
     /// The listing breaks the rules: it is removed and a violation recorded.
@@ -216,7 +218,19 @@ pub enum Verdict {
 }
 
 /// Which ladder a penalty comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Measure {
     /// Active violation points.
@@ -226,7 +240,9 @@ pub enum Measure {
 }
 
 /// One penalty: a milestone reached by one violation.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct Penalty {
     /// `{party}/{measure}{milestone}/{violation id}`.
     pub id: String,
@@ -258,7 +274,7 @@ impl Penalty {
 }
 
 /// Why a penalty ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "why", rename_all = "snake_case")]
 pub enum LiftReason {
     /// Its time ran out.
@@ -270,7 +286,7 @@ pub enum LiftReason {
 }
 
 /// Where a listing version stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ListingStatus {
     /// Waiting for a reviewer; not live.
@@ -280,7 +296,7 @@ pub enum ListingStatus {
 }
 
 /// Why a listing's status changed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "cause", rename_all = "snake_case")]
 pub enum ListingCause {
     CaseOpened { case_id: String },
@@ -290,7 +306,7 @@ pub enum ListingCause {
 }
 
 /// One thing that happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
     /// A `review` decision became a case.
@@ -393,7 +409,7 @@ impl EventKind {
 }
 
 /// An event: what happened, when, and who did it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub at: DateTime<Utc>,
     pub actor: Actor,

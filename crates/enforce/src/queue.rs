@@ -15,14 +15,14 @@ use crate::event::{Subject, Verdict};
 pub use crate::queue_key::QueueKey;
 
 /// A reviewer's exclusive lease on a case.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Claim {
     pub reviewer: String,
     pub until: DateTime<Utc>,
 }
 
 /// How a case ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseOutcome {
     pub reviewer: String,
     pub verdict: Verdict,
@@ -31,7 +31,7 @@ pub struct CaseOutcome {
 }
 
 /// One `review` decision waiting for (or decided by) a reviewer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseState {
     /// The decision id.
     pub case_id: String,
@@ -151,7 +151,7 @@ impl CaseState {
 }
 
 /// A case as a queue screen shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseView {
     pub case_id: String,
     pub queue: QueueKey,
@@ -169,7 +169,7 @@ pub struct CaseView {
 }
 
 /// One queue at a glance.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueueSummary {
     pub queue: QueueKey,
     pub open: usize,

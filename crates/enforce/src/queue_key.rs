@@ -9,7 +9,19 @@ use shopshield_model::{Decision, Region, ViolationType};
 
 /// A review queue: one per violation type and region. Cases whose decision
 /// names no violation go to the `unclassified` queue of their region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+)]
 pub struct QueueKey {
     #[serde(rename = "type")]
     pub kind: Option<ViolationType>,

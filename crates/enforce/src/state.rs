@@ -12,7 +12,7 @@ use crate::ladder::{self, Contribution};
 use crate::queue::{CaseOutcome, CaseState, CaseView, Claim, QueueKey, QueueSummary};
 
 /// A recorded violation and what happened to it since.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViolationState {
     pub record: ViolationRecord,
     /// Recording order (0 for the first violation in the log).
@@ -45,7 +45,7 @@ pub struct PartyState {
 }
 
 /// An appeal and its decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppealState {
     pub appeal_id: String,
     pub violation_id: String,
@@ -58,7 +58,7 @@ pub struct AppealState {
 }
 
 /// How an appeal was decided.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppealDecision {
     pub reviewer: String,
     pub upheld: bool,
@@ -820,7 +820,7 @@ pub enum NoAppeal {
 }
 
 /// A violation as its shop or creator sees it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ViolationView {
     pub violation: ViolationState,
     /// Its points count now.
@@ -832,7 +832,7 @@ pub struct ViolationView {
 }
 
 /// A shop's or creator's record.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PartyView {
     pub party: Party,
     pub points: u32,

@@ -40,7 +40,7 @@ pub struct SeqQuery {
 
 #[utoipa::path(get, path = "/v1/queues", tag = "enforcement",
     description = "Every review queue (violation type × region) with open cases: open, overdue and unclaimed counts, the oldest case's age and the SLA, in seconds. Reviewers and admins.",
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Vec<shopshield_app::enforce::QueueSummary>), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn list_queues(c: Caller) -> ApiResult<Json<Vec<shopshield_app::enforce::QueueSummary>>> {
     c.json(|a, p| a.review().queues(p)).await
@@ -49,7 +49,7 @@ pub async fn list_queues(c: Caller) -> ApiResult<Json<Vec<shopshield_app::enforc
 #[utoipa::path(get, path = "/v1/queues/{type}/{region}", tag = "enforcement",
     description = "Open cases of one queue, oldest first, each with its age, SLA, due time, overdue flag and current lease. `type` is a violation type or `unclassified`.",
     params(("type" = String, Path, description = "violation type or `unclassified`"), ("region" = String, Path, description = "ISO 3166-1 alpha-2")),
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = Vec<shopshield_app::enforce::CaseView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn get_queue(
     c: Caller,
@@ -63,7 +63,7 @@ pub async fn get_queue(
 
 #[utoipa::path(get, path = "/v1/cases/{id}", tag = "enforcement",
     description = "A case (its id is the decision id, `{listing}@v{version}`) with the decision and evidence behind it, its lease and outcome.",
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = shopshield_app::enforce::CaseState), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn get_case(
     c: Caller,
@@ -74,7 +74,7 @@ pub async fn get_case(
 
 #[utoipa::path(post, path = "/v1/cases/{id}/claim", tag = "enforcement",
     description = "Takes the exclusive lease on a case (or renews one's own). 409 when another reviewer holds an unexpired lease or the case is decided.",
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = shopshield_app::enforce::CaseState), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn claim_case(
     c: Caller,
@@ -85,7 +85,7 @@ pub async fn claim_case(
 
 #[utoipa::path(post, path = "/v1/cases/{id}/release", tag = "enforcement",
     description = "Gives a claimed case back to its queue (lease holder only).",
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
+    responses((status = 200, body = shopshield_app::enforce::CaseState), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn release_case(
     c: Caller,
@@ -116,7 +116,7 @@ pub struct CaseDecision {
 
 #[utoipa::path(post, path = "/v1/cases/{id}/decide", tag = "enforcement", request_body = CaseDecision,
     description = "Decides a case the caller holds the lease on. Answers the log entries appended (the violation, penalties, warnings, the listing's new status).",
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = CommandOutcome), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn decide_case(
     c: Caller,
@@ -145,7 +145,7 @@ pub async fn decide_case(
 
 #[utoipa::path(get, path = "/v1/shops/{id}/enforcement", tag = "enforcement",
     description = "A shop's record: points now, next milestone, penalties in force, and every violation with its evidence, whether it still counts, its appeals and its appeal deadline. The seller of the shop, reviewers and admins.",
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = shopshield_app::enforce::PartyView), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn shop_record(
     c: Caller,
@@ -157,7 +157,7 @@ pub async fn shop_record(
 
 #[utoipa::path(get, path = "/v1/creators/{id}/enforcement", tag = "enforcement",
     description = "A creator's record (as for shops, with the creator ladder and IP strikes). The creator itself, reviewers and admins.",
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = shopshield_app::enforce::PartyView), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn creator_record(
     c: Caller,
@@ -169,7 +169,7 @@ pub async fn creator_record(
 
 #[utoipa::path(get, path = "/v1/listings/{id}/status", tag = "enforcement",
     description = "Where a listing's latest version stands: `live`, `pending_review`, `removed` or `rejected`, with the shop's penalties in force.",
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = shopshield_app::ListingStatusView), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn listing_status(
     c: Caller,
@@ -191,7 +191,7 @@ pub struct NewAppeal {
 
 #[utoipa::path(post, path = "/v1/violations/{id}/appeals", tag = "enforcement", request_body = NewAppeal,
     description = "Files an appeal (sellers for their shop, creators for themselves) within the appeal window; a second appeal within its window after a rejection. Violation ids look like `v:{listing}@v{version}`.",
-    responses((status = 201, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 201, body = shopshield_app::enforce::AppealState), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn file_appeal(
     c: Caller,
@@ -207,7 +207,7 @@ pub async fn file_appeal(
 
 #[utoipa::path(get, path = "/v1/appeals/{id}", tag = "enforcement",
     description = "An appeal and its decision. Appeal ids contain `/` (`v:l-1@v1/appeal1`): send it as `%2F`.",
-    responses((status = 200, body = serde_json::Value), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = shopshield_app::enforce::AppealState), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn get_appeal(
     c: Caller,
@@ -232,7 +232,7 @@ pub struct AppealDecisionBody {
 
 #[utoipa::path(post, path = "/v1/appeals/{id}/decide", tag = "enforcement", request_body = AppealDecisionBody,
     description = "Decides an appeal. The reviewer must not have made the original decision nor an earlier appeal decision on the violation (403).",
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    responses((status = 200, body = shopshield_app::enforce::AppealState), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn decide_appeal(
     c: Caller,
@@ -251,7 +251,7 @@ pub async fn decide_appeal(
 
 #[utoipa::path(get, path = "/v1/enforcement/log", tag = "enforcement", params(SeqQuery),
     description = "The hash-chained event log, in order (admins).",
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Vec<shopshield_app::LogEntryView>), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn event_log(
     c: Caller,
@@ -264,7 +264,7 @@ pub async fn event_log(
 
 #[utoipa::path(get, path = "/v1/enforcement/outbox", tag = "enforcement", params(SeqQuery),
     description = "Webhook deliveries and their state (admins).",
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Vec<shopshield_store::OutboxRow>), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn outbox(
     c: Caller,
@@ -276,8 +276,26 @@ pub async fn outbox(
 
 #[utoipa::path(post, path = "/v1/enforcement/tick", tag = "enforcement",
     description = "Applies the points expiries and penalty ends due now (admins, service). The server also does this on its own when due.",
-    responses((status = 200, body = serde_json::Value), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = CommandOutcome), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn tick(c: Caller) -> ApiResult<Json<CommandOutcome>> {
     c.json(|a, p| a.review().tick(p)).await
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AppealsQuery {
+    /// `pending` (default), `decided` or `all`.
+    pub state: Option<String>,
+}
+
+#[utoipa::path(get, path = "/v1/appeals", tag = "enforcement", params(AppealsQuery),
+    description = "The appeals queue: appeals waiting for a decision (or decided, or all), oldest first. Reviewers and admins.",
+    responses((status = 200, body = Vec<shopshield_app::enforce::AppealState>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn list_appeals(
+    c: Caller,
+    Query(q): Query<AppealsQuery>,
+) -> ApiResult<Json<Vec<shopshield_app::enforce::AppealState>>> {
+    let state = q.state.unwrap_or_else(|| "pending".to_string());
+    c.json(move |a, p| a.review().appeals(p, &state)).await
 }

@@ -6,6 +6,7 @@
 //! JSON [`ErrorBody`](error::ErrorBody) with a 4xx or 5xx status.
 
 pub mod auth;
+pub mod console;
 pub mod enforcement;
 pub mod error;
 pub mod images;
@@ -23,82 +24,80 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use axum::{Json, Router};
 use shopshield_app::App;
 use shopshield_app::metrics_labels::HttpLabel;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
-pub use openapi::ApiDoc;
+pub use openapi::{ApiDoc, document};
 
 /// Largest accepted request body: enough for a listing with several
 /// embedded images, small enough that no request can exhaust memory.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// The whole API.
-pub fn router(app: Arc<App>) -> Router {
+/// Every API route with its OpenAPI operation, from one list: the router
+/// and the document are both made from it, so they cannot drift.
+pub fn api() -> OpenApiRouter<Arc<App>> {
+    use enforcement as enf;
     use routes::*;
-    let v1 = Router::new()
-        .route("/holders", post(create_holder).get(list_holders))
-        .route("/holders/{id}", get(get_holder))
-        .route("/rights", post(create_right).get(list_rights))
-        .route("/rights/{id}", get(get_right))
-        .route("/rights/{id}/disable", post(disable_right))
-        .route("/rights/{id}/enable", post(enable_right))
-        .route("/rights/{id}/catalogue", get(sweeps::catalogue))
-        .route("/listings", post(submit_listing))
-        .route("/listings/{id}", get(get_listing))
-        .route("/listings/{id}/history", get(listing_history))
-        .route("/listings/{id}/decisions", get(listing_decisions))
-        .route("/shops/{shop_id}/listings", get(shop_listings))
-        .route("/decisions", get(list_decisions))
-        .route("/decisions/{decision_id}", get(get_decision))
-        .route("/categories", get(categories))
-        .route("/keys", post(create_key))
-        .route("/hash", post(images::hash))
-        .route("/match", post(images::match_image))
-        .route("/policy/reload", post(policy::reload))
-        .route("/policy/packs", get(policy::packs))
-        .route("/sweeps", post(sweeps::run).get(sweeps::list))
-        .route("/sweeps/{id}", get(sweeps::get))
-        .route("/qualifications", post(policy::put_qualification))
-        .route(
-            "/shops/{shop_id}/qualifications",
-            get(policy::shop_qualifications),
-        )
-        .route("/reports/transparency", get(reports::transparency))
-        .merge(enforcement_routes());
-    Router::new()
-        .nest("/v1", v1)
-        .route("/m/lookup", get(images::hma_lookup))
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/openapi.json", get(openapi_json))
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .routes(utoipa_axum::routes!(create_holder, list_holders))
+        .routes(utoipa_axum::routes!(get_holder))
+        .routes(utoipa_axum::routes!(create_right, list_rights))
+        .routes(utoipa_axum::routes!(get_right))
+        .routes(utoipa_axum::routes!(disable_right))
+        .routes(utoipa_axum::routes!(enable_right))
+        .routes(utoipa_axum::routes!(submit_listing))
+        .routes(utoipa_axum::routes!(get_listing))
+        .routes(utoipa_axum::routes!(listing_history))
+        .routes(utoipa_axum::routes!(listing_decisions))
+        .routes(utoipa_axum::routes!(shop_listings))
+        .routes(utoipa_axum::routes!(list_decisions))
+        .routes(utoipa_axum::routes!(get_decision))
+        .routes(utoipa_axum::routes!(categories))
+        .routes(utoipa_axum::routes!(create_key))
+        .routes(utoipa_axum::routes!(images::hash))
+        .routes(utoipa_axum::routes!(images::match_image))
+        .routes(utoipa_axum::routes!(images::hma_lookup))
+        .routes(utoipa_axum::routes!(policy::reload))
+        .routes(utoipa_axum::routes!(policy::packs))
+        .routes(utoipa_axum::routes!(policy::put_qualification))
+        .routes(utoipa_axum::routes!(policy::shop_qualifications))
+        .routes(utoipa_axum::routes!(enf::list_queues))
+        .routes(utoipa_axum::routes!(enf::get_queue))
+        .routes(utoipa_axum::routes!(enf::get_case))
+        .routes(utoipa_axum::routes!(enf::claim_case))
+        .routes(utoipa_axum::routes!(enf::release_case))
+        .routes(utoipa_axum::routes!(enf::decide_case))
+        .routes(utoipa_axum::routes!(enf::shop_record))
+        .routes(utoipa_axum::routes!(enf::creator_record))
+        .routes(utoipa_axum::routes!(enf::listing_status))
+        .routes(utoipa_axum::routes!(enf::file_appeal))
+        .routes(utoipa_axum::routes!(enf::list_appeals))
+        .routes(utoipa_axum::routes!(enf::get_appeal))
+        .routes(utoipa_axum::routes!(enf::decide_appeal))
+        .routes(utoipa_axum::routes!(enf::event_log))
+        .routes(utoipa_axum::routes!(enf::outbox))
+        .routes(utoipa_axum::routes!(enf::tick))
+        .routes(utoipa_axum::routes!(sweeps::run, sweeps::list))
+        .routes(utoipa_axum::routes!(sweeps::get))
+        .routes(utoipa_axum::routes!(sweeps::catalogue))
+        .routes(utoipa_axum::routes!(reports::transparency))
+        .routes(utoipa_axum::routes!(healthz))
+        .routes(utoipa_axum::routes!(metrics))
+        .routes(utoipa_axum::routes!(openapi_json))
+}
+
+/// The whole API, and the console under `/console`.
+pub fn router(app: Arc<App>) -> Router {
+    let (api, _) = api().split_for_parts();
+    api.nest("/console", console::router(app.clone()))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(app.clone(), count_requests))
         .with_state(app)
-}
-
-/// The enforcement routes (see [`enforcement`]).
-fn enforcement_routes() -> Router<Arc<App>> {
-    use enforcement::*;
-    Router::new()
-        .route("/queues", get(list_queues))
-        .route("/queues/{type}/{region}", get(get_queue))
-        .route("/cases/{id}", get(get_case))
-        .route("/cases/{id}/claim", post(claim_case))
-        .route("/cases/{id}/release", post(release_case))
-        .route("/cases/{id}/decide", post(decide_case))
-        .route("/shops/{id}/enforcement", get(shop_record))
-        .route("/creators/{id}/enforcement", get(creator_record))
-        .route("/listings/{id}/status", get(listing_status))
-        .route("/violations/{id}/appeals", post(file_appeal))
-        .route("/appeals/{id}", get(get_appeal))
-        .route("/appeals/{id}/decide", post(decide_appeal))
-        .route("/enforcement/log", get(event_log))
-        .route("/enforcement/outbox", get(outbox))
-        .route("/enforcement/tick", post(tick))
 }
 
 /// Serves the API on `listener` until `shutdown` completes. Alongside, on
@@ -125,16 +124,35 @@ pub async fn serve(
     served
 }
 
-async fn healthz(State(app): State<Arc<App>>) -> Response {
-    let engine = app.registry().engine();
-    Json(serde_json::json!({
-        "status": "ok",
-        "registry_version": engine.registry_version(),
-        "detectors": engine.detector_names(),
-    }))
-    .into_response()
+/// The server is up.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// The registry version the engine in force was built from.
+    pub registry_version: u64,
+    /// The detectors in force.
+    pub detectors: Vec<String>,
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, body = Health)))]
+async fn healthz(State(app): State<Arc<App>>) -> Json<Health> {
+    let engine = app.registry().engine();
+    Json(Health {
+        status: "ok".into(),
+        registry_version: engine.registry_version(),
+        detectors: engine
+            .detector_names()
+            .iter()
+            .map(|d| d.to_string())
+            .collect(),
+    })
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    description = "Prometheus text exposition: decisions, screening time, rights, HTTP requests by method, route and status, review queue depth, oldest age and SLA breaches, appeals by state, violations by type, the webhook outbox backlog.",
+    responses((status = 200, description = "Prometheus text format 0.0.4", content_type = "text/plain", body = String)))]
 async fn metrics(State(app): State<Arc<App>>) -> Response {
     let text = match tokio::task::spawn_blocking(move || app.metrics_text()).await {
         Ok(Ok(t)) => t,
@@ -153,6 +171,24 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
         .into_response()
 }
 
+/// The shape of an OpenAPI 3.1 document (only the top level is spelled
+/// out here; the OpenAPI specification defines the rest).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct OpenApiDocument {
+    /// The OpenAPI version, `3.1.0`.
+    openapi: String,
+    #[schema(value_type = Object)]
+    info: (),
+    /// Operations by path.
+    #[schema(value_type = Object)]
+    paths: (),
+    #[schema(value_type = Object)]
+    components: (),
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "This document", body = OpenApiDocument)))]
 async fn openapi_json() -> Response {
     Json(openapi::document()).into_response()
 }

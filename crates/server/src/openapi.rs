@@ -1,9 +1,9 @@
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::enforcement::{self as enf, AppealDecisionBody, CaseDecision, NewAppeal};
+use crate::enforcement::{AppealDecisionBody, CaseDecision, NewAppeal};
 use crate::error::{ErrorBody, ErrorDetail};
-use crate::routes::{self, CreatedKey, ListingVersion, NewHolder, NewKey};
+use crate::routes::{CreatedKey, ListingVersion, NewHolder, NewKey};
 use shopshield_model::{
     Action, Category, Decision, Evidence, Listing, Money, NewRight, Right, RightKind, RightsHolder,
     Role, Violation, ViolationType,
@@ -13,24 +13,6 @@ use shopshield_model::{
 #[derive(OpenApi)]
 #[openapi(
     info(title = "shopshield", description = "Screens marketplace listings for IP infringement and unsafe goods, with evidence for every decision."),
-    paths(
-        routes::create_holder, routes::list_holders, routes::get_holder,
-        routes::create_right, routes::list_rights, routes::get_right,
-        routes::disable_right, routes::enable_right,
-        routes::submit_listing, routes::get_listing, routes::listing_history,
-        routes::listing_decisions, routes::shop_listings,
-        routes::list_decisions, routes::get_decision,
-        routes::categories, routes::create_key,
-        crate::images::hash, crate::images::match_image, crate::images::hma_lookup,
-        crate::policy::reload, crate::policy::packs, crate::policy::put_qualification,
-        crate::policy::shop_qualifications,
-        crate::sweeps::run, crate::sweeps::list, crate::sweeps::get, crate::sweeps::catalogue,
-        enf::list_queues, enf::get_queue, enf::get_case, enf::claim_case,
-        enf::release_case, enf::decide_case, enf::shop_record, enf::creator_record,
-        enf::listing_status, enf::file_appeal, enf::get_appeal, enf::decide_appeal,
-        enf::event_log, enf::outbox, enf::tick,
-        crate::reports::transparency,
-    ),
     components(schemas(
         Action, Category, Decision, Evidence, Listing, Money, NewRight, Right, RightKind,
         RightsHolder, Role, Violation, ViolationType, ErrorBody, ErrorDetail,
@@ -60,6 +42,66 @@ impl Modify for SecurityAddon {
     }
 }
 
+/// The OpenAPI document: the operations of every route in
+/// [`crate::api`], with the error answers every operation can give added
+/// where they apply (401 and 403 for operations that need a key, 404 for
+/// those with a path parameter, 422 for those that take a body or query
+/// parameters).
 pub fn document() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    static DOC: std::sync::OnceLock<utoipa::openapi::OpenApi> = std::sync::OnceLock::new();
+    DOC.get_or_init(|| {
+        let (_, mut doc) = crate::api().split_for_parts();
+        add_error_answers(&mut doc);
+        doc
+    })
+    .clone()
+}
+
+fn add_error_answers(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let answer = |why: &str| {
+        ResponseBuilder::new()
+            .description(why)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let ops = [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for op in ops.into_iter().flatten() {
+            let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+            let takes_input = op.request_body.is_some()
+                || op.parameters.as_ref().is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| matches!(p.parameter_in, ParameterIn::Query))
+                });
+            let mut add = |code: &str, why: &str| {
+                op.responses
+                    .responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| answer(why).into());
+            };
+            if secured {
+                add("401", "No API key, or not a valid one");
+                add("403", "The key's role may not do this");
+            }
+            if path.contains('{') {
+                add("404", "Nothing by that id within the caller's scope");
+            }
+            if takes_input {
+                add("422", "A field is wrong; `field` names it");
+            }
+        }
+    }
 }

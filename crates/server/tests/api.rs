@@ -338,6 +338,22 @@ async fn roles_scopes_bad_input_and_durability() {
         m.contains("shopshield_decisions_total{action=\"reject\"}"),
         "{m}"
     );
+    // HTTP requests by route pattern (not by raw path) and status; the
+    // enforcement gauges and the webhook backlog are read at scrape time.
+    assert!(
+        m.contains(
+            "shopshield_http_requests_total{method=\"POST\",route=\"/v1/listings\",status=\"201\"}"
+        ),
+        "{m}"
+    );
+    for family in [
+        "shopshield_appeals{state=\"pending\"} 0",
+        "shopshield_outbox_deliveries{state=\"pending\"}",
+        "shopshield_outbox_oldest_pending_seconds",
+        "shopshield_violations{",
+    ] {
+        assert!(m.contains(family), "{family} in\n{m}");
+    }
 
     // Restart: everything is still there.
     srv.stop().await;

@@ -27,7 +27,7 @@ pub struct LogAnchor {
 }
 
 /// Where a webhook delivery stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutboxStatus {
     Pending,
@@ -58,7 +58,7 @@ impl OutboxStatus {
 
 /// One webhook to deliver: written in the same transaction as the log
 /// entry it comes from, so none is lost across a restart.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxRow {
     /// The delivery's idempotency key (unique).
     pub idempotency_key: String,

@@ -850,7 +850,7 @@ impl Review {
 // ------------------------------------------------------------------ views
 
 /// Where a listing stands on the platform.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct ListingStatusView {
     pub listing_id: String,
     pub shop_id: String,
@@ -860,6 +860,7 @@ pub struct ListingStatusView {
     pub action: Action,
     /// `live`, `pending_review`, `removed`, or `rejected` (the gate rejected
     /// it and no violation was recorded).
+    #[schema(value_type = String)]
     pub status: &'static str,
     /// When enforcement last changed the status, if it did.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -877,7 +878,7 @@ pub(crate) struct EnforcementGauges {
 }
 
 /// One log entry as an admin sees it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct LogEntryView {
     pub seq: u64,
     pub prev_hash: String,
@@ -897,7 +898,7 @@ impl From<LogEntry> for LogEntryView {
 }
 
 /// What a command did.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Serialize)]
 pub struct CommandOutcome {
     /// The entries appended, in order.
     pub entries: Vec<LogEntryView>,

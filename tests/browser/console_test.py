@@ -1,0 +1,228 @@
+"""The web console in a real browser: Debian's chromium driven by
+Playwright, against a real `shopshield serve` on a fresh SQLite store.
+
+Usage: python console_test.py PATH/TO/shopshield
+
+Covers: sign-in and sign-out; a reviewer decides a case and the seller
+then sees it; the evidence highlighting; the report renders with its
+charts; a form post without the CSRF token is refused. Screenshots go to
+test-artifacts/browser/ (ignored by git). Prints `N passed, M failed`.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+CHROMIUM = os.environ.get("SHOPSHIELD_CHROMIUM", "/usr/bin/chromium")
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Api:
+    def __init__(self, base):
+        self.base = base
+
+    def call(self, method, path, key, body=None):
+        data = None if body is None else json.dumps(body).encode()
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Authorization", "Bearer " + key)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(req, timeout=30) as r:
+                return r.status, json.loads(r.read() or b"null")
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read() or b"null")
+
+
+def key(binary, data, *args):
+    out = subprocess.run(
+        [binary, "--data", data, "keys", "create", *args],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip()
+
+
+def main():
+    binary = os.path.abspath(sys.argv[1])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    data = tempfile.mkdtemp(prefix="shopshield-browser-")
+    # Any mention of a registered mark goes to human review.
+    Path(data, "shopshield.toml").write_text("[gate]\nreview = 0.05\nreject = 0.999\n")
+    admin = key(binary, data, "--role", "admin", "--principal", "admin-1")
+    reviewer = key(binary, data, "--role", "reviewer", "--principal", "rev-1")
+    seller = key(binary, data, "--role", "seller", "--shop", "shop-1", "--principal", "seller-1")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [binary, "--data", data, "serve", "--addr", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    results = []
+    try:
+        api = Api(base)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.05)
+        s, b = api.call("POST", "/v1/holders", admin, {"id": "nike", "name": "Nike, Inc."})
+        assert s == 201, b
+        s, b = api.call(
+            "POST",
+            "/v1/rights",
+            admin,
+            {"id": "r-nike", "holder": "nike", "kind": "trademark", "mark": "Nike",
+             "nice_classes": [25, 28], "regions": ["*"]},
+        )
+        assert s == 201, b
+        listing = {"id": "l-1", "shop_id": "shop-1", "region": "DE", "category": "apparel/shoes",
+                   "title": "Runner sneakers by <Nike>", "brand": "Nike",
+                   "description": "Comfortable shoes, like Nike Air."}
+        s, d = api.call("POST", "/v1/listings", seller, listing)
+        assert s == 201 and d["action"] == "review", d
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+
+            def check(name, fn):
+                ctx = browser.new_context()
+                page = ctx.new_page()
+                try:
+                    fn(page)
+                    results.append((name, None))
+                    print(f"ok: {name}")
+                except Exception:  # noqa: BLE001 - report every failure
+                    results.append((name, traceback.format_exc()))
+                    print(f"FAILED: {name}\n{traceback.format_exc()}")
+                    page.screenshot(path=str(ARTIFACTS / f"failed-{name}.png"), full_page=True)
+                finally:
+                    ctx.close()
+
+            def sign_in(page, secret):
+                page.goto(base + "/console")
+                assert page.url.endswith("/console/sign-in"), page.url
+                page.get_by_label("API key").fill(secret)
+                page.get_by_role("button", name="Sign in").click()
+                page.wait_for_load_state()
+
+            def sign_in_and_out(page):
+                sign_in(page, "not-a-key")
+                assert page.get_by_role("alert").inner_text() == "That API key is not valid."
+                sign_in(page, reviewer)
+                assert page.url.endswith("/console/queues"), page.url
+                cookies = {c["name"]: c for c in page.context.cookies()}
+                sess = cookies["ss_session"]
+                assert sess["httpOnly"] and sess["sameSite"] == "Strict", sess
+                page.screenshot(path=str(ARTIFACTS / "queues.png"), full_page=True)
+                page.get_by_role("button", name="Sign out").click()
+                page.wait_for_load_state()
+                assert page.url.endswith("/console/sign-in"), page.url
+                page.goto(base + "/console/queues")
+                assert page.url.endswith("/console/sign-in"), "signed out: back to sign-in"
+
+            def reviewer_decides_seller_sees(page):
+                sign_in(page, reviewer)
+                page.locator("main table a").first.click()
+                row = page.get_by_role("row").filter(has_text="l-1@v1")
+                assert "shop-1" in row.inner_text()
+                page.get_by_role("link", name="l-1@v1").click()
+                # The evidence spans, highlighted in the seller's own text.
+                marks = page.locator("dd[data-field=title] mark").all_inner_texts()
+                assert "Nike" in marks, marks
+                assert "<Nike>" in page.locator("dd[data-field=title]").inner_text()
+                page.screenshot(path=str(ARTIFACTS / "case.png"), full_page=True)
+                page.get_by_role("button", name="Claim this case").click()
+                page.wait_for_load_state()
+                page.get_by_label("Uphold: remove the listing and record a violation").check()
+                page.get_by_label("Note for the seller").fill("The Nike mark is used without authorisation.")
+                page.get_by_role("button", name="Decide").click()
+                page.wait_for_load_state()
+                assert page.locator("#outcome").inner_text().startswith("Upheld as"), page.locator("#outcome").inner_text()
+                page.get_by_role("button", name="Sign out").click()
+                page.wait_for_load_state()
+                sign_in(page, seller)
+                assert page.url.endswith("/console/seller"), page.url
+                status = page.locator("tr[data-listing=l-1] .status").inner_text()
+                assert status == "removed", status
+                body = page.locator("main").inner_text()
+                assert "The Nike mark is used without authorisation." in body
+                page.screenshot(path=str(ARTIFACTS / "seller.png"), full_page=True)
+                page.get_by_label("your statement").first.fill("I sell genuine stock.")
+                page.get_by_role("button", name="File appeal").click()
+                page.wait_for_load_state()
+                assert "waiting for a decision" in page.locator("main").inner_text()
+
+            def report_renders(page):
+                sign_in(page, admin)
+                assert page.url.endswith("/console/report"), page.url
+                page.get_by_label("From (YYYY-MM-DD)").fill(today)
+                page.get_by_label("To (YYYY-MM-DD)").fill(today)
+                page.get_by_role("button", name="Show report").click()
+                page.wait_for_load_state()
+                charts = page.locator("svg.chart")
+                assert charts.count() == 4, charts.count()
+                bars = page.locator("#chart-region g.bar")
+                assert bars.count() == 1 and bars.get_attribute("data-label") == "DE"
+                row = page.get_by_role("row", name="Listings rejected before listing")
+                assert row.inner_text().split("\t")[-1].strip() == "1", row.inner_text()
+                box = page.locator("#chart-kind").bounding_box()
+                assert box and box["width"] > 100 and box["height"] > 20, box
+                page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+
+            def csrf_less_post_refused(page):
+                sign_in(page, admin)
+                r = page.request.post(base + "/console/sign-out", form={})
+                assert r.status == 403, r.status
+                r = page.request.post(base + "/console/sign-out", form={"csrf": "forged"})
+                assert r.status == 403, r.status
+                r = page.request.post(base + "/console/cases/l-1@v1/claim", form={})
+                assert r.status == 403, r.status
+                # Still signed in: nothing was changed.
+                page.goto(base + "/console/report")
+                assert page.url.endswith("/console/report"), page.url
+
+            check("sign_in_and_out", sign_in_and_out)
+            check("reviewer_decides_seller_sees", reviewer_decides_seller_sees)
+            check("report_renders", report_renders)
+            check("csrf_less_post_refused", csrf_less_post_refused)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    failed = sum(1 for _, e in results if e)
+    print(f"{len(results) - failed} passed, {failed} failed")
+    return 1 if failed or not results else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
