@@ -717,6 +717,7 @@ fn sweep_takes_down_listings_scanned_before_the_mark() {
         text(&out.stdout).lines().next(),
         Some("looked at 0, rescreened 0, taken down 0")
     );
+}
 
 #[test]
 fn report_and_statements_of_reasons_from_the_command_line() {

@@ -37,6 +37,7 @@ fn screened(it: &Item, at: DateTime<Utc>) -> Screened {
     }))
     .unwrap();
     Screened {
+        terms: Vec::new(),
         content_hash: listing.content_hash(),
         decision: Decision {
             id: it.id.into(),
@@ -66,6 +67,8 @@ fn screened(it: &Item, at: DateTime<Utc>) -> Screened {
             registry_version: 0,
             policy_versions: Default::default(),
             decided_at: at,
+            source: Default::default(),
+            cause: None,
         },
         listing,
         version: 1,

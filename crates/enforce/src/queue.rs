@@ -49,7 +49,7 @@ pub struct CaseState {
 }
 
 /// Why and when a case was closed without a verdict.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseClosure {
     pub reason: String,
     pub at: DateTime<Utc>,
