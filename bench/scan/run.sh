@@ -25,8 +25,10 @@ mkdir -p "$OUT"
 cd "$ROOT"
 cargo build -q --release
 BIN=./target/release/shopshield
-python3 bench/text/gen_bench.py "$OUT" --cache "$OUT/npm" --titles "$LISTINGS" >/dev/null
-python3 bench/scan/gen.py "$OUT/marks.txt" "$OUT/titles.txt" "$OUT/data" --listings "$LISTINGS"
+if [ "$(wc -l < "$OUT/data/listings.jsonl" 2>/dev/null || echo 0)" -ne "$LISTINGS" ]; then
+  python3 bench/text/gen_bench.py "$OUT" --cache "$OUT/npm" --titles "$LISTINGS" >/dev/null
+  python3 bench/scan/gen.py "$OUT/marks.txt" "$OUT/titles.txt" "$OUT/data" --listings "$LISTINGS"
+fi
 
 report() { # label start end user sys
   python3 - "$LISTINGS" "$@" <<'PY'
