@@ -54,7 +54,7 @@ start=$(date +%s.%N)
   scan "$OUT/data/listings.jsonl" --out "$OUT/decisions.jsonl" 2> "$OUT/scan.err" || true
 end=$(date +%s.%N)
 tail -n 2 "$OUT/scan.err"
-read -r user sys < "$OUT/cpu.txt"
+read -r user sys < <(tail -n 1 "$OUT/cpu.txt")
 report "scan, SQLite, 5,000 marks" "$start" "$end" "$user" "$sys"
 
 # 2. PostgreSQL and NATS: 1 and 2 workers.
@@ -94,7 +94,7 @@ for workers in 1 2; do
   after=0
   for p in "${WORKER_PIDS[@]}"; do after=$(echo "$after + $(cpu_of "$p")" | bc); done
   tail -n 2 "$OUT/scan-pg-$workers.err"
-  read -r user sys < "$OUT/cpu.txt"
+  read -r user sys < <(tail -n 1 "$OUT/cpu.txt")
   # CPU: the scan's plus what the workers used during the run.
   report "scan --nats, PostgreSQL, $workers worker(s), 5,000 marks" "$start" "$end" \
     "$(echo "$user + $after - $before" | bc)" "$sys"
