@@ -26,11 +26,11 @@ use serde::{Deserialize, Serialize};
 use shopshield_enforce::{Event, EventKind, PenaltyKind, Verdict};
 use shopshield_model::{Action, Decision, Region, ValidationError, Violation, ViolationType};
 
-/// Where a decision came from. Screening at submission is `screening`;
+/// Where a decision came from. Screening at submission is `screen` (`DecisionSource::Screen`);
 /// later detection (a sweep after a rights or policy change) and notices
-/// from rights holders name themselves. Anything but `screening` is a
+/// from rights holders name themselves. Anything but `screen` is a
 /// decision about a listing that was already live.
-pub const SOURCE_SCREENING: &str = "screening";
+pub const SOURCE_SCREENING: &str = "screen";
 /// A decision taken on a rights holder's notice.
 pub const SOURCE_NOTICE: &str = "notice";
 
