@@ -212,7 +212,7 @@ fn within(a: &[char], b: &[char], k: usize) -> bool {
 }
 
 /// What one run of sweeps did.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
 pub struct SweepReport {
     /// The sweeps worked on, as they stand now.
     pub sweeps: Vec<SweepRecord>,
@@ -223,7 +223,7 @@ pub struct SweepReport {
 }
 
 /// A live listing that holds a right's mark.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct CatalogueHit {
     pub listing_id: String,
     pub shop_id: String,

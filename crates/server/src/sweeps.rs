@@ -25,7 +25,7 @@ pub struct RunSweeps {
 
 #[utoipa::path(post, path = "/v1/sweeps", tag = "sweeps", request_body = RunSweeps,
     description = "Opens the sweeps due (rights changed since the last, rule dates passed) and runs the open ones: the live listings the index names are screened again, and those that now violate are taken down (decision source `sweep`). Answers the sweeps worked on, their counts (looked_at, rescreened, taken_down, to_review, cases_closed, restored) and the new decisions. Admins and platform services.",
-    responses((status = 200, description = "the sweeps run, their counts and decisions"), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = SweepReport, description = "the sweeps run, their counts and decisions"), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn run(
     c: Caller,
@@ -40,7 +40,7 @@ pub async fn run(
 }
 
 #[utoipa::path(get, path = "/v1/sweeps", tag = "sweeps", params(PageQuery),
-    responses((status = 200, description = "sweeps, newest first, with cause, state, cursor and counts"), (status = 403, body = ErrorBody)),
+    responses((status = 200, body = Vec<SweepRecord>, description = "sweeps, newest first, with cause, state, cursor and counts"), (status = 403, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn list(
     c: Caller,
@@ -51,7 +51,7 @@ pub async fn list(
 }
 
 #[utoipa::path(get, path = "/v1/sweeps/{id}", tag = "sweeps",
-    responses((status = 200, description = "one sweep"), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = SweepRecord, description = "one sweep"), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn get(c: Caller, Path(id): Path<String>) -> Result<Json<SweepRecord>, ApiError> {
     c.json(move |a, p| a.sweeps().get(p, &id)).await
@@ -59,7 +59,7 @@ pub async fn get(c: Caller, Path(id): Path<String>) -> Result<Json<SweepRecord>,
 
 #[utoipa::path(get, path = "/v1/rights/{id}/catalogue", tag = "registry", params(PageQuery),
     description = "Live (and pending) listings whose text holds the right's mark or an alias: `exact` (a word of the mark as the gate normalises it) or `look_alike` (glued into a longer word, or a spelling within the text detector's edit budget). For the right's holder, reviewers and admins; by listing id after `after`.",
-    responses((status = 200, description = "matching listings with status, action and the words that matched"), (status = 404, body = ErrorBody)),
+    responses((status = 200, body = Vec<CatalogueHit>, description = "matching listings with status, action and the words that matched"), (status = 404, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn catalogue(
     c: Caller,

@@ -8,7 +8,7 @@ use shopshield_model::{Cause, Decision};
 use crate::{Page, Result, StoredListing};
 
 /// Whether a sweep still has work.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SweepState {
     Open,
@@ -25,7 +25,7 @@ impl SweepState {
 }
 
 /// What a sweep did so far.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SweepCounts {
     /// Listings the index named as possibly affected.
     pub looked_at: u64,
@@ -43,7 +43,7 @@ pub struct SweepCounts {
 }
 
 /// One sweep: why it runs, how far it got.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SweepRecord {
     /// Unique and derived from what changed, so two processes that notice
     /// the same change open one sweep.
