@@ -98,6 +98,9 @@ struct Pattern {
     short: bool,
     /// An ordinary word (the mark "Apple").
     generic: bool,
+    /// The mark's own Zipf frequency × 10 as a word (0 if it is none): a
+    /// rare word near a far more frequent mark is likely its misspelling.
+    zipf: u8,
     /// Category groups (`electronics`, `apparel`... or `*`) where the mark
     /// is a word that describes the goods ("Bluetooth" on a speaker).
     descriptive_in: Vec<String>,
@@ -125,6 +128,9 @@ const LEX_NONE: u8 = 0;
 /// own diacritics: counts next to a brand claim, a counterfeit cue or a
 /// price under the floor.
 const LEX_WORD: u8 = 1;
+/// How much more frequent (Zipf × 10) than a rare word (Zipf 1.0–2.0) a mark
+/// may be for that word still to count as an ordinary word near it.
+const RARE_WORD_GAP: u8 = 15;
 /// An English common word or common marketplace word: counts next to a brand
 /// claim or a counterfeit cue.
 const LEX_COMMON: u8 = 2;
@@ -387,6 +393,7 @@ impl MarkMatcher {
                 pats.push(Pattern {
                     right: ri,
                     name: name.to_string(),
+                    zipf: lexicon().zipf(&compact).unwrap_or(0),
                     descriptive_in,
                     short: chars.len() <= 3,
                     generic: dict.contains(compact.as_str())
@@ -1445,13 +1452,27 @@ impl MarkMatcher {
                 } else {
                     LEX_NONE
                 };
+                // A rarer word (Zipf 1.0–2.0, "numpty") is ordinary near a
+                // mark that is not far more frequent than it; near a frequent
+                // one ("addidas" by "adidas") it is likely a misspelling.
+                let rare = if lexical == LEX_NONE && len == 1 {
+                    lex.zipf(buf.as_str())
+                } else {
+                    None
+                };
                 let accented = lexical == LEX_NONE
                     && len == 1
                     && z.flags(range.clone()).contains(Flags::DIACRITIC);
                 for h in &mut out[first_hit..] {
                     h.lexical = lexical;
-                    if accented && self.pats[h.pat as usize].name.is_ascii() {
+                    let pat = &self.pats[h.pat as usize];
+                    if accented && pat.name.is_ascii() {
                         h.lexical = LEX_WORD;
+                    }
+                    if let Some(zt) = rare {
+                        if pat.zipf <= zt.saturating_add(RARE_WORD_GAP) {
+                            h.lexical = LEX_WORD;
+                        }
                     }
                 }
                 if !lexical_ok.word {

@@ -34,8 +34,9 @@ const WORDS_EXTRA: &str = include_str!("../data/words/extra.txt");
 const DESCRIPTIVE: &str = include_str!("../data/words/descriptive.txt");
 
 /// The per-language lexicons (frequent words and given names; see
-/// `data/lexicon/README.md`), by language code: sorted little-endian `u32`
-/// fingerprints ([`lexicon_fingerprint`]) of the normalised words. `xx`
+/// `data/lexicon/README.md`), by language code: `n` sorted little-endian
+/// `u32` fingerprints ([`lexicon_fingerprint`]) of the normalised words, then
+/// `n` bytes, each word's Zipf frequency × 10 (given names at least 20). `xx`
 /// holds the romanised given names of the Chinese, Japanese and Thai locales.
 pub const LEXICON_FILES: &[(&str, &[u8])] = &[
     ("en", include_bytes!("../data/lexicon/en.bin")),
@@ -70,15 +71,31 @@ pub fn lexicon_fingerprint(word: &str) -> u32 {
 #[derive(Debug)]
 pub struct Lexicon {
     fps: Vec<u32>,
+    /// Zipf frequency × 10 of the word at the same position of `fps`.
+    zipf: Vec<u8>,
 }
+
+/// Zipf frequency × 10 from which a word is ordinary whatever mark it sits
+/// near (2.0: about once in a million words of running text).
+pub const ORDINARY_ZIPF: u8 = 20;
 
 impl Lexicon {
     /// True if `word` (normalised, no spaces) is a common word or given name
-    /// of a supported language, or in the common-word list of
-    /// [`dictionary`]. Such a token is not a look-alike of a mark by edit
-    /// distance alone.
+    /// of a supported language (Zipf frequency ≥ 2.0, see [`ORDINARY_ZIPF`]),
+    /// or in the common-word list of [`dictionary`]. Such a token is not a
+    /// look-alike of a mark by edit distance alone.
     pub fn contains(&self, word: &str) -> bool {
-        self.fps.binary_search(&lexicon_fingerprint(word)).is_ok() || dictionary().contains(word)
+        self.zipf(word).is_some_and(|z| z >= ORDINARY_ZIPF) || dictionary().contains(word)
+    }
+
+    /// The highest Zipf frequency × 10 of `word` (normalised, no spaces) in
+    /// any supported language, if it is a word of one at all (rare words
+    /// down to Zipf 1.0 are stored).
+    pub fn zipf(&self, word: &str) -> Option<u8> {
+        self.fps
+            .binary_search(&lexicon_fingerprint(word))
+            .ok()
+            .and_then(|i| self.zipf.get(i).copied())
     }
 
     /// Number of distinct fingerprints.
@@ -242,18 +259,22 @@ pub fn dictionary() -> &'static FxSet<String> {
 pub fn lexicon() -> &'static Lexicon {
     static L: OnceLock<Lexicon> = OnceLock::new();
     L.get_or_init(|| {
-        let n: usize = LEXICON_FILES.iter().map(|(_, b)| b.len() / 4).sum();
-        let mut fps = Vec::with_capacity(n);
+        let n: usize = LEXICON_FILES.iter().map(|(_, b)| b.len() / 5).sum();
+        let mut all: Vec<(u32, u8)> = Vec::with_capacity(n);
         for (_, bytes) in LEXICON_FILES {
-            fps.extend(
-                bytes
-                    .chunks_exact(4)
-                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
+            let k = bytes.len() / 5;
+            let (fps, zipf) = bytes.split_at(4 * k);
+            all.extend(
+                fps.chunks_exact(4)
+                    .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .zip(zipf.iter().copied()),
             );
         }
-        fps.sort_unstable();
-        fps.dedup();
-        Lexicon { fps }
+        // One entry per fingerprint, with its highest frequency.
+        all.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        all.dedup_by_key(|e| e.0);
+        let (fps, zipf) = all.into_iter().unzip();
+        Lexicon { fps, zipf }
     })
 }
 

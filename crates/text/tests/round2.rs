@@ -34,6 +34,7 @@ fn matcher() -> MarkMatcher {
         right("r-ck", "Calvin Klein", &[25], 50.0, "shop-ck"),
         right("r-ckj", "Calvin Klein Jeans", &[25], 60.0, "shop-ckj"),
         right("r-bt", "Bluetooth", &[9], 30.0, "shop-bt"),
+        right("r-numptys", "Numptys", &[25], 60.0, "shop-numptys"),
     ];
     MarkMatcher::build(&rights, &TextConfig::default()).expect("matcher")
 }
@@ -129,6 +130,11 @@ fn lexicons_hold_words_and_names_of_every_spaced_language() {
     for w in ["stellr", "stlelar", "adiddas", "nikke"] {
         assert!(!lex.contains(w), "{w}");
     }
+    // Frequencies are kept: ordinary words from Zipf 2.0, rarer words from 1.0.
+    assert!(lex.zipf("stella").is_some_and(|z| z >= 20));
+    assert!(lex.zipf("numpty").is_some_and(|z| (10..20).contains(&z)));
+    assert!(!lex.contains("numpty"));
+    assert_eq!(lex.zipf("adiddas"), None);
     // The fingerprint is FNV-1a: pin it, the embedded files depend on it.
     assert_eq!(lexicon_fingerprint(""), 0x811c_9dc5);
     assert_eq!(lexicon_fingerprint("a"), 0xe40c_292c);
@@ -189,6 +195,38 @@ fn common_words_and_names_are_not_look_alikes_by_edit_distance_alone() {
             L::new("Stеllar summer dress", "apparel/clothing").price(90.0)
         ),
         Action::Reject
+    );
+}
+
+#[test]
+fn a_rare_word_is_ordinary_only_near_a_mark_not_far_more_frequent() {
+    let m = matcher();
+    // "numpty" (Zipf 1.9) near "Numptys" (no word at all): an ordinary word.
+    assert_eq!(
+        action(
+            &m,
+            L::new("Numpty wool scarf", "apparel/clothing").price(90.0)
+        ),
+        Action::Approve
+    );
+    // "addidas" is a rare word too (Zipf 1.4), but "adidas" is 2.2 more
+    // frequent: a misspelling of the mark, still a look-alike.
+    assert_ne!(
+        action(
+            &m,
+            L::new("Addidas running shoes", "apparel/footwear").price(90.0)
+        ),
+        Action::Approve
+    );
+    // The same word with a claim is raised as any near match is.
+    assert_ne!(
+        action(
+            &m,
+            L::new("Numpty wool scarf", "apparel/clothing")
+                .brand("Numptys")
+                .price(90.0)
+        ),
+        Action::Approve
     );
 }
 
