@@ -1469,10 +1469,10 @@ impl MarkMatcher {
                     if accented && pat.name.is_ascii() {
                         h.lexical = LEX_WORD;
                     }
-                    if let Some(zt) = rare {
-                        if pat.zipf <= zt.saturating_add(RARE_WORD_GAP) {
-                            h.lexical = LEX_WORD;
-                        }
+                    if let Some(zt) = rare
+                        && pat.zipf <= zt.saturating_add(RARE_WORD_GAP)
+                    {
+                        h.lexical = LEX_WORD;
                     }
                 }
                 if !lexical_ok.word {
