@@ -51,6 +51,16 @@ fn copy_image(name: &str, to: &Path) {
     std::fs::copy(Path::new(PDQ_IMAGES).join(name), to).unwrap();
 }
 
+/// A fresh data directory (`TMP/data`) with the test rights imported.
+fn with_rights() -> (tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let rights = write_rights(tmp.path());
+    let out = run(&data, &["rights", "import", rights.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    (tmp, data)
+}
+
 fn write_rights(dir: &Path) -> std::path::PathBuf {
     std::fs::create_dir_all(dir.join("logos")).unwrap();
     std::fs::create_dir_all(dir.join("photos")).unwrap();
@@ -163,14 +173,7 @@ fn import_then_scan_gives_decisions_with_evidence() {
 
 #[test]
 fn a_reencoded_copy_of_a_registered_photo_is_rejected_with_image_evidence() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let rights = write_rights(tmp.path());
-    assert!(
-        run(&data, &["rights", "import", rights.to_str().unwrap()], None)
-            .status
-            .success()
-    );
+    let (tmp, data) = with_rights();
     // Meta's own variants of the registered photo: shrunk and re-encoded,
     // blurred, and an unrelated photo.
     std::fs::create_dir_all(tmp.path().join("img")).unwrap();
@@ -418,14 +421,7 @@ fn many_listings(n: usize) -> String {
 
 #[test]
 fn kill_9_during_scan_loses_nothing_answered() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let rights = write_rights(tmp.path());
-    assert!(
-        run(&data, &["rights", "import", rights.to_str().unwrap()], None)
-            .status
-            .success()
-    );
+    let (tmp, data) = with_rights();
     let input = tmp.path().join("listings.jsonl");
     let n = 60_000;
     std::fs::write(&input, many_listings(n)).unwrap();
@@ -488,14 +484,7 @@ fn kill_9_during_scan_loses_nothing_answered() {
 
 #[test]
 fn kill_9_during_http_load_loses_nothing_answered() {
-    let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let rights = write_rights(tmp.path());
-    assert!(
-        run(&data, &["rights", "import", rights.to_str().unwrap()], None)
-            .status
-            .success()
-    );
+    let (_tmp, data) = with_rights();
     let key = text(&run(&data, &["keys", "create", "--role", "service"], None).stdout)
         .trim()
         .to_string();
