@@ -66,6 +66,15 @@ enum Command {
         /// Write decisions here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Read image files anywhere under this directory (by default only
+        /// under the listings file's directory; the working directory for
+        /// standard input).
+        #[arg(long, value_name = "DIR", conflicts_with = "allow_images_anywhere")]
+        image_root: Option<PathBuf>,
+        /// Read image files wherever the listings point, absolute paths
+        /// and `..` included.
+        #[arg(long)]
+        allow_images_anywhere: bool,
     },
     /// Print each image's PDQ hash and quality as `HASH,QUALITY,FILE`
     /// (the format of Meta's pdq-photo-hasher).
@@ -290,9 +299,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scan { input, out } => {
+        Command::Scan {
+            input,
+            out,
+            image_root,
+            allow_images_anywhere,
+        } => {
             let app = open_app(&cli)?;
-            scan::run(&app, input, out.as_deref())
+            let images = match (image_root, allow_images_anywhere) {
+                (_, true) => scan::ImageAccess::Anywhere,
+                (Some(root), false) => scan::ImageAccess::Under(root.clone()),
+                (None, false) => scan::ImageAccess::ListingsDir,
+            };
+            scan::run(&app, input, out.as_deref(), &images)
         }
         Command::Hash { files } => hash::run(files),
         Command::Eval { corpus, misses } => {

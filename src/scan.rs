@@ -26,7 +26,18 @@ struct Tally {
     actions: [usize; 3],
 }
 
-pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
+/// Which image files `scan` may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageAccess {
+    /// Only under the listings file's directory (the default).
+    ListingsDir,
+    /// Only under this directory.
+    Under(std::path::PathBuf),
+    /// Anywhere (`--allow-images-anywhere`).
+    Anywhere,
+}
+
+pub fn run(app: &App, input: &str, out: Option<&Path>, images: &ImageAccess) -> Result<ExitCode> {
     let reader: Box<dyn BufRead> = if input == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -40,7 +51,11 @@ pub fn run(app: &App, input: &str, out: Option<&Path>) -> Result<ExitCode> {
         Some(p) if input != "-" && !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let base = ImageBase::Dir(base);
+    let base = match images {
+        ImageAccess::ListingsDir => ImageBase::Dir(base),
+        ImageAccess::Under(root) => ImageBase::Under { dir: base, root },
+        ImageAccess::Anywhere => ImageBase::Anywhere(base),
+    };
     // A file is written under a temporary name and renamed when complete, so
     // an interrupted scan never leaves a half-written file; the decisions
     // themselves are in the store, and scanning again returns them.

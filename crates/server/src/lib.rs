@@ -6,9 +6,13 @@
 //! JSON [`ErrorBody`](error::ErrorBody) with a 4xx or 5xx status.
 
 pub mod auth;
+mod conn;
 pub mod enforcement;
 pub mod error;
+pub mod extract;
+mod guard;
 pub mod images;
+pub mod limits;
 mod openapi;
 pub mod policy;
 pub mod routes;
@@ -32,8 +36,44 @@ pub use openapi::ApiDoc;
 /// embedded images, small enough that no request can exhaust memory.
 pub const MAX_BODY_BYTES: usize = 32 * 1024 * 1024;
 
-/// The whole API.
+/// The whole API, with its guards: the whole-request deadline, the
+/// rate limits, the body-read deadline and JSON for every error answer
+/// (see [`guard`]).
 pub fn router(app: Arc<App>) -> Router {
+    let limiter = Arc::new(limits::Limiter::new(app.config().server.clone()));
+    let guarded = guard::Guard {
+        app: app.clone(),
+        limiter,
+    };
+    api(app.clone())
+        .layer(middleware::from_fn_with_state(
+            guarded.clone(),
+            guard::admit,
+        ))
+        .layer(axum::Extension(guarded.limiter.clone()))
+        .layer(middleware::from_fn(guard::json_errors))
+        .layer(middleware::from_fn_with_state(guarded, guard::deadline))
+        .layer(middleware::from_fn_with_state(app, count_requests))
+}
+
+/// What connections beyond the cap are answered: `/healthz` as usual and
+/// 503 with `Retry-After` for anything else.
+fn overflow_router(app: Arc<App>) -> Router {
+    let retry = app.config().server.retry_after_secs;
+    Router::new()
+        .route("/healthz", get(healthz))
+        .fallback(move || async move {
+            error::ApiError::unavailable(
+                "overloaded",
+                "the server is at its connection limit; try again shortly",
+                retry,
+            )
+        })
+        .layer(middleware::from_fn_with_state(app.clone(), count_requests))
+        .with_state(app)
+}
+
+fn api(app: Arc<App>) -> Router {
     use routes::*;
     let v1 = Router::new()
         .route("/holders", post(create_holder).get(list_holders))
@@ -70,7 +110,6 @@ pub fn router(app: Arc<App>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(middleware::from_fn_with_state(app.clone(), count_requests))
         .with_state(app)
 }
 
@@ -95,7 +134,8 @@ fn enforcement_routes() -> Router<Arc<App>> {
         .route("/enforcement/tick", post(tick))
 }
 
-/// Serves the API on `listener` until `shutdown` completes. Alongside, on
+/// Serves the API on `listener` until `shutdown` completes, within the
+/// limits of `[server]` (timeouts, connections: see [`conn`]). Alongside, on
 /// threads of their own, the application's duties run: other processes'
 /// registry changes are followed, enforcement ticks run when due, the
 /// webhook outbox is delivered (its state is in the store, so a restart
@@ -111,9 +151,15 @@ pub async fn serve(
         let (app, stop) = (app.clone(), stop.clone());
         tokio::task::spawn_blocking(move || app.run_duties(&stop))
     };
-    let served = axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let config = app.config().server.clone();
+    let served = conn::serve(
+        listener,
+        router(app.clone()),
+        overflow_router(app),
+        config,
+        shutdown,
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
     let _ = duties.await;
     served
