@@ -261,7 +261,7 @@ async fn every_error_answer_is_json() {
         let huge = "a".repeat(70_000);
         let cases: Vec<(String, u16, &str)> = vec![
             ("NOT HTTP AT ALL\r\n\r\n".into(), 400, "malformed_request"),
-            (format!("GET /{huge} HTTP/1.1\r\nHost: x\r\n\r\n"), 431, "headers_too_large"),
+            (format!("GET /{huge} HTTP/1.1\r\nHost: x\r\n\r\n"), 414, "uri_too_long"),
             (format!("GET /v1/{long} HTTP/1.1\r\nHost: x\r\n{auth}\r\n"), 414, "uri_too_long"),
             (format!("GET /v1/listings/%FF%FE HTTP/1.1\r\nHost: x\r\n{auth}\r\n"), 400, "malformed_path"),
             (format!("GET /v1/decisions?limit=many HTTP/1.1\r\nHost: x\r\n{auth}\r\n"), 400, "malformed_query"),

@@ -117,8 +117,9 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, check: impl Fn(&[u8]) -> Result<(), Str
     let mut pool = seeds.clone();
     let end = Instant::now() + budget();
     let mut tried = 0u64;
-    let fail = |input: &[u8], why: String| -> ! {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fuzz-failures");
+    let fail = |input: &[u8], why: String, tried: u64| -> ! {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/fuzz-failures");
         let _ = std::fs::create_dir_all(&dir);
         let path = dir.join(format!("{name}-{seed}-{tried}.bin"));
         let _ = std::fs::write(&path, input);
@@ -131,8 +132,8 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, check: impl Fn(&[u8]) -> Result<(), Str
     for s in &seeds {
         match catch_unwind(AssertUnwindSafe(|| check(s))) {
             Ok(Ok(())) => {}
-            Ok(Err(why)) => fail(s, why),
-            Err(_) => fail(s, "panicked on a seed".into()),
+            Ok(Err(why)) => fail(s, why, 0),
+            Err(_) => fail(s, "panicked on a seed".into(), 0),
         }
     }
     while Instant::now() < end {
@@ -140,8 +141,8 @@ fn fuzz(name: &str, seeds: Vec<Vec<u8>>, check: impl Fn(&[u8]) -> Result<(), Str
         let input = mutate(&mut rng, base, &seeds);
         match catch_unwind(AssertUnwindSafe(|| check(&input))) {
             Ok(Ok(())) => {}
-            Ok(Err(why)) => fail(&input, why),
-            Err(_) => fail(&input, "panicked".into()),
+            Ok(Err(why)) => fail(&input, why, tried),
+            Err(_) => fail(&input, "panicked".into(), tried),
         }
         tried += 1;
         // Keep some mutants as new bases, so mutations compound.
