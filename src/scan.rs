@@ -69,7 +69,8 @@ pub fn run(via: Via<'_>, input: &str, out: Option<&Path>) -> Result<ExitCode> {
     let tmp = out.map(|p| p.with_extension("partial"));
     let sink: Box<dyn Write + Send> = match &tmp {
         Some(t) => Box::new(BufWriter::new(
-            std::fs::File::create(t).with_context(|| format!("cannot create {}", t.display()))?,
+            crate::store::private_file(t)
+                .with_context(|| format!("cannot create {}", t.display()))?,
         )),
         None => Box::new(BufWriter::new(std::io::stdout())),
     };

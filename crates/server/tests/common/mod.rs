@@ -152,6 +152,17 @@ impl Server {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Server {
+    /// A test that fails before `stop` still stops the server, so that its
+    /// background duties end and the test's runtime can shut down (instead
+    /// of waiting for them forever).
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
     }
 }
