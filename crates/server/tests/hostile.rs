@@ -401,3 +401,62 @@ async fn currencies_and_extra_fields_are_checked() {
     assert!(s.is_success(), "{e}");
     srv.stop().await;
 }
+
+/// The console's pages answer errors as HTML pages (for browsers) with the
+/// same limits; API paths keep answering JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn console_errors_are_pages_and_api_errors_stay_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = ServerConfig::default();
+    server.rate.anonymous = Bucket::new(0.2, 3.0);
+    let srv = start(&dir, server).await;
+    let a = addr(&srv);
+    tokio::task::spawn_blocking(move || {
+        let wait = Duration::from_secs(5);
+        let long = "a".repeat(20_000);
+        let cases: Vec<(String, u16)> = vec![
+            ("GET /console/no-such-page HTTP/1.1\r\nHost: x\r\n\r\n".into(), 404),
+            (format!("GET /console/{long} HTTP/1.1\r\nHost: x\r\n\r\n"), 414),
+            // A sign-in form that is not a form: the extractor's refusal.
+            ("POST /console/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}".into(), 415),
+        ];
+        for (request, want) in cases {
+            let (status, head, body) = raw(&a, request.as_bytes(), wait);
+            let shown: String = request.chars().take(60).collect();
+            assert_eq!(status, want, "{shown}: {head}\n{body}");
+            assert!(head.contains("content-type: text/html"), "{shown}: {head}");
+            assert!(body.contains("<main") && body.contains("/console"), "{body}");
+        }
+        // Failed sign-ins spend the address's anonymous budget: 429 page.
+        let mut limited = None;
+        for _ in 0..6 {
+            let form = "csrf=x&key=wrong";
+            let req = format!(
+                "POST /console/sign-in HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+                form.len()
+            );
+            let (status, head, body) = raw(&a, req.as_bytes(), wait);
+            assert!(status < 500, "{head}\n{body}");
+            if status == 429 {
+                limited = Some((head, body));
+                break;
+            }
+        }
+        let (head, body) = limited.expect("sign-in attempts were never limited");
+        assert!(head.contains("retry-after:"), "{head}");
+        assert!(head.contains("content-type: text/html"), "{head}");
+        assert!(body.contains("try again"), "{body}");
+        // The same address on an API path: JSON.
+        let (status, head, body) = raw(
+            &a,
+            b"GET /v1/categories HTTP/1.1\r\nHost: x\r\n\r\n",
+            wait,
+        );
+        assert_eq!(status, 429, "{head}\n{body}");
+        assert_eq!(error_code(&head, &body), "rate_limited");
+        assert!(healthz(&a) < Duration::from_millis(100));
+    })
+    .await
+    .unwrap();
+    srv.stop().await;
+}
