@@ -81,6 +81,16 @@ enum Command {
         /// The queue's name (its streams and subjects) with --nats.
         #[arg(long, env = "SHOPSHIELD_QUEUE", default_value = "shopshield")]
         queue: String,
+        /// Read image files anywhere under this directory (by default only
+        /// under the listings file's directory; the working directory for
+        /// standard input). Not with --nats: workers read only under the
+        /// listings file's directory.
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["allow_images_anywhere", "nats"])]
+        image_root: Option<PathBuf>,
+        /// Read image files wherever the listings point, absolute paths
+        /// and `..` included.
+        #[arg(long, conflicts_with = "nats")]
+        allow_images_anywhere: bool,
     },
     /// Screen listings from the NATS JetStream work queue that `scan
     /// --nats` fills, committing each batch before acknowledging it.
@@ -373,6 +383,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             nats,
             queue,
+            image_root,
+            allow_images_anywhere,
         } => match nats.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
             Some(nats) => {
                 let queue = worker::queue_name(queue)?;
@@ -380,7 +392,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             None => {
                 let app = open_app(&cli)?;
-                scan::run(scan::Via::Local(&app), input, out.as_deref())
+                let images = match (image_root, allow_images_anywhere) {
+                    (_, true) => scan::ImageAccess::Anywhere,
+                    (Some(root), false) => scan::ImageAccess::Under(root.clone()),
+                    (None, false) => scan::ImageAccess::ListingsDir,
+                };
+                scan::run(scan::Via::Local(&app, images), input, out.as_deref())
             }
         },
         Command::Worker {

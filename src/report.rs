@@ -36,7 +36,8 @@ fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
                 .file_name()
                 .ok_or_else(|| BadInput(format!("--out: {} is not a file name", path.display())))?;
             let tmp = dir.join(format!(".{}.tmp", name.to_string_lossy()));
-            std::fs::write(&tmp, bytes)
+            crate::store::private_file(&tmp)
+                .and_then(|mut f| f.write_all(bytes))
                 .with_context(|| format!("cannot write {}", tmp.display()))?;
             std::fs::rename(&tmp, path)
                 .with_context(|| format!("cannot write {}", path.display()))?;

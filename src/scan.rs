@@ -29,11 +29,23 @@ struct Tally {
     actions: [usize; 3],
 }
 
+/// Which image files a local scan may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageAccess {
+    /// Only under the listings file's directory (the default).
+    ListingsDir,
+    /// Only under this directory (`--image-root`).
+    Under(std::path::PathBuf),
+    /// Anywhere (`--allow-images-anywhere`).
+    Anywhere,
+}
+
 /// Where the screening happens.
 pub enum Via<'a> {
-    /// In this process, on the store it opened.
-    Local(&'a App),
-    /// In the workers of a NATS JetStream queue.
+    /// In this process, on the store it opened, reading images as allowed.
+    Local(&'a App, ImageAccess),
+    /// In the workers of a NATS JetStream queue (which read images only
+    /// under the listings file's directory).
     Queue { nats: &'a str, queue: QueueName },
 }
 
@@ -51,14 +63,14 @@ pub fn run(via: Via<'_>, input: &str, out: Option<&Path>) -> Result<ExitCode> {
         Some(p) if input != "-" && !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let base = ImageBase::Dir(base);
     // A file is written under a temporary name and renamed when complete, so
     // an interrupted scan never leaves a half-written file; the decisions
     // themselves are in the store, and scanning again returns them.
     let tmp = out.map(|p| p.with_extension("partial"));
     let sink: Box<dyn Write + Send> = match &tmp {
         Some(t) => Box::new(BufWriter::new(
-            std::fs::File::create(t).with_context(|| format!("cannot create {}", t.display()))?,
+            crate::store::private_file(t)
+                .with_context(|| format!("cannot create {}", t.display()))?,
         )),
         None => Box::new(BufWriter::new(std::io::stdout())),
     };
@@ -67,14 +79,15 @@ pub fn run(via: Via<'_>, input: &str, out: Option<&Path>) -> Result<ExitCode> {
         "{spinner} {pos} listings screened ({per_sec}) {msg}",
     )?);
     let (read_bad, tally) = match via {
-        Via::Local(app) => local(app, reader, base, sink, &bar, label)?,
-        Via::Queue { nats, queue } => {
-            let dir = match base {
-                ImageBase::Dir(d) => d,
-                ImageBase::DataOnly => Path::new("."),
+        Via::Local(app, images) => {
+            let base = match &images {
+                ImageAccess::ListingsDir => ImageBase::Dir(base),
+                ImageAccess::Under(root) => ImageBase::Under { dir: base, root },
+                ImageAccess::Anywhere => ImageBase::Anywhere(base),
             };
-            queued(nats, queue, reader, dir, sink, &bar, label)?
+            local(app, reader, base, sink, &bar, label)?
         }
+        Via::Queue { nats, queue } => queued(nats, queue, reader, base, sink, &bar, label)?,
     };
     bar.finish_and_clear();
     if let (Some(tmp), Some(out)) = (&tmp, out) {

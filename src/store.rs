@@ -39,12 +39,38 @@ pub fn location(data: &Path, url: Option<&str>) -> Result<Location> {
     }
 }
 
+/// Creates a directory (and its parents) that only its owner may enter,
+/// unless it exists already (its mode is then left as it is).
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut b = std::fs::DirBuilder::new();
+    b.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        b.mode(0o700);
+    }
+    b.create(dir)
+}
+
+/// Creates (or truncates) a file only its owner may read and write: the
+/// CLI's outputs carry listings, decisions and reports, like the store.
+pub fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o.open(path)
+}
+
 /// Opens the store, creating the data directory for an SQLite file.
 pub fn open(data: &Path, url: Option<&str>) -> Result<Arc<dyn Store>> {
     match location(data, url)? {
         Location::Sqlite(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
+                private_dir(dir)
                     .with_context(|| format!("cannot create data directory {}", dir.display()))?;
             }
             let store = SqliteStore::open(&path)

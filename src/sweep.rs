@@ -14,7 +14,8 @@ pub fn run(app: &App, out: Option<&Path>) -> Result<ExitCode> {
     // fails before anything is taken down.
     let mut file = match out {
         Some(p) => Some(std::io::BufWriter::new(
-            std::fs::File::create(p).with_context(|| format!("cannot create {}", p.display()))?,
+            crate::store::private_file(p)
+                .with_context(|| format!("cannot create {}", p.display()))?,
         )),
         None => None,
     };

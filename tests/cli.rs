@@ -848,3 +848,208 @@ fn report_and_statements_of_reasons_from_the_command_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!missing.exists());
 }
+
+/// `scan` reads images only under the listings file's directory: a path
+/// out of it (by `..`, an absolute path or a symbolic link) is a bad line
+/// (exit 2) naming the way out; `--image-root` and
+/// `--allow-images-anywhere` widen it; with `--nats` they are refused.
+/// What the CLI writes is private (mode 0600, data directory 0700).
+#[cfg(unix)]
+#[test]
+fn scan_reads_images_only_where_allowed_and_writes_private_files() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let outside = tmp.path().join("outside.jpg");
+    copy_image("labelme-subset__q0746.jpg", &outside);
+    let dir = tmp.path().join("batch");
+    std::fs::create_dir_all(&dir).unwrap();
+    copy_image("labelme-subset__q0746.jpg", &dir.join("inside.jpg"));
+    std::os::unix::fs::symlink(&outside, dir.join("link.jpg")).unwrap();
+    let line = |id: &str, image: &str| {
+        format!(
+            r#"{{"id":"{id}","shop_id":"shop-9","region":"US","category":"apparel/shoes","title":"Trainers","images":["{image}"]}}"#
+        ) + "\n"
+    };
+    let listings = dir.join("listings.jsonl");
+    std::fs::write(
+        &listings,
+        [
+            line("i-1", "inside.jpg"),
+            line("i-2", "../outside.jpg"),
+            line("i-3", outside.to_str().unwrap()),
+            line("i-4", "link.jpg"),
+        ]
+        .concat(),
+    )
+    .unwrap();
+    let out = tmp.path().join("decisions.jsonl");
+    let o = run(
+        &data,
+        &[
+            "scan",
+            listings.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    for n in [2, 3, 4] {
+        assert!(
+            err.contains(&format!("listings.jsonl:{n}:")) && err.contains("outside"),
+            "line {n} not refused: {err}"
+        );
+    }
+    assert!(!err.contains("listings.jsonl:1:"), "{err}");
+    let decided = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(decided.lines().count(), 1, "{decided}");
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&out), 0o600);
+    assert_eq!(mode(&data.join("shopshield.db")), 0o600);
+    assert_eq!(mode(&data), 0o700);
+
+    // A wider root lets `..` in; anywhere lets everything in.
+    let o = run(
+        &data,
+        &[
+            "scan",
+            listings.to_str().unwrap(),
+            "--image-root",
+            tmp.path().to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).lines().count(), 4);
+    let o = run(
+        &data,
+        &[
+            "scan",
+            listings.to_str().unwrap(),
+            "--allow-images-anywhere",
+        ],
+        None,
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    // Workers read images only under the listings file's directory.
+    let o = run(
+        &data,
+        &[
+            "scan",
+            listings.to_str().unwrap(),
+            "--nats",
+            "nats://127.0.0.1:4222",
+            "--allow-images-anywhere",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("--allow-images-anywhere"));
+}
+
+/// The server run with a descriptor limit far below its configured
+/// connection caps, and a client opening three times as many sockets as
+/// the limit: the caps are lowered to fit, the process never runs out of
+/// descriptors, nothing crashes, `/healthz` answers within 100 ms
+/// throughout and an API call gets an answer (never a 5xx).
+#[cfg(target_os = "linux")]
+#[test]
+fn descriptor_exhaustion_never_silences_healthz() {
+    use std::io::Read;
+    use std::net::TcpStream;
+    if Command::new("prlimit").arg("--version").output().is_err() {
+        panic!("prlimit (util-linux) is needed for this test");
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let key = text(&run(&data, &["keys", "create", "--role", "service"], None).stdout)
+        .trim()
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    const LIMIT: usize = 256;
+    let mut server = Command::new("prlimit")
+        .arg(format!("--nofile={LIMIT}:{LIMIT}"))
+        .arg(env!("CARGO_BIN_EXE_shopshield"))
+        .env_remove("SHOPSHIELD_DATA")
+        .env_remove("SHOPSHIELD_CONFIG")
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--addr", &addr])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let get = |path: &str, key: Option<&str>| -> (u16, String, Duration) {
+        let t = Instant::now();
+        let mut s = TcpStream::connect(&addr).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let auth = key
+            .map(|k| format!("Authorization: Bearer {k}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut buf = String::new();
+        let _ = s.read_to_string(&mut buf);
+        let status = buf
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        (status, buf, t.elapsed())
+    };
+    let up = Instant::now();
+    while TcpStream::connect(&addr).is_err() {
+        assert!(
+            up.elapsed() < Duration::from_secs(20),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut idle = Vec::new();
+    let mut worst = Duration::ZERO;
+    for i in 0..LIMIT * 3 {
+        if let Ok(s) = TcpStream::connect(&addr) {
+            idle.push(s);
+        }
+        if i % 64 == 0 {
+            let (status, body, took) = get("/healthz", None);
+            assert_eq!(status, 200, "after {i} sockets: {body}");
+            worst = worst.max(took);
+        }
+    }
+    for _ in 0..10 {
+        let (status, body, took) = get("/healthz", None);
+        assert_eq!(status, 200, "{body}");
+        worst = worst.max(took);
+    }
+    let (status, body, _) = get("/v1/categories", Some(&key));
+    assert_eq!(status, 200, "{body}");
+    drop(idle);
+    assert!(
+        server.try_wait().unwrap().is_none(),
+        "the server exited under descriptor pressure"
+    );
+    server.kill().unwrap();
+    let out = server.wait_with_output().unwrap();
+    let log = text(&out.stderr);
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(
+        log.contains("descriptor limit"),
+        "the caps were not lowered: {log}"
+    );
+    assert!(
+        worst < Duration::from_millis(100),
+        "/healthz took {worst:?} with {} sockets open",
+        LIMIT * 3
+    );
+}

@@ -22,6 +22,9 @@ pub struct AppConfig {
     /// Trademark text matching: weights, fuzzy budgets, price rules and
     /// currency rates (see `docs/text.md`).
     pub text: shopshield_text::TextConfig,
+    /// The HTTP server's limits: timeouts, connections, rate limits and
+    /// image pixel budgets (see the README's configuration section).
+    pub server: ServerConfig,
     /// Sweeps of live listings after rights or rules change.
     pub sweep: SweepConfig,
 }
@@ -59,6 +62,205 @@ impl SweepConfig {
         }
         if !(10..=3_600_000).contains(&self.poll_interval_ms) {
             return Err("sweep.poll_interval_ms: must be 10..=3600000".into());
+        }
+        Ok(())
+    }
+}
+
+/// `[server]`: how much any one client may take of the HTTP server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Time a client has to send a request's headers, in milliseconds.
+    pub header_read_timeout_ms: u64,
+    /// Time a client has to send a request's whole body, in milliseconds;
+    /// then the answer is 408.
+    pub body_read_timeout_ms: u64,
+    /// A connection with no request in flight is closed after this many
+    /// seconds.
+    pub idle_timeout_secs: u64,
+    /// Time the server has to answer one request, in seconds; then the
+    /// answer is 503 with `Retry-After`.
+    pub request_timeout_secs: u64,
+    /// Connections served at once. When full, the connection idle the
+    /// longest is closed to make room; when none is idle, the new one is
+    /// answered 503 (`/healthz` still answers on it).
+    pub max_connections: usize,
+    /// Connections answered 503 at once beyond `max_connections`; beyond
+    /// both, new connections are closed unanswered.
+    pub overflow_connections: usize,
+    /// The `Retry-After` of a 503, in seconds.
+    pub retry_after_secs: u64,
+    /// Token buckets: requests per second a key of each role may make
+    /// (its own bucket), and all keys of a role together.
+    pub rate: RateConfig,
+    /// Pixel budgets of image decoding (width × height, from the image
+    /// header, checked before decoding).
+    pub pixels: PixelConfig,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_read_timeout_ms: 5_000,
+            body_read_timeout_ms: 15_000,
+            idle_timeout_secs: 30,
+            request_timeout_secs: 60,
+            max_connections: 2_048,
+            overflow_connections: 128,
+            retry_after_secs: 1,
+            rate: RateConfig::default(),
+            pixels: PixelConfig::default(),
+        }
+    }
+}
+
+/// One token bucket: `per_second` tokens flow in, at most `burst` held.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Bucket {
+    pub per_second: f64,
+    pub burst: f64,
+}
+
+impl Bucket {
+    pub const fn new(per_second: f64, burst: f64) -> Bucket {
+        Bucket { per_second, burst }
+    }
+
+    fn validate(&self, name: &str) -> Result<(), String> {
+        if !(self.per_second.is_finite() && self.per_second > 0.0) {
+            return Err(format!("{name}.per_second: must be > 0"));
+        }
+        if !(self.burst.is_finite() && self.burst >= 1.0) {
+            return Err(format!("{name}.burst: must be ≥ 1"));
+        }
+        Ok(())
+    }
+}
+
+/// `[server.rate]`: requests per key and per role.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateConfig {
+    /// Each key's own bucket, by role (`admin`, `reviewer`, `service`,
+    /// `seller`, `rights_holder`, `creator`); a role not named uses
+    /// `default_key`.
+    pub key: std::collections::BTreeMap<shopshield_model::Role, Bucket>,
+    /// A key's bucket when its role is not in `key`.
+    pub default_key: Bucket,
+    /// The bucket all keys of a role share, by role; a role not named
+    /// uses `default_role`.
+    pub role: std::collections::BTreeMap<shopshield_model::Role, Bucket>,
+    /// A role's shared bucket when it is not in `role`.
+    pub default_role: Bucket,
+    /// Requests without a valid key, per client address.
+    pub anonymous: Bucket,
+}
+
+impl Default for RateConfig {
+    fn default() -> Self {
+        use shopshield_model::Role;
+        RateConfig {
+            key: [
+                (Role::Service, Bucket::new(500.0, 1000.0)),
+                (Role::Seller, Bucket::new(20.0, 40.0)),
+                (Role::Creator, Bucket::new(5.0, 10.0)),
+            ]
+            .into_iter()
+            .collect(),
+            default_key: Bucket::new(50.0, 100.0),
+            role: [
+                (Role::Seller, Bucket::new(1000.0, 2000.0)),
+                (Role::Creator, Bucket::new(200.0, 400.0)),
+            ]
+            .into_iter()
+            .collect(),
+            default_role: Bucket::new(2000.0, 4000.0),
+            anonymous: Bucket::new(20.0, 40.0),
+        }
+    }
+}
+
+impl RateConfig {
+    /// A key's own bucket.
+    pub fn key_bucket(&self, role: shopshield_model::Role) -> Bucket {
+        self.key.get(&role).copied().unwrap_or(self.default_key)
+    }
+
+    /// The bucket all keys of `role` share.
+    pub fn role_bucket(&self, role: shopshield_model::Role) -> Bucket {
+        self.role.get(&role).copied().unwrap_or(self.default_role)
+    }
+}
+
+/// `[server.pixels]`: how many image pixels a request and a key may have
+/// decoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PixelConfig {
+    /// All images of one request together, in pixels.
+    pub per_request: u64,
+    /// All images of one key in a minute, in pixels.
+    pub per_key_per_minute: u64,
+}
+
+impl Default for PixelConfig {
+    fn default() -> Self {
+        PixelConfig {
+            per_request: 60_000_000,
+            per_key_per_minute: 600_000_000,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        let ranges: [(&str, u64, u64, u64); 6] = [
+            (
+                "header_read_timeout_ms",
+                self.header_read_timeout_ms,
+                100,
+                600_000,
+            ),
+            (
+                "body_read_timeout_ms",
+                self.body_read_timeout_ms,
+                100,
+                3_600_000,
+            ),
+            ("idle_timeout_secs", self.idle_timeout_secs, 1, 3_600),
+            ("request_timeout_secs", self.request_timeout_secs, 1, 3_600),
+            ("retry_after_secs", self.retry_after_secs, 1, 3_600),
+            ("max_connections", self.max_connections as u64, 1, 1_000_000),
+        ];
+        for (name, v, lo, hi) in ranges {
+            if !(lo..=hi).contains(&v) {
+                return Err(format!("server.{name}: must be {lo}..={hi}"));
+            }
+        }
+        if self.overflow_connections > 1_000_000 {
+            return Err("server.overflow_connections: must be ≤ 1000000".into());
+        }
+        for (role, b) in &self.rate.key {
+            b.validate(&format!("server.rate.key.{role}"))?;
+        }
+        for (role, b) in &self.rate.role {
+            b.validate(&format!("server.rate.role.{role}"))?;
+        }
+        self.rate.default_key.validate("server.rate.default_key")?;
+        self.rate
+            .default_role
+            .validate("server.rate.default_role")?;
+        self.rate.anonymous.validate("server.rate.anonymous")?;
+        if self.pixels.per_request == 0 {
+            return Err("server.pixels.per_request: must be > 0".into());
+        }
+        if self.pixels.per_key_per_minute < self.pixels.per_request {
+            return Err(
+                "server.pixels.per_key_per_minute: must be at least server.pixels.per_request"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -166,6 +368,7 @@ impl AppConfig {
         c.images.validate().map_err(|e| format!("images: {e}"))?;
         c.enforcement.validate().map_err(|e| e.to_string())?;
         c.webhooks.validate()?;
+        c.server.validate()?;
         c.sweep.validate()?;
         Ok(c)
     }
@@ -204,6 +407,36 @@ mod tests {
             "[images.keypoints]\nmin_correlation = 1.5\n",
             "[images.keypoints]\ndescriptor_radius = 90\n",
             "[images.keypoints]\nbogus = 1\n",
+        ] {
+            assert!(AppConfig::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn server_limits() {
+        let c = AppConfig::parse(
+            "[server]\nmax_connections = 64\nheader_read_timeout_ms = 2000\n\
+             [server.rate]\ndefault_key = { per_second = 5, burst = 10 }\n\
+             [server.rate.key]\nseller = { per_second = 1, burst = 2 }\n\
+             [server.pixels]\nper_request = 1000000\nper_key_per_minute = 5000000\n",
+        )
+        .unwrap();
+        assert_eq!(c.server.max_connections, 64);
+        assert_eq!(
+            c.server.rate.key_bucket(shopshield_model::Role::Seller),
+            Bucket::new(1.0, 2.0)
+        );
+        assert_eq!(
+            c.server.rate.key_bucket(shopshield_model::Role::Admin),
+            Bucket::new(5.0, 10.0)
+        );
+        assert_eq!(c.server.pixels.per_request, 1_000_000);
+        for bad in [
+            "[server]\nmax_connections = 0\n",
+            "[server]\nbogus = 1\n",
+            "[server.rate.key]\nseller = { per_second = 0, burst = 2 }\n",
+            "[server.rate.key]\nnobody = { per_second = 1, burst = 2 }\n",
+            "[server.pixels]\nper_request = 10\nper_key_per_minute = 5\n",
         ] {
             assert!(AppConfig::parse(bad).is_err(), "{bad}");
         }

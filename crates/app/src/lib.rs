@@ -33,7 +33,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 pub use clock::{Clock, FixedClock, SystemClock};
-pub use config::{AppConfig, ConfigError, PolicyConfig, SweepConfig, WebhookConfig};
+pub use config::{
+    AppConfig, Bucket, ConfigError, PixelConfig, PolicyConfig, RateConfig, ServerConfig,
+    SweepConfig, WebhookConfig,
+};
 pub use delivery::{Delivery, Sender};
 pub use error::AppError;
 pub use images::{ImagesConfig, listing_image_signal, prepare_image_right, reference_image_hashes};
@@ -102,6 +105,7 @@ impl App {
             metrics.clone(),
         )?);
         let review = Arc::new(Review::open(
+            store.clone(),
             store.clone(),
             store.clone(),
             store.clone(),

@@ -215,8 +215,15 @@ fn trim_ascii(b: &[u8]) -> &[u8] {
 /// Where an image reference may be read from.
 #[derive(Debug, Clone, Copy)]
 pub enum ImageBase<'a> {
-    /// Relative paths resolve against this directory (a JSONL file's).
+    /// Relative paths resolve against this directory (a JSONL file's), and
+    /// the file must lie under it (after symbolic links are resolved).
     Dir(&'a Path),
+    /// Relative paths resolve against `dir`; the file must lie under
+    /// `root` (after symbolic links are resolved).
+    Under { dir: &'a Path, root: &'a Path },
+    /// Relative paths resolve against this directory; any readable file
+    /// is accepted (the operator said so).
+    Anywhere(&'a Path),
     /// Only `data:` URLs are accepted (HTTP bodies).
     DataOnly,
 }
@@ -234,7 +241,7 @@ pub fn read_image(
     };
     if reference.starts_with("data:") {
         let url = data_url::DataUrl::process(reference)
-            .map_err(|e| err(format!("not a valid data: URL ({e:?})")))?;
+            .map_err(|_| err("not a valid data: URL (data:image/...;base64,...)".into()))?;
         let (bytes, _) = url
             .decode_to_vec()
             .map_err(|_| err("the data: URL's base64 payload is invalid".into()))?;
@@ -247,11 +254,16 @@ pub fn read_image(
         }
         return Ok(bytes);
     }
-    let ImageBase::Dir(dir) = base else {
-        return Err(err(
-            "only data: URLs are accepted here; embed the image as data:image/...;base64,..."
-                .into(),
-        ));
+    let (dir, root) = match base {
+        ImageBase::Dir(dir) => (dir, Some(dir)),
+        ImageBase::Under { dir, root } => (dir, Some(root)),
+        ImageBase::Anywhere(dir) => (dir, None),
+        ImageBase::DataOnly => {
+            return Err(err(
+                "only data: URLs are accepted here; embed the image as data:image/...;base64,..."
+                    .into(),
+            ));
+        }
     };
     if reference.contains("://") {
         return Err(err(
@@ -259,6 +271,21 @@ pub fn read_image(
         ));
     }
     let path = dir.join(reference);
+    if let Some(root) = root {
+        let outside = || {
+            err(format!(
+                "{reference} is outside {}; images are read only under the listings file's directory (see --image-root, --allow-images-anywhere)",
+                root.display()
+            ))
+        };
+        let root = std::fs::canonicalize(root)
+            .map_err(|e| err(format!("cannot read {}: {e}", root.display())))?;
+        let real = std::fs::canonicalize(&path)
+            .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
+        if !real.starts_with(&root) {
+            return Err(outside());
+        }
+    }
     let meta = std::fs::metadata(&path)
         .map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
     if !meta.is_file() {
@@ -350,6 +377,28 @@ mod tests {
         assert!(read_image("image", "b.png", ImageBase::Dir(dir.path())).is_err());
         assert!(read_image("image", "a.png", ImageBase::DataOnly).is_err());
         assert!(read_image("image", "https://x/y.png", ImageBase::Dir(dir.path())).is_err());
+        // Confined to the directory unless the operator allows more.
+        let inner = dir.path().join("listings");
+        std::fs::create_dir(&inner).unwrap();
+        let e = read_image("image", "../a.png", ImageBase::Dir(&inner)).unwrap_err();
+        assert!(e.to_string().contains("outside"), "{e}");
+        let abs = dir.path().join("a.png");
+        let abs = abs.to_str().unwrap();
+        assert!(read_image("image", abs, ImageBase::Dir(&inner)).is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("a.png"), inner.join("link.png")).unwrap();
+            assert!(read_image("image", "link.png", ImageBase::Dir(&inner)).is_err());
+        }
+        let under = ImageBase::Under {
+            dir: &inner,
+            root: dir.path(),
+        };
+        assert_eq!(read_image("image", "../a.png", under).unwrap(), b"PNGDATA");
+        assert_eq!(
+            read_image("image", abs, ImageBase::Anywhere(&inner)).unwrap(),
+            b"PNGDATA"
+        );
         let bytes = read_image(
             "image",
             "data:image/png;base64,UE5HREFUQQ==",

@@ -109,7 +109,7 @@ impl Permission {
             Permission::ReadListings => &[Admin, Reviewer, Service, Seller],
             Permission::ListDecisions => &[Admin, Reviewer, Service, RightsHolder],
             Permission::ManageKeys => &[Admin],
-            Permission::HashImages => &[Admin, Reviewer, Service, RightsHolder],
+            Permission::HashImages => &[Admin, Reviewer, Service],
             Permission::MatchImages => &[Admin, Reviewer, Service],
             Permission::ReloadPolicy => &[Admin],
             Permission::ReadPolicy => &[Admin, Reviewer, Service, Seller, RightsHolder, Creator],

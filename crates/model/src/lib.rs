@@ -28,7 +28,7 @@ pub use decision::{Action, Cause, Decision, DecisionSource, Evidence, Violation,
 pub use error::ValidationError;
 pub use ids::{MAX_ID_LEN, validate_id};
 pub use listing::{Creator, Listing, MAX_DESCRIPTION_LEN, MAX_IMAGES, MAX_TITLE_LEN, Shop};
-pub use money::Money;
+pub use money::{ISO_4217, Money, is_currency};
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
 pub use right::{ImageHash, MAX_ALIASES, MAX_MARK_LEN, NewRight, Right, RightKind, RightsHolder};

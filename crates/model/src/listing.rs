@@ -12,10 +12,19 @@ pub const MAX_DESCRIPTION_LEN: usize = 20_000;
 pub const MAX_IMAGES: usize = 20;
 /// Longest accepted brand, in bytes.
 pub const MAX_BRAND_LEN: usize = 200;
+/// Most fields a listing may carry beyond the screened ones (`extra`).
+pub const MAX_EXTRA_FIELDS: usize = 32;
+/// Largest size of those fields together, as compact JSON, in bytes.
+pub const MAX_EXTRA_BYTES: usize = 8 * 1024;
+/// Deepest nesting of arrays and objects inside one of them.
+pub const MAX_EXTRA_DEPTH: usize = 4;
 
 /// A product offered for sale: one line of a listings JSONL file, or the body
 /// of `POST /v1/listings`. Fields other than these are kept in `extra` and
-/// stored, but not screened.
+/// stored, but not screened; they are capped: at most [`MAX_EXTRA_FIELDS`]
+/// fields, [`MAX_EXTRA_BYTES`] bytes of compact JSON together, nested at
+/// most [`MAX_EXTRA_DEPTH`] deep. A listing over a cap is refused (422
+/// naming the field), never truncated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Listing {
     pub id: String,
@@ -44,6 +53,15 @@ pub struct Listing {
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Nesting depth of a JSON value: 0 for a scalar.
+fn depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(depth).max().unwrap_or(0),
+        serde_json::Value::Object(o) => 1 + o.values().map(depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 impl Listing {
@@ -87,6 +105,45 @@ impl Listing {
                 return Err(ValidationError::new(
                     format!("images[{i}]"),
                     "must not be empty",
+                ));
+            }
+        }
+        self.check_extra()
+    }
+
+    /// The caps on the fields kept but not screened.
+    fn check_extra(&self) -> Result<(), ValidationError> {
+        if self.extra.len() > MAX_EXTRA_FIELDS {
+            return Err(ValidationError::new(
+                "(document)",
+                format!(
+                    "has {} fields besides the screened ones; the limit is {MAX_EXTRA_FIELDS}",
+                    self.extra.len()
+                ),
+            ));
+        }
+        let mut total = 0usize;
+        for (name, value) in &self.extra {
+            if name.len() > 64 || name.chars().any(char::is_control) {
+                return Err(ValidationError::new(
+                    "(document)",
+                    "a field name is over 64 bytes or has control characters",
+                ));
+            }
+            if depth(value) > MAX_EXTRA_DEPTH {
+                return Err(ValidationError::new(
+                    name.clone(),
+                    format!("is nested deeper than {MAX_EXTRA_DEPTH} levels"),
+                ));
+            }
+            // Serialising a JSON value cannot fail.
+            total += name.len() + serde_json::to_vec(value).map_or(0, |v| v.len());
+            if total > MAX_EXTRA_BYTES {
+                return Err(ValidationError::new(
+                    name.clone(),
+                    format!(
+                        "the fields besides the screened ones are over {MAX_EXTRA_BYTES} bytes together"
+                    ),
                 ));
             }
         }
@@ -169,5 +226,32 @@ mod tests {
         let mut l: Listing = serde_json::from_str(EXAMPLE).unwrap();
         l.shop_id = "a/b".into();
         assert_eq!(l.validate().unwrap_err().field, "shop_id");
+    }
+
+    #[test]
+    fn extra_fields_are_capped() {
+        let base: Listing = serde_json::from_str(EXAMPLE).unwrap();
+        let mut l = base.clone();
+        l.price = Some(Money::new(1.0, "ZZZ"));
+        assert_eq!(l.validate().unwrap_err().field, "price.currency");
+        let mut l = base.clone();
+        for i in 0..MAX_EXTRA_FIELDS {
+            l.extra.insert(format!("f{i}"), serde_json::json!(i));
+        }
+        assert_eq!(l.validate().unwrap_err().field, "(document)");
+        let mut l = base.clone();
+        l.extra.insert(
+            "blob".into(),
+            serde_json::json!("x".repeat(MAX_EXTRA_BYTES)),
+        );
+        assert_eq!(l.validate().unwrap_err().field, "blob");
+        let mut l = base.clone();
+        l.extra
+            .insert("deep".into(), serde_json::json!([[[[["too deep"]]]]]));
+        assert_eq!(l.validate().unwrap_err().field, "deep");
+        let mut l = base;
+        l.extra
+            .insert("ok".into(), serde_json::json!({"a": [1, {"b": 2}]}));
+        l.validate().unwrap();
     }
 }

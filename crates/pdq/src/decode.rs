@@ -129,22 +129,77 @@ pub enum ImageHashError {
     Hash(#[from] HashError),
 }
 
-fn map_image_error(e: image::ImageError, opts: &DecodeOptions) -> DecodeError {
+fn map_image_error(
+    e: image::ImageError,
+    format: SourceFormat,
+    opts: &DecodeOptions,
+) -> DecodeError {
     use image::ImageError as E;
+    // The decoder's own words name its internals (chunk types, Huffman
+    // tables, buffer sizes); they go to the log, and the caller gets ours.
+    tracing::debug!(error = %e, ?format, "image decoder refused the file");
     match e {
         E::Limits(_) => DecodeError::MemoryLimit {
             limit: opts.max_alloc,
         },
         E::Unsupported(_) => DecodeError::UnsupportedFormat,
-        E::Decoding(d) => DecodeError::Malformed(d.to_string()),
-        E::Parameter(p) => DecodeError::Malformed(p.to_string()),
-        E::Encoding(x) => DecodeError::Malformed(x.to_string()),
-        E::IoError(io) => DecodeError::Malformed(io.to_string()),
+        E::Decoding(_) | E::Parameter(_) | E::Encoding(_) | E::IoError(_) => {
+            DecodeError::Malformed(format!(
+                "the {} data is corrupt or truncated",
+                format.name()
+            ))
+        }
     }
 }
 
-/// Decodes an image file to RGB within the limits, applying EXIF orientation.
-pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<RgbImage, DecodeError> {
+impl SourceFormat {
+    /// The format's usual name (`JPEG`, `PNG`...).
+    pub fn name(self) -> &'static str {
+        match self {
+            SourceFormat::Jpeg => "JPEG",
+            SourceFormat::Png => "PNG",
+            SourceFormat::WebP => "WebP",
+            SourceFormat::Gif => "GIF",
+            SourceFormat::Bmp => "BMP",
+            SourceFormat::Tiff => "TIFF",
+        }
+    }
+}
+
+/// The size an image file's header claims, read without decoding any
+/// pixel, and checked against the limits: what a pixel budget is charged
+/// before [`decode`] is allowed to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probe {
+    pub width: u32,
+    pub height: u32,
+    pub format: SourceFormat,
+}
+
+impl Probe {
+    /// Width × height.
+    pub fn pixels(&self) -> u64 {
+        u64::from(self.width) * u64::from(self.height)
+    }
+}
+
+/// Reads an image's header: its format and the dimensions it claims,
+/// within the limits of `opts`. Allocates no pixel buffer.
+pub fn probe(bytes: &[u8], opts: &DecodeOptions) -> Result<Probe, DecodeError> {
+    let (decoder, format) = open(bytes, opts)?;
+    let (width, height) = decoder.dimensions();
+    Ok(Probe {
+        width,
+        height,
+        format,
+    })
+}
+
+/// Opens a decoder on the bytes and checks the header's claims.
+fn open<'a>(
+    bytes: &'a [u8],
+    opts: &DecodeOptions,
+) -> Result<(Box<dyn ImageDecoder + 'a>, SourceFormat), DecodeError> {
     if bytes.len() > opts.max_bytes {
         return Err(DecodeError::TooManyBytes {
             size: bytes.len(),
@@ -153,7 +208,7 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<RgbImage, DecodeErro
     }
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
-        .map_err(|e| DecodeError::Malformed(e.to_string()))?;
+        .map_err(|_| DecodeError::UnsupportedFormat)?;
     let format = match reader.format() {
         Some(ImageFormat::Jpeg) => SourceFormat::Jpeg,
         Some(ImageFormat::Png) => SourceFormat::Png,
@@ -171,13 +226,13 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<RgbImage, DecodeErro
     // The reader applies these to the decoder; the explicit header check below gives the
     // clearer error for the common bomb shape.
     reader.limits(limits);
-    let mut decoder = reader.into_decoder().map_err(|e| match e {
+    let decoder = reader.into_decoder().map_err(|e| match e {
         image::ImageError::Limits(_) => DecodeError::TooManyPixels {
             width: 0,
             height: 0,
             limit: opts.max_pixels,
         },
-        other => map_image_error(other, opts),
+        other => map_image_error(other, format, opts),
     })?;
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
@@ -193,10 +248,17 @@ pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<RgbImage, DecodeErro
             limit: opts.max_pixels,
         });
     }
+    Ok((Box::new(decoder), format))
+}
+
+/// Decodes an image file to RGB within the limits, applying EXIF orientation.
+pub fn decode(bytes: &[u8], opts: &DecodeOptions) -> Result<RgbImage, DecodeError> {
+    let (mut decoder, format) = open(bytes, opts)?;
     let orientation = decoder
         .orientation()
         .unwrap_or(image::metadata::Orientation::NoTransforms);
-    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, opts))?;
+    let mut img =
+        DynamicImage::from_decoder(decoder).map_err(|e| map_image_error(e, format, opts))?;
     img.apply_orientation(orientation);
     let (w, h) = (img.width() as usize, img.height() as usize);
     let rgb = if opts.alpha_over_white && img.color().has_alpha() {

@@ -16,7 +16,10 @@ pub mod pdq;
 pub mod views;
 
 pub use bank::{Bank, BankConfig, BankError, BankKind, BankMatch, QueryView, ReferenceHash};
-pub use decode::{DecodeError, DecodeOptions, ImageHashError, RgbImage, decode, hash_image_bytes};
+pub use decode::{
+    DecodeError, DecodeOptions, ImageHashError, Probe, RgbImage, SourceFormat, decode,
+    hash_image_bytes, probe,
+};
 pub use hash::{Dihedral, Hash256, ParseHashError};
 pub use index::{HammingIndex, IndexError, Neighbor};
 pub use pdq::{

@@ -83,7 +83,24 @@ struct Signed {
     csrf: String,
 }
 
+/// Sessions kept at once; a sign-in beyond them ends the oldest.
+const MAX_SESSIONS: usize = 10_000;
+
 impl Console {
+    /// The console of `app`, with no sessions yet.
+    pub fn new(app: Arc<App>) -> Console {
+        Console {
+            app,
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The principal signed in by a request's session cookie, if any (for
+    /// the rate limits, which treat a session like its key).
+    pub(crate) fn session_principal(&self, headers: &HeaderMap) -> Option<Principal> {
+        self.session(headers).map(|s| s.principal)
+    }
+
     fn session(&self, headers: &HeaderMap) -> Option<Signed> {
         let id = cookie(headers, SESSION_COOKIE)?;
         let mut sessions = self.sessions.lock().unwrap_or_else(|p| p.into_inner());
@@ -218,12 +235,14 @@ fn csrf_field(who: &Signed) -> String {
     )
 }
 
+/// The HTML error page of the console, for answers the guards make
+/// (rate limits, deadlines, extractors' rejections) on console paths.
+pub(crate) fn error_page(status: StatusCode, message: &str) -> Response {
+    Page::error(status, message).into_response()
+}
+
 /// The console's routes, served under `/console`.
-pub fn router(app: Arc<App>) -> Router<Arc<App>> {
-    let console = Arc::new(Console {
-        app,
-        sessions: Mutex::new(HashMap::new()),
-    });
+pub fn router(console: Arc<Console>) -> Router<Arc<App>> {
     Router::new()
         .route("/", get(home))
         .route("/sign-in", get(sign_in_page).post(sign_in))
@@ -347,14 +366,30 @@ async fn sign_in(State(c): C, h: HeaderMap, Form(f): Form<SignInForm>) -> PageRe
     };
     let id = token();
     let home = home_of(&principal);
-    c.sessions.lock().unwrap_or_else(|p| p.into_inner()).insert(
-        id.clone(),
-        Session {
-            principal,
-            csrf: token(),
-            expires: Instant::now() + SESSION_TTL,
-        },
-    );
+    {
+        let mut sessions = c.sessions.lock().unwrap_or_else(|p| p.into_inner());
+        let now = Instant::now();
+        sessions.retain(|_, s| s.expires > now);
+        while sessions.len() >= MAX_SESSIONS {
+            // The session that expires first is the oldest.
+            let Some(oldest) = sessions
+                .iter()
+                .min_by_key(|(_, s)| s.expires)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            sessions.remove(&oldest);
+        }
+        sessions.insert(
+            id.clone(),
+            Session {
+                principal,
+                csrf: token(),
+                expires: now + SESSION_TTL,
+            },
+        );
+    }
     let mut r = Redirect::to(home).into_response();
     let (k, v) = set_cookie(SESSION_COOKIE, &id, SESSION_TTL.as_secs());
     r.headers_mut().append(k, v);

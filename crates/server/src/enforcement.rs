@@ -7,10 +7,10 @@
 //! likewise for itself; admins see everything, including the log and the
 //! outbox. Anything outside the caller's scope answers 404.
 
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use serde::Deserialize;
 use shopshield_app::enforce::{Party, Severity, Verdict};

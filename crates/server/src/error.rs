@@ -13,7 +13,10 @@ pub struct ErrorBody {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorDetail {
     /// A stable machine-readable code: `invalid`, `malformed_json`,
-    /// `too_large`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
+    /// `malformed_query`, `malformed_path`, `malformed_request`,
+    /// `too_large`, `uri_too_long`, `headers_too_large`, `unauthorized`,
+    /// `forbidden`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `request_timeout`, `rate_limited`, `overloaded`, `timeout`,
     /// `internal`.
     pub code: &'static str,
     /// A sentence for humans.
@@ -30,6 +33,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    /// Seconds to wait before trying again (429, 503): `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -39,7 +44,31 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            retry_after: None,
         }
+    }
+
+    /// The same answer naming the field at fault.
+    pub fn with_field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// The same answer with a `Retry-After` (whole seconds, at least 1).
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait.as_secs_f64().ceil().max(1.0) as u64);
+        self
+    }
+
+    /// 429: a budget is spent.
+    pub fn rate_limited(message: impl Into<String>, wait: std::time::Duration) -> Self {
+        Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", message).retry_after(wait)
+    }
+
+    /// 503: the server cannot take the request now.
+    pub fn unavailable(code: &'static str, message: impl Into<String>, wait_secs: u64) -> Self {
+        Self::new(StatusCode::SERVICE_UNAVAILABLE, code, message)
+            .retry_after(std::time::Duration::from_secs(wait_secs))
     }
 
     pub fn unauthorized(message: &str) -> Self {
@@ -71,6 +100,7 @@ impl From<IntakeError> for ApiError {
             code,
             message: e.to_string(),
             field,
+            retry_after: None,
         }
     }
 }
@@ -83,6 +113,7 @@ impl From<AppError> for ApiError {
                 code: "invalid",
                 message: v.to_string(),
                 field: Some(v.field),
+                retry_after: None,
             },
             AppError::Intake(i) => i.into(),
             e @ AppError::NotFound { .. } => ApiError::not_found(e.to_string()),
@@ -110,6 +141,10 @@ impl IntoResponse for ApiError {
             },
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

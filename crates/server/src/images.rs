@@ -1,13 +1,14 @@
 //! Image hashing and matching: `POST /v1/hash`, `POST /v1/match`, and
 //! HMA's lookup shape at `GET /m/lookup` so existing HMA clients work.
 
+use crate::extract::Query;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::Query;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopshield_intake::{ImageBase, read_image};
+use shopshield_model::Permission;
 use shopshield_pdq::{Dihedral, Hash256, QueryView};
 use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
@@ -47,6 +48,7 @@ pub async fn hash(
 ) -> Result<Json<HashResponse>, ApiError> {
     let req: HashRequest = body(b)?;
     let bytes = read_image("image", &req.image, ImageBase::DataOnly)?;
+    c.charge_pixels(Permission::HashImages, &[("image".into(), &bytes)])?;
     let h = c
         .run(move |a, p| a.registry().hash_image(p, &bytes))
         .await?;
@@ -159,6 +161,7 @@ pub async fn match_image(
         }
         (None, Some(img)) => {
             let bytes = read_image("image", img, ImageBase::DataOnly)?;
+            c.charge_pixels(Permission::MatchImages, &[("image".into(), &bytes)])?;
             c.run(move |a, p| a.registry().match_image(p, &bytes))
                 .await?
         }

@@ -6,10 +6,14 @@
 //! JSON [`ErrorBody`](error::ErrorBody) with a 4xx or 5xx status.
 
 pub mod auth;
+mod conn;
 pub mod console;
 pub mod enforcement;
 pub mod error;
+pub mod extract;
+mod guard;
 pub mod images;
+pub mod limits;
 mod openapi;
 pub mod policy;
 pub mod reports;
@@ -89,18 +93,53 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(utoipa_axum::routes!(openapi_json))
 }
 
-/// The whole API, and the console under `/console`.
+/// The whole API and the console under `/console`, with their guards:
+/// the whole-request deadline, the rate limits, the body-read deadline,
+/// and error answers that are JSON on API paths and HTML pages on the
+/// console's (see [`guard`]).
 pub fn router(app: Arc<App>) -> Router {
+    let limiter = Arc::new(limits::Limiter::new(app.config().server.clone()));
+    let console = Arc::new(console::Console::new(app.clone()));
+    let guarded = guard::Guard {
+        app: app.clone(),
+        limiter,
+        console: console.clone(),
+    };
     let (api, _) = api().split_for_parts();
-    api.nest("/console", console::router(app.clone()))
+    api.nest("/console", console::router(console))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            guarded.clone(),
+            guard::admit,
+        ))
+        .layer(axum::Extension(guarded.limiter.clone()))
+        .layer(middleware::from_fn(guard::error_bodies))
+        .layer(middleware::from_fn_with_state(guarded, guard::deadline))
         .layer(middleware::from_fn_with_state(app.clone(), count_requests))
         .with_state(app)
 }
 
-/// Serves the API on `listener` until `shutdown` completes. Alongside, on
+/// What connections beyond the cap are answered: `/healthz` as usual and
+/// 503 with `Retry-After` for anything else.
+fn overflow_router(app: Arc<App>) -> Router {
+    let retry = app.config().server.retry_after_secs;
+    Router::new()
+        .route("/healthz", axum::routing::get(healthz))
+        .fallback(move || async move {
+            error::ApiError::unavailable(
+                "overloaded",
+                "the server is at its connection limit; try again shortly",
+                retry,
+            )
+        })
+        .layer(middleware::from_fn_with_state(app.clone(), count_requests))
+        .with_state(app)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, within the
+/// limits of `[server]` (timeouts, connections: see [`conn`]). Alongside, on
 /// threads of their own, the application's duties run: other processes'
 /// registry changes are followed, enforcement ticks run when due, the
 /// webhook outbox is delivered (its state is in the store, so a restart
@@ -116,9 +155,15 @@ pub async fn serve(
         let (app, stop) = (app.clone(), stop.clone());
         tokio::task::spawn_blocking(move || app.run_duties(&stop))
     };
-    let served = axum::serve(listener, router(app))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let config = app.config().server.clone();
+    let served = conn::serve(
+        listener,
+        router(app.clone()),
+        overflow_router(app),
+        config,
+        shutdown,
+    )
+    .await;
     stop.store(true, Ordering::Relaxed);
     let _ = duties.await;
     served

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::extract::Path;
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::Path;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use serde::Serialize;

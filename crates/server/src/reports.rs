@@ -1,7 +1,7 @@
 //! Transparency reports over HTTP (admins).
 
+use crate::extract::Query;
 use axum::Json;
-use axum::extract::Query;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -41,19 +41,9 @@ pub struct ReportParams {
             (TransparencyReport = "application/json"),
             (String = "text/markdown"),
             (String = "text/html"))),
-        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
+        (status = 400, description = "the query string is not valid (a parameter is missing or malformed; `field` names it)", body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
-pub async fn transparency(
-    c: Caller,
-    q: Result<Query<ReportParams>, axum::extract::rejection::QueryRejection>,
-) -> Result<Response, ApiError> {
-    let Query(q) = q.map_err(|e| {
-        ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            e.body_text(),
-        )
-    })?;
+pub async fn transparency(c: Caller, Query(q): Query<ReportParams>) -> Result<Response, ApiError> {
     let format = q.format.unwrap_or_default();
     let query = ReportQuery {
         from: q.from,

@@ -3,15 +3,18 @@
 
 use std::sync::Arc;
 
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopshield_app::{App, NewKey as KeyRequest};
 use shopshield_intake::{ImageBase, parse_json, read_image};
-use shopshield_model::{Category, Decision, Listing, NewRight, Right, RightsHolder, Role};
+use shopshield_model::{
+    Category, Decision, Listing, NewRight, Permission, Right, RightsHolder, Role,
+};
 use shopshield_store::{Page, StoredListing};
 use utoipa::{IntoParams, ToSchema};
 
@@ -104,6 +107,9 @@ pub async fn create_right(
         Some(r) => Some(read_image("image", r, ImageBase::DataOnly)?),
         None => None,
     };
+    if let Some(bytes) = &image {
+        c.charge_pixels(Permission::ManageRights, &[("image".into(), bytes)])?;
+    }
     let r = c
         .run(move |a, p| a.registry().create_right(p, new, image))
         .await?;
@@ -156,14 +162,25 @@ pub async fn submit_listing(
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Decision>)> {
     let listing: Listing = body(b)?;
+    let mut images = Vec::with_capacity(listing.images.len());
     for (i, img) in listing.images.iter().enumerate() {
+        let field = format!("images[{i}]");
         if !img.starts_with("data:") {
             return Err(ApiError::from(shopshield_intake::IntakeError::Image {
-                field: format!("images[{i}]"),
+                field,
                 reason: "over HTTP, images are data: URLs".into(),
             }));
         }
+        let bytes = read_image(&field, img, ImageBase::DataOnly)?;
+        images.push((field, bytes));
     }
+    let probes: Vec<(String, &[u8])> = images
+        .iter()
+        .map(|(f, b)| (f.clone(), b.as_slice()))
+        .collect();
+    c.charge_pixels(Permission::SubmitContent, &probes)?;
+    drop(probes);
+    drop(images);
     let s = c
         .run(move |a, p| a.screening().submit(p, listing, ImageBase::DataOnly))
         .await?;

@@ -1,10 +1,10 @@
 //! Sweeps of live listings: `POST /v1/sweeps` (run now), `GET /v1/sweeps`,
 //! `GET /v1/sweeps/{id}`. The server also runs them by itself.
 
+use crate::extract::{Path, Query};
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, Query};
 use serde::Deserialize;
 use shopshield_app::{CatalogueHit, SweepReport};
 use shopshield_store::SweepRecord;

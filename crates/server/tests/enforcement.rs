@@ -529,6 +529,30 @@ async fn a_shop_is_driven_to_permanent_deactivation_and_back_by_appeal() {
         .await;
     assert_eq!(s, 200, "{a}");
     assert_eq!(a["decision"]["reviewer"], "rev-b");
+    // The shop sees the role of who decided, never who it was.
+    let (s, seen) = srv
+        .get(&seller, &format!("/v1/appeals/{}", enc(&appeal)))
+        .await;
+    assert_eq!(s, 200, "{seen}");
+    assert_eq!(seen["decision"]["reviewer"], "reviewer", "{seen}");
+    let (_, rec) = srv.get(&seller, "/v1/shops/shop-bad/enforcement").await;
+    let text = rec.to_string();
+    assert!(
+        !text.contains("rev-a") && !text.contains("rev-b"),
+        "a reviewer's id reached the shop: {text}"
+    );
+    let reviewed = rec["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["violation"]["record"]["violation_id"] == "v:rv-1@v1")
+        .unwrap();
+    assert_eq!(
+        reviewed["violation"]["record"]["source"]["reviewer"],
+        "reviewer"
+    );
+    let (_, seen) = srv.get(&rev_b, "/v1/shops/shop-bad/enforcement").await;
+    assert!(seen.to_string().contains("rev-a"), "reviewers see ids");
     let (_, rec) = srv.get(&seller, "/v1/shops/shop-bad/enforcement").await;
     assert_eq!(rec["points"].as_u64().unwrap(), points_before, "{rec}");
     assert!(

@@ -85,15 +85,25 @@ async fn the_server_takes_live_fakes_down_by_itself() {
     assert_eq!(st, StatusCode::OK);
     assert_eq!(d["source"], "sweep");
     assert_eq!(d["cause"]["right_id"], "r-zorbex");
-    let (st, sweeps) = s.get(&admin, "/v1/sweeps").await;
-    assert_eq!(st, StatusCode::OK);
-    let created = sweeps
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|w| w["cause"]["change"] == "right_created")
-        .unwrap();
-    assert_eq!(created["state"], "done");
+    // The listings are down before the sweep records itself done.
+    let mut waited = 0;
+    let created = loop {
+        let (st, sweeps) = s.get(&admin, "/v1/sweeps").await;
+        assert_eq!(st, StatusCode::OK);
+        let created = sweeps
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["cause"]["change"] == "right_created")
+            .cloned()
+            .unwrap();
+        if created["state"] == "done" {
+            break created;
+        }
+        assert!(waited < 200, "the sweep never finished: {created}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        waited += 1;
+    };
     assert_eq!(created["counts"]["taken_down"], 3);
     assert_eq!(created["counts"]["looked_at"], 3);
     // The rights holder's view: the decisions that named its right, and a

@@ -42,9 +42,27 @@ fn the_database_file_is_private() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shopshield.db");
-    let _s = SqliteStore::open(&path).unwrap();
+    let s = SqliteStore::open(&path).unwrap();
     let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600, "{mode:o}");
+    // The write-ahead log and its index, made once something is written,
+    // take the database file's mode.
+    s.insert_holder(&RightsHolder {
+        id: "nike".into(),
+        name: "Nike, Inc.".into(),
+        created_at: Utc::now(),
+    })
+    .unwrap();
+    let mut seen = 0;
+    for suffix in ["-wal", "-shm"] {
+        let side = dir.path().join(format!("shopshield.db{suffix}"));
+        if let Ok(m) = std::fs::metadata(&side) {
+            let mode = m.permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{suffix}: {mode:o}");
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 2, "WAL mode keeps -wal and -shm files while open");
 }
 
 /// A database at schema version 3 (the first releases) with a decision and

@@ -30,7 +30,7 @@ use shopshield_model::{
     Action, Listing, Permission, Principal, Region, ValidationError, ViolationType,
 };
 use shopshield_store::{
-    CatalogStore, EnforcementStore, LogAnchor, RegistryStore, Screened, StoreError,
+    CatalogStore, EnforcementStore, KeyStore, LogAnchor, RegistryStore, Screened, StoreError,
 };
 
 use crate::{AppError, Clock};
@@ -73,6 +73,9 @@ pub struct Review {
     catalog: Arc<dyn CatalogStore>,
     /// To refuse upholding a case that rests on a disabled right.
     rights: Arc<dyn RegistryStore>,
+    /// Who holds which role: what a shop or creator is shown of the
+    /// reviewers who decided about it.
+    keys: Arc<dyn KeyStore>,
     clock: Arc<dyn Clock>,
     enforcer: Enforcer,
     live: Mutex<Live>,
@@ -88,6 +91,7 @@ impl Review {
         log: Arc<dyn EnforcementStore>,
         catalog: Arc<dyn CatalogStore>,
         rights: Arc<dyn RegistryStore>,
+        keys: Arc<dyn KeyStore>,
         config: &EnforcementConfig,
         clock: Arc<dyn Clock>,
     ) -> Result<Review, AppError> {
@@ -98,6 +102,7 @@ impl Review {
             log,
             catalog,
             rights,
+            keys,
             clock,
             enforcer,
             live: Mutex::new(live),
@@ -563,8 +568,49 @@ impl Review {
             };
             return Err(AppError::not_found(what, party.id()));
         }
-        let live = self.current()?;
-        Ok(live.state.party_view(party, self.config(), self.now()))
+        let view = {
+            let live = self.current()?;
+            live.state.party_view(party, self.config(), self.now())
+        };
+        self.shown_to(p, view, |v, roles| {
+            for vv in &mut v.violations {
+                hide_reviewers_in_record(&mut vv.violation.record, roles);
+                for a in &mut vv.appeals {
+                    hide_reviewer_in_appeal(a, roles);
+                }
+            }
+        })
+    }
+
+    /// What `p` is shown of `value`: callers who work cases or decide
+    /// appeals see reviewers' principal ids; anyone else (the shop, the
+    /// creator) sees only the role a reviewer acted in (`reviewer` or
+    /// `admin`), never who it was.
+    fn shown_to<T>(
+        &self,
+        p: &Principal,
+        mut value: T,
+        hide: impl FnOnce(&mut T, &dyn Fn(&str) -> String),
+    ) -> Result<T, AppError> {
+        if p.can(Permission::WorkCases) || p.can(Permission::DecideAppeals) {
+            return Ok(value);
+        }
+        let roles: std::collections::HashMap<String, shopshield_model::Role> = self
+            .keys
+            .api_keys()?
+            .into_iter()
+            .map(|k| (k.principal_id, k.role))
+            .collect();
+        // A principal with no key is the operator at the command line.
+        let role_of = |id: &str| {
+            roles
+                .get(id)
+                .copied()
+                .unwrap_or(shopshield_model::Role::Admin)
+                .to_string()
+        };
+        hide(&mut value, &role_of);
+        Ok(value)
     }
 
     /// The shop or creator of the caller files an appeal of a violation
@@ -621,7 +667,9 @@ impl Review {
         if !visible {
             return Err(AppError::not_found("appeal", appeal_id));
         }
-        Ok(a.clone())
+        let a = a.clone();
+        drop(live);
+        self.shown_to(p, a, |a, roles| hide_reviewer_in_appeal(a, roles))
     }
 
     /// Appeals waiting for a decision (`pending`), decided, or both (`all`),
@@ -998,4 +1046,23 @@ pub fn parse_queue(kind: &str, region: &str) -> Result<QueueKey, ValidationError
         return Err(ValidationError::new("region", "a queue is for one region"));
     }
     Ok(QueueKey { kind, region })
+}
+
+/// A violation's record with each reviewer's id replaced by its role.
+fn hide_reviewers_in_record(record: &mut ViolationRecord, role_of: &dyn Fn(&str) -> String) {
+    if let shopshield_enforce::Source::Review { reviewer, .. } = &mut record.source {
+        *reviewer = role_of(reviewer);
+    }
+    for v in &mut record.evidence {
+        if let Some(id) = v.detector.strip_prefix("reviewer:") {
+            v.detector = format!("reviewer:{}", role_of(id));
+        }
+    }
+}
+
+/// An appeal with its decider's id replaced by its role.
+fn hide_reviewer_in_appeal(a: &mut AppealState, role_of: &dyn Fn(&str) -> String) {
+    if let Some(d) = &mut a.decision {
+        d.reviewer = role_of(&d.reviewer);
+    }
 }

@@ -12,6 +12,8 @@ use shopshield_app::{App, AppConfig, Clock, NewKey, Principal, SystemClock};
 use shopshield_model::Role;
 use shopshield_store::SqliteStore;
 
+pub mod load;
+
 /// A running server and the application behind it.
 pub struct Server {
     pub base: String,
@@ -45,7 +47,18 @@ impl Server {
     }
 
     /// A server on the SQLite file `db`.
-    pub async fn start_with(db: &Path, config: AppConfig, clock: Arc<dyn Clock>) -> Server {
+    ///
+    /// The rate limiter has its own tests (`hostile.rs`); the others test
+    /// answers, so unless a test sets its own rates they are roomy.
+    pub async fn start_with(db: &Path, mut config: AppConfig, clock: Arc<dyn Clock>) -> Server {
+        if config.server.rate == shopshield_app::RateConfig::default() {
+            let roomy = shopshield_app::Bucket::new(1e6, 1e6);
+            config.server.rate.key.clear();
+            config.server.rate.role.clear();
+            config.server.rate.default_key = roomy;
+            config.server.rate.default_role = roomy;
+            config.server.rate.anonymous = roomy;
+        }
         let store = SqliteStore::open(db).unwrap();
         Server::serve(Arc::new(App::new(Arc::new(store), config, clock).unwrap())).await
     }
@@ -139,6 +152,17 @@ impl Server {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        let _ = self.task.await;
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Server {
+    /// A test that fails before `stop` still stops the server, so that its
+    /// background duties end and the test's runtime can shut down (instead
+    /// of waiting for them forever).
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
     }
 }
