@@ -9,6 +9,7 @@ mod hash;
 mod policy;
 mod scan;
 mod store;
+mod video;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use shopshield_app::{App, AppConfig, AppError, NewKey, Principal, SystemClock};
-use shopshield_intake::{ImageBase, JsonlReader, read_image};
+use shopshield_intake::{ImageBase, JsonlReader, read_image, read_video};
 use shopshield_model::{NewRight, Role};
 
 #[derive(Parser)]
@@ -66,12 +67,21 @@ enum Command {
         /// Write decisions here instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// What each line is: `listing`, or `video` (a short video: creator,
+        /// caption, hashtags, transcript, products, media or vpdq).
+        #[arg(long, default_value = "listing", value_parser = ["listing", "video"])]
+        kind: String,
     },
     /// Print each image's PDQ hash and quality as `HASH,QUALITY,FILE`
     /// (the format of Meta's pdq-photo-hasher).
     Hash {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Videos: vPDQ hashes.
+    Video {
+        #[command(subcommand)]
+        command: VideoCommand,
     },
     /// Evaluate the text detector on a labelled corpus (the shipped one by
     /// default): precision, recall and false-positive rate per family.
@@ -124,6 +134,18 @@ enum RightsCommand {
     Import { file: PathBuf },
     /// List the registered rights as JSONL.
     List,
+}
+
+#[derive(Subcommand)]
+enum VideoCommand {
+    /// Print a video's vPDQ hashes in Meta's line format,
+    /// `frameNumber,quality,pdqHex,timestamp` (MP4 or WebM; decoded with ffmpeg).
+    Hash {
+        file: PathBuf,
+        /// Frames hashed per second of video (Meta's default: 1). 0 hashes every frame.
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -290,11 +312,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scan { input, out } => {
+        Command::Scan { input, out, kind } => {
             let app = open_app(&cli)?;
-            scan::run(&app, input, out.as_deref())
+            if kind == "video" {
+                scan::run_videos(&app, input, out.as_deref())
+            } else {
+                scan::run(&app, input, out.as_deref())
+            }
         }
         Command::Hash { files } => hash::run(files),
+        Command::Video { command } => {
+            let config = load_config(&cli.data, config)?;
+            match command {
+                VideoCommand::Hash { file, rate } => video::hash(&config, file, *rate),
+            }
+        }
         Command::Eval { corpus, misses } => {
             let config = load_config(&cli.data, config)?;
             eval::run(&config, corpus.as_deref(), *misses)
@@ -388,12 +420,16 @@ pub fn import_rights(app: &App, file: &Path) -> Result<(usize, u64)> {
             .map_err(|e| e.to_string())
             .and_then(|r: NewRight| {
                 r.validate().map_err(|e| e.to_string())?;
-                let image = match &r.image {
-                    Some(reference) => Some(
+                let image = match (&r.image, &r.video) {
+                    (Some(reference), _) => Some(
                         read_image("image", reference, ImageBase::Dir(base))
                             .map_err(|e| e.to_string())?,
                     ),
-                    None => None,
+                    (None, Some(reference)) => Some(
+                        read_video("video", reference, ImageBase::Dir(base))
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    (None, None) => None,
                 };
                 Ok((r, image))
             });

@@ -22,6 +22,8 @@ pub struct AppConfig {
     /// Trademark text matching: weights, fuzzy budgets, price rules and
     /// currency rates (see `docs/text.md`).
     pub text: shopshield_text::TextConfig,
+    /// Videos and livestreams: decoding limits, vPDQ matching (`[video]`).
+    pub video: crate::video::VideoSettings,
 }
 
 /// `[policy]`: where the region policy packs come from.
@@ -124,6 +126,7 @@ impl AppConfig {
         c.text.reject = c.gate.reject;
         c.gate.validate().map_err(|e| format!("gate: {e}"))?;
         c.images.validate().map_err(|e| format!("images: {e}"))?;
+        c.video.validate().map_err(|e| format!("video: {e}"))?;
         c.enforcement.validate().map_err(|e| e.to_string())?;
         c.webhooks.validate()?;
         Ok(c)

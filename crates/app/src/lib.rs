@@ -8,6 +8,9 @@
 //!   qualifications.
 //! * [`Review`]: enforcement: cases and their leases, violations, points,
 //!   penalties, appeals, ticks, the event log.
+//! * [`Videos`]: short videos screened with the same engine (caption,
+//!   hashtags, transcript with times, frames, vPDQ), stored with their
+//!   decisions, enforced against creator and shop.
 //! * [`Delivery`]: webhooks from the outbox.
 //! * [`Keys`]: API keys and the principals they authenticate as.
 //!
@@ -24,6 +27,8 @@ mod metrics;
 mod registry;
 mod review;
 mod screening;
+pub mod video;
+mod videos;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,6 +52,7 @@ pub use shopshield_enforce as enforce;
 pub use shopshield_model::Principal;
 use shopshield_model::Taxonomy;
 use shopshield_store::Store;
+pub use videos::{SubmittedVideo, Videos};
 
 /// Label sets of the metrics, for code that records into them.
 pub mod metrics_labels {
@@ -68,6 +74,7 @@ pub struct App {
     registry: Arc<Registry>,
     review: Arc<Review>,
     screening: Screening,
+    videos: Videos,
     delivery: Delivery,
     keys: Keys,
     backend: &'static str,
@@ -107,6 +114,15 @@ impl App {
             clock.clone(),
             metrics.clone(),
         );
+        let videos = Videos::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            registry.clone(),
+            review.clone(),
+            config.clone(),
+            clock.clone(),
+        );
         let delivery = Delivery::new(
             store.clone(),
             config.webhooks.clone(),
@@ -123,6 +139,7 @@ impl App {
             registry,
             review,
             screening,
+            videos,
             delivery,
             keys,
         })
@@ -134,6 +151,11 @@ impl App {
 
     pub fn screening(&self) -> &Screening {
         &self.screening
+    }
+
+    /// Short videos (issue #12).
+    pub fn videos(&self) -> &Videos {
+        &self.videos
     }
 
     pub fn review(&self) -> &Review {

@@ -22,6 +22,7 @@
 mod access;
 mod catalog;
 mod conn;
+mod content;
 mod enforcement;
 mod feed;
 mod outbox;
@@ -34,11 +35,18 @@ use shopshield_store::{Result, Store, StoreError};
 use crate::conn::{Conn, Manager, col, corrupt, map_err};
 
 /// Schema migrations, applied in order; `schema_migrations` records each.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "0001_schema",
-    include_str!("../migrations/0001_schema.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "0001_schema",
+        include_str!("../migrations/0001_schema.sql"),
+    ),
+    (
+        9,
+        "0009_content",
+        include_str!("../migrations/0009_content.sql"),
+    ),
+];
 
 /// The advisory lock that migrations run under (any fixed number; this is
 /// "shopshld" in ASCII).

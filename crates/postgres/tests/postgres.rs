@@ -136,10 +136,17 @@ fn migrations_run_once_when_processes_start_together() {
     );
     let mut c = client(&db);
     let rows = c
-        .query("SELECT version, name FROM schema_migrations", &[])
+        .query(
+            "SELECT version, name FROM schema_migrations ORDER BY version",
+            &[],
+        )
         .unwrap();
-    assert_eq!(rows.len(), 1);
-    assert_eq!(rows[0].get::<_, &str>(1), "0001_schema");
+    let names: Vec<&str> = rows.iter().map(|r| r.get::<_, &str>(1)).collect();
+    assert_eq!(
+        names,
+        ["0001_schema", "0009_content"],
+        "each migration ran once"
+    );
     let meta: i64 = c
         .query_one("SELECT count(*) FROM meta", &[])
         .unwrap()

@@ -6,6 +6,7 @@
 //! JSON [`ErrorBody`](error::ErrorBody) with a 4xx or 5xx status.
 
 pub mod auth;
+pub mod content;
 pub mod enforcement;
 pub mod error;
 pub mod images;
@@ -60,7 +61,8 @@ pub fn router(app: Arc<App>) -> Router {
             "/shops/{shop_id}/qualifications",
             get(policy::shop_qualifications),
         )
-        .merge(enforcement_routes());
+        .merge(enforcement_routes())
+        .merge(content::routes());
     Router::new()
         .nest("/v1", v1)
         .route("/m/lookup", get(images::hma_lookup))

@@ -28,6 +28,7 @@ use shopshield_model::{
         enf::release_case, enf::decide_case, enf::shop_record, enf::creator_record,
         enf::listing_status, enf::file_appeal, enf::get_appeal, enf::decide_appeal,
         enf::event_log, enf::outbox, enf::tick,
+        crate::content::submit_video, crate::content::get_video, crate::content::video_history,
     ),
     components(schemas(
         Action, Category, Decision, Evidence, Listing, Money, NewRight, Right, RightKind,
@@ -37,6 +38,7 @@ use shopshield_model::{
         crate::images::MatchResponse, crate::images::MatchHit, crate::images::LocatedHit, crate::images::HmaMatch,
         crate::policy::ReloadResponse, crate::policy::PackInfo, shopshield_model::Qualification,
         CaseDecision, NewAppeal, AppealDecisionBody,
+        shopshield_model::Video, shopshield_model::Segment, crate::content::VideoVersion,
     )),
     modifiers(&SecurityAddon),
 )]

@@ -8,6 +8,8 @@
 //! * [`EnforcementStore`]: the hash-chained event log, its anchor, state
 //!   snapshots, case leases, the cursor of decisions handed over.
 //! * [`OutboxStore`]: webhook deliveries, claimed before they are sent.
+//! * [`ContentStore`]: short videos with their versions and decisions, and
+//!   livestream sessions (a stopped stream stays stopped).
 //! * [`ChangeFeed`]: how a process hears that another changed the registry.
 //!
 //! [`Store`] is all of them. [`SqliteStore`] implements it on an embedded
@@ -28,9 +30,12 @@ mod types;
 pub use log::{BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxRow, OutboxStatus, Snapshot};
 pub use sqlite::SqliteStore;
 pub use traits::{
-    CatalogStore, ChangeFeed, ContextKey, EnforcementStore, KeyStore, OutboxStore, Prior,
-    QualificationStore, RegistryStore, ScreeningContext, Store,
+    CatalogStore, ChangeFeed, ContentStore, ContextKey, EnforcementStore, KeyStore, OutboxStore,
+    Prior, QualificationStore, RegistryStore, ScreeningContext, Store,
 };
-pub use types::{ApiKey, Page, RightChange, RightRecord, Screened, StoreError, StoredListing};
+pub use types::{
+    ApiKey, Page, RightChange, RightRecord, Screened, StoreError, StoredListing, StoredStream,
+    StoredVideo,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

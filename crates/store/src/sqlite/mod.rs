@@ -11,6 +11,7 @@
 
 mod access;
 mod catalog;
+mod content;
 mod enforcement;
 mod outbox;
 mod registry;
@@ -33,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0002_enforcement.sql"),
     include_str!("../../migrations/sqlite/0003_qualifications.sql"),
     include_str!("../../migrations/sqlite/0004_scale_out.sql"),
+    include_str!("../../migrations/sqlite/0009_content.sql"),
 ];
 
 /// Reader connections beside the writer, for a file database.
