@@ -2,6 +2,10 @@
 //! command parses its arguments, opens the application on the data
 //! directory and calls into the library crates.
 
+/// Bulk scans allocate many small strings; see Cargo.toml.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod audit;
 mod demo;
 mod eval;

@@ -62,19 +62,26 @@ enum Prospect {
 
 /// A batch screened but not yet stored: see [`Screening::screen_batch`].
 pub struct ScreenedBatch {
-    listings: Vec<Listing>,
     plans: Vec<Plan>,
-    screened: Vec<Option<Result<Screened, AppError>>>,
+    items: Vec<Item>,
 }
 
 impl ScreenedBatch {
     pub fn len(&self) -> usize {
-        self.listings.len()
+        self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.listings.is_empty()
+        self.items.is_empty()
     }
+}
+
+/// One listing of a batch after screening.
+enum Item {
+    Screened(Screened),
+    Failed(Listing, AppError),
+    /// Nothing to screen (invalid, unchanged, or repeated in the batch).
+    Unscreened(Listing),
 }
 
 /// What to do with one item of a batch.
@@ -401,31 +408,32 @@ impl Screening {
             }
             plans.push(plan);
         }
-        let screened: Vec<Option<Result<Screened, AppError>>> = plans
-            .par_iter()
-            .zip(listings.par_iter())
-            .map(|(plan, l)| match plan {
+        // Screen in parallel, moving each listing into its screening (or
+        // keeping it beside its plan when there is nothing to screen).
+        let items: Vec<Item> = listings
+            .into_par_iter()
+            .zip(plans.par_iter())
+            .map(|(l, plan)| match plan {
                 Plan::Screen { version, hash } => {
                     let quals = ctx
                         .qualifications
                         .get(&l.shop_id)
                         .map(Vec::as_slice)
                         .unwrap_or_default();
-                    Some(self.verdict(&engine, l, quals, base).map(|v| Screened {
-                        decision: self.make_decision(l, *version, v),
-                        listing: l.clone(),
-                        version: *version,
-                        content_hash: hash.clone(),
-                    }))
+                    match self.verdict(&engine, &l, quals, base) {
+                        Ok(v) => Item::Screened(Screened {
+                            decision: self.make_decision(&l, *version, v),
+                            listing: l,
+                            version: *version,
+                            content_hash: hash.clone(),
+                        }),
+                        Err(e) => Item::Failed(l, e),
+                    }
                 }
-                _ => None,
+                _ => Item::Unscreened(l),
             })
             .collect();
-        Ok(ScreenedBatch {
-            listings,
-            plans,
-            screened,
-        })
+        Ok(ScreenedBatch { plans, items })
     }
 
     /// The second half of [`Screening::submit_batch`]: stores a screened
@@ -438,20 +446,40 @@ impl Screening {
         batch: ScreenedBatch,
         base: ImageBase<'_>,
     ) -> Result<Vec<Result<Submitted, AppError>>, AppError> {
-        let ScreenedBatch {
-            listings,
-            plans,
-            screened,
-        } = batch;
-        let to_store: Vec<Screened> = screened
-            .iter()
-            .flatten()
-            .filter_map(|r| r.as_ref().ok())
-            .cloned()
-            .collect();
+        let ScreenedBatch { plans, items } = batch;
+        // Move the screened items out (no copies): `slots[i]` is the place
+        // of item i's screening in `to_store`, or its error; `kept` holds the
+        // listings that were not screened.
+        let mut to_store: Vec<Screened> = Vec::new();
+        let mut slots: Vec<Option<Result<usize, AppError>>> = Vec::with_capacity(items.len());
+        let mut kept: Vec<Option<Listing>> = Vec::with_capacity(items.len());
+        for item in items {
+            match item {
+                Item::Screened(s) => {
+                    slots.push(Some(Ok(to_store.len())));
+                    kept.push(None);
+                    to_store.push(s);
+                }
+                Item::Failed(l, e) => {
+                    slots.push(Some(Err(e)));
+                    kept.push(Some(l));
+                }
+                Item::Unscreened(l) => {
+                    slots.push(None);
+                    kept.push(Some(l));
+                }
+            }
+        }
         match self.catalog.record_screenings(&to_store) {
             Ok(_) => self.review.after_commit(&to_store),
             Err(StoreError::Conflict(_)) => {
+                // Another writer touched one of these listings meanwhile:
+                // submit them one by one, which re-reads and retries.
+                let mut screened = to_store.into_iter().map(|s| s.listing);
+                let listings: Vec<Listing> = kept
+                    .into_iter()
+                    .filter_map(|k| k.or_else(|| screened.next()))
+                    .collect();
                 return Ok(listings
                     .into_iter()
                     .map(|l| self.submit(p, l, base))
@@ -459,16 +487,23 @@ impl Screening {
             }
             Err(e) => return Err(e.into()),
         }
+        let mut decisions: Vec<Option<Decision>> =
+            to_store.into_iter().map(|s| Some(s.decision)).collect();
         let mut results: Vec<Result<Submitted, AppError>> = Vec::with_capacity(plans.len());
-        for (i, (plan, s)) in plans.into_iter().zip(screened).enumerate() {
-            let r = match (plan, s) {
+        for (i, (plan, slot)) in plans.into_iter().zip(slots).enumerate() {
+            let r = match (plan, slot) {
                 (Plan::Done(r), _) => r,
-                (Plan::Screen { .. }, Some(Ok(s))) => {
-                    self.count(&s.decision);
-                    Ok(Submitted {
-                        decision: s.decision,
-                        created: true,
-                    })
+                (Plan::Screen { .. }, Some(Ok(at))) => {
+                    match decisions.get_mut(at).and_then(Option::take) {
+                        Some(decision) => {
+                            self.count(&decision);
+                            Ok(Submitted {
+                                decision,
+                                created: true,
+                            })
+                        }
+                        None => Err(AppError::Conflict(format!("listing {i} was not screened"))),
+                    }
                 }
                 (Plan::Screen { .. }, Some(Err(e))) => Err(e),
                 (Plan::Screen { .. }, None) => {
