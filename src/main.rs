@@ -15,6 +15,7 @@ mod report;
 mod scan;
 mod store;
 mod sweep;
+mod video;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use shopshield_app::{App, AppConfig, AppError, NewKey, Principal, SystemClock};
-use shopshield_intake::{ImageBase, JsonlReader, read_image};
+use shopshield_intake::{ImageBase, JsonlReader, read_image, read_video};
 use shopshield_model::{NewRight, Role};
 
 #[derive(Parser)]
@@ -81,6 +82,10 @@ enum Command {
         /// The queue's name (its streams and subjects) with --nats.
         #[arg(long, env = "SHOPSHIELD_QUEUE", default_value = "shopshield")]
         queue: String,
+        /// What each line is: `listing`, or `video` (a short video: creator,
+        /// caption, hashtags, transcript, products, media or vpdq).
+        #[arg(long, default_value = "listing", value_parser = ["listing", "video"])]
+        kind: String,
     },
     /// Screen listings from the NATS JetStream work queue that `scan
     /// --nats` fills, committing each batch before acknowledging it.
@@ -104,6 +109,11 @@ enum Command {
     Hash {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Videos: vPDQ hashes.
+    Video {
+        #[command(subcommand)]
+        command: VideoCommand,
     },
     /// Evaluate the text detector on a labelled corpus (the shipped one by
     /// default): precision, recall and false-positive rate per family.
@@ -186,6 +196,18 @@ enum RightsCommand {
     Import { file: PathBuf },
     /// List the registered rights as JSONL.
     List,
+}
+
+#[derive(Subcommand)]
+enum VideoCommand {
+    /// Print a video's vPDQ hashes in Meta's line format,
+    /// `frameNumber,quality,pdqHex,timestamp` (MP4 or WebM; decoded with ffmpeg).
+    Hash {
+        file: PathBuf,
+        /// Frames hashed per second of video (Meta's default: 1). 0 hashes every frame.
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -373,14 +395,23 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             nats,
             queue,
+            kind,
         } => match nats.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(_) if kind == "video" => Err(crate::BadInput(
+                "--kind video: videos are screened in this process; drop --nats".into(),
+            )
+            .into()),
             Some(nats) => {
                 let queue = worker::queue_name(queue)?;
                 scan::run(scan::Via::Queue { nats, queue }, input, out.as_deref())
             }
             None => {
                 let app = open_app(&cli)?;
-                scan::run(scan::Via::Local(&app), input, out.as_deref())
+                if kind == "video" {
+                    scan::run_videos(&app, input, out.as_deref())
+                } else {
+                    scan::run(scan::Via::Local(&app), input, out.as_deref())
+                }
             }
         },
         Command::Worker {
@@ -394,6 +425,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             worker::run(app, nats, config)
         }
         Command::Hash { files } => hash::run(files),
+        Command::Video { command } => {
+            let config = load_config(&cli.data, config)?;
+            match command {
+                VideoCommand::Hash { file, rate } => video::hash(&config, file, *rate),
+            }
+        }
         Command::Sweep { out } => {
             let app = open_app(&cli)?;
             sweep::run(&app, out.as_deref())
@@ -514,12 +551,16 @@ pub fn import_rights(app: &App, file: &Path) -> Result<(usize, u64)> {
             .map_err(|e| e.to_string())
             .and_then(|r: NewRight| {
                 r.validate().map_err(|e| e.to_string())?;
-                let image = match &r.image {
-                    Some(reference) => Some(
+                let image = match (&r.image, &r.video) {
+                    (Some(reference), _) => Some(
                         read_image("image", reference, ImageBase::Dir(base))
                             .map_err(|e| e.to_string())?,
                     ),
-                    None => None,
+                    (None, Some(reference)) => Some(
+                        read_video("video", reference, ImageBase::Dir(base))
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    (None, None) => None,
                 };
                 Ok((r, image))
             });

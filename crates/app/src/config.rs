@@ -24,6 +24,8 @@ pub struct AppConfig {
     pub text: shopshield_text::TextConfig,
     /// Sweeps of live listings after rights or rules change.
     pub sweep: SweepConfig,
+    /// Videos and livestreams: decoding limits, vPDQ matching (`[video]`).
+    pub video: crate::video::VideoSettings,
 }
 
 /// `[sweep]`: how sweeps run.
@@ -164,6 +166,7 @@ impl AppConfig {
         c.text.reject = c.gate.reject;
         c.gate.validate().map_err(|e| format!("gate: {e}"))?;
         c.images.validate().map_err(|e| format!("images: {e}"))?;
+        c.video.validate().map_err(|e| format!("video: {e}"))?;
         c.enforcement.validate().map_err(|e| e.to_string())?;
         c.webhooks.validate()?;
         c.sweep.validate()?;

@@ -8,6 +8,9 @@
 //!   qualifications.
 //! * [`Review`]: enforcement: cases and their leases, violations, points,
 //!   penalties, appeals, ticks, the event log.
+//! * [`Videos`]: short videos screened with the same engine (caption,
+//!   hashtags, transcript with times, frames, vPDQ), stored with their
+//!   decisions, enforced against creator and shop.
 //! * [`Delivery`]: webhooks from the outbox.
 //! * [`Keys`]: API keys and the principals they authenticate as.
 //! * [`Reports`]: transparency reports and DSA statements of reasons.
@@ -27,6 +30,8 @@ mod reports;
 mod review;
 mod screening;
 mod sweep;
+pub mod video;
+mod videos;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -54,6 +59,7 @@ use shopshield_model::Taxonomy;
 pub use shopshield_report as report;
 use shopshield_store::Store;
 pub use sweep::{CatalogueHit, SweepReport, Sweeps};
+pub use videos::{SubmittedVideo, Videos};
 
 /// Label sets of the metrics, for code that records into them.
 pub mod metrics_labels {
@@ -76,6 +82,7 @@ pub struct App {
     review: Arc<Review>,
     screening: Arc<Screening>,
     sweeps: Sweeps,
+    videos: Videos,
     delivery: Delivery,
     keys: Keys,
     reports: Reports,
@@ -128,6 +135,15 @@ impl App {
             clock.clone(),
             config.sweep.clone(),
         );
+        let videos = Videos::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            registry.clone(),
+            review.clone(),
+            config.clone(),
+            clock.clone(),
+        );
         let delivery = Delivery::new(
             store.clone(),
             config.webhooks.clone(),
@@ -146,6 +162,7 @@ impl App {
             review,
             screening,
             sweeps,
+            videos,
             delivery,
             keys,
             reports,
@@ -162,6 +179,11 @@ impl App {
 
     pub fn sweeps(&self) -> &Sweeps {
         &self.sweeps
+    }
+
+    /// Short videos (issue #12).
+    pub fn videos(&self) -> &Videos {
+        &self.videos
     }
 
     pub fn review(&self) -> &Review {

@@ -7,6 +7,7 @@
 
 pub mod auth;
 pub mod console;
+pub mod content;
 pub mod enforcement;
 pub mod error;
 pub mod images;
@@ -49,6 +50,9 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(utoipa_axum::routes!(disable_right))
         .routes(utoipa_axum::routes!(enable_right))
         .routes(utoipa_axum::routes!(submit_listing))
+        .routes(utoipa_axum::routes!(content::submit_video))
+        .routes(utoipa_axum::routes!(content::get_video))
+        .routes(utoipa_axum::routes!(content::video_history))
         .routes(utoipa_axum::routes!(get_listing))
         .routes(utoipa_axum::routes!(listing_history))
         .routes(utoipa_axum::routes!(listing_decisions))
