@@ -14,6 +14,7 @@ mod policy;
 mod report;
 mod scan;
 mod store;
+mod stream;
 mod sweep;
 mod video;
 mod worker;
@@ -115,6 +116,11 @@ enum Command {
         #[command(subcommand)]
         command: VideoCommand,
     },
+    /// Livestreams.
+    Stream {
+        #[command(subcommand)]
+        command: StreamCommand,
+    },
     /// Evaluate the text detector on a labelled corpus (the shipped one by
     /// default): precision, recall and false-positive rate per family.
     Eval {
@@ -208,6 +214,15 @@ enum VideoCommand {
         #[arg(long, default_value_t = 1.0)]
         rate: f64,
     },
+}
+
+#[derive(Subcommand)]
+enum StreamCommand {
+    /// Replay a recorded stream (JSONL: an optional metadata line with
+    /// creator_id, shop_id, region; then events with `t` and `type`:
+    /// transcript, frame, product) against the engine, printing each
+    /// action as JSONL with its time `t`. Nothing is stored.
+    Replay { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -431,6 +446,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 VideoCommand::Hash { file, rate } => video::hash(&config, file, *rate),
             }
         }
+        Command::Stream { command } => match command {
+            StreamCommand::Replay { file } => {
+                let app = open_app(&cli)?;
+                stream::replay(&app, file)
+            }
+        },
         Command::Sweep { out } => {
             let app = open_app(&cli)?;
             sweep::run(&app, out.as_deref())

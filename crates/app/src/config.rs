@@ -26,6 +26,9 @@ pub struct AppConfig {
     pub sweep: SweepConfig,
     /// Videos and livestreams: decoding limits, vPDQ matching (`[video]`).
     pub video: crate::video::VideoSettings,
+    /// Livestreams: the sliding window, thresholds, warnings before a
+    /// stop, events in flight (`[stream]`).
+    pub stream: crate::streams::StreamSettings,
 }
 
 /// `[sweep]`: how sweeps run.
@@ -170,6 +173,7 @@ impl AppConfig {
         c.enforcement.validate().map_err(|e| e.to_string())?;
         c.webhooks.validate()?;
         c.sweep.validate()?;
+        c.stream.validate()?;
         Ok(c)
     }
 }

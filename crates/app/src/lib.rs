@@ -11,6 +11,8 @@
 //! * [`Videos`]: short videos screened with the same engine (caption,
 //!   hashtags, transcript with times, frames, vPDQ), stored with their
 //!   decisions, enforced against creator and shop.
+//! * [`Streams`]: livestream sessions scored over a sliding window, each
+//!   event answered with an action (continue, warn, unpin, stop).
 //! * [`Delivery`]: webhooks from the outbox.
 //! * [`Keys`]: API keys and the principals they authenticate as.
 //! * [`Reports`]: transparency reports and DSA statements of reasons.
@@ -29,6 +31,7 @@ mod registry;
 mod reports;
 mod review;
 mod screening;
+mod streams;
 mod sweep;
 pub mod video;
 mod videos;
@@ -58,6 +61,7 @@ use shopshield_model::Taxonomy;
 /// The report crate, for callers of the reports API.
 pub use shopshield_report as report;
 use shopshield_store::Store;
+pub use streams::{ReplayError, Session, StreamSettings, StreamStatus, StreamView, Streams};
 pub use sweep::{CatalogueHit, SweepReport, Sweeps};
 pub use videos::{SubmittedVideo, Videos};
 
@@ -83,6 +87,7 @@ pub struct App {
     screening: Arc<Screening>,
     sweeps: Sweeps,
     videos: Videos,
+    streams: Streams,
     delivery: Delivery,
     keys: Keys,
     reports: Reports,
@@ -144,6 +149,15 @@ impl App {
             config.clone(),
             clock.clone(),
         );
+        let streams = Streams::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            registry.clone(),
+            review.clone(),
+            config.clone(),
+            clock.clone(),
+        );
         let delivery = Delivery::new(
             store.clone(),
             config.webhooks.clone(),
@@ -163,6 +177,7 @@ impl App {
             screening,
             sweeps,
             videos,
+            streams,
             delivery,
             keys,
             reports,
@@ -184,6 +199,11 @@ impl App {
     /// Short videos (issue #12).
     pub fn videos(&self) -> &Videos {
         &self.videos
+    }
+
+    /// Livestreams (issue #12).
+    pub fn streams(&self) -> &Streams {
+        &self.streams
     }
 
     pub fn review(&self) -> &Review {

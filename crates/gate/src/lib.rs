@@ -25,6 +25,8 @@ pub use policy::PolicyDetector;
 pub use text::TextDetector;
 pub use video::{VideoBankError, VideoBanks, VideoDetector, VideoMatchConfig};
 
-pub use content::{ContentInput, ContentKind, ContentUnit, Frame, Parties, TextField};
+pub use content::{
+    ContentInput, ContentKind, ContentUnit, Frame, Parties, TextField, strongest_per_subject,
+};
 
 pub use shopshield_model::{Action, Violation};

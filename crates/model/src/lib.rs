@@ -21,6 +21,7 @@ mod qualification;
 mod region;
 mod right;
 mod role;
+mod stream;
 mod taxonomy;
 mod video;
 
@@ -39,6 +40,10 @@ pub use right::{
     ImageHash, MAX_ALIASES, MAX_MARK_LEN, MAX_VPDQ_LEN, NewRight, Right, RightKind, RightsHolder,
 };
 pub use role::Role;
+pub use stream::{
+    MAX_STREAM_TEXT_LEN, MAX_STREAM_TITLE_LEN, NewStream, StreamAction, StreamActionKind,
+    StreamEvent,
+};
 pub use taxonomy::{Category, Taxonomy, TaxonomyError};
 pub use video::{
     MAX_CAPTION_LEN, MAX_HASHTAG_LEN, MAX_HASHTAGS, MAX_PRODUCTS, MAX_SEGMENT_LEN, MAX_SEGMENTS,

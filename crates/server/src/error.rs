@@ -14,7 +14,7 @@ pub struct ErrorBody {
 pub struct ErrorDetail {
     /// A stable machine-readable code: `invalid`, `malformed_json`,
     /// `too_large`, `unauthorized`, `forbidden`, `not_found`, `conflict`,
-    /// `internal`.
+    /// `too_many_requests`, `internal`.
     pub code: &'static str,
     /// A sentence for humans.
     pub message: String,
@@ -88,6 +88,9 @@ impl From<AppError> for ApiError {
             e @ AppError::NotFound { .. } => ApiError::not_found(e.to_string()),
             AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             AppError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            AppError::Busy(m) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m)
+            }
             AppError::Integrity(m) => {
                 tracing::error!(error = %m, "integrity failure");
                 ApiError::internal("integrity check failed; see the server log")

@@ -15,6 +15,7 @@ mod openapi;
 pub mod policy;
 pub mod reports;
 pub mod routes;
+pub mod streams;
 pub mod sweeps;
 
 use std::future::Future;
@@ -53,6 +54,10 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(utoipa_axum::routes!(content::submit_video))
         .routes(utoipa_axum::routes!(content::get_video))
         .routes(utoipa_axum::routes!(content::video_history))
+        .routes(utoipa_axum::routes!(streams::open_stream))
+        .routes(utoipa_axum::routes!(streams::get_stream))
+        .routes(utoipa_axum::routes!(streams::stream_event))
+        .routes(utoipa_axum::routes!(streams::stream_ws))
         .routes(utoipa_axum::routes!(get_listing))
         .routes(utoipa_axum::routes!(listing_history))
         .routes(utoipa_axum::routes!(listing_decisions))

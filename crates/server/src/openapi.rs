@@ -26,6 +26,8 @@ use shopshield_model::{
         crate::sweeps::RunSweeps,
         shopshield_model::DecisionSource, shopshield_model::Cause,
         shopshield_model::Video, shopshield_model::Segment, crate::content::VideoVersion,
+        shopshield_model::NewStream, shopshield_model::StreamEvent, shopshield_model::StreamAction,
+        shopshield_model::StreamActionKind, shopshield_app::StreamView, shopshield_app::StreamStatus,
     )),
     modifiers(&SecurityAddon),
 )]
