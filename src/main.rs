@@ -14,7 +14,9 @@ mod policy;
 mod report;
 mod scan;
 mod store;
+mod stream;
 mod sweep;
+mod video;
 mod worker;
 
 use std::path::{Path, PathBuf};
@@ -24,7 +26,7 @@ use std::sync::Arc;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
 use shopshield_app::{App, AppConfig, AppError, NewKey, Principal, SystemClock};
-use shopshield_intake::{ImageBase, JsonlReader, read_image};
+use shopshield_intake::{ImageBase, JsonlReader, read_image, read_video};
 use shopshield_model::{NewRight, Role};
 
 #[derive(Parser)]
@@ -91,6 +93,10 @@ enum Command {
         /// and `..` included.
         #[arg(long, conflicts_with = "nats")]
         allow_images_anywhere: bool,
+        /// What each line is: `listing`, or `video` (a short video: creator,
+        /// caption, hashtags, transcript, products, media or vpdq).
+        #[arg(long, default_value = "listing", value_parser = ["listing", "video"])]
+        kind: String,
     },
     /// Screen listings from the NATS JetStream work queue that `scan
     /// --nats` fills, committing each batch before acknowledging it.
@@ -114,6 +120,16 @@ enum Command {
     Hash {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// Videos: vPDQ hashes.
+    Video {
+        #[command(subcommand)]
+        command: VideoCommand,
+    },
+    /// Livestreams.
+    Stream {
+        #[command(subcommand)]
+        command: StreamCommand,
     },
     /// Evaluate the text detector on a labelled corpus (the shipped one by
     /// default): precision, recall and false-positive rate per family.
@@ -196,6 +212,27 @@ enum RightsCommand {
     Import { file: PathBuf },
     /// List the registered rights as JSONL.
     List,
+}
+
+#[derive(Subcommand)]
+enum VideoCommand {
+    /// Print a video's vPDQ hashes in Meta's line format,
+    /// `frameNumber,quality,pdqHex,timestamp` (MP4 or WebM; decoded with ffmpeg).
+    Hash {
+        file: PathBuf,
+        /// Frames hashed per second of video (Meta's default: 1). 0 hashes every frame.
+        #[arg(long, default_value_t = 1.0)]
+        rate: f64,
+    },
+}
+
+#[derive(Subcommand)]
+enum StreamCommand {
+    /// Replay a recorded stream (JSONL: an optional metadata line with
+    /// creator_id, shop_id, region; then events with `t` and `type`:
+    /// transcript, frame, product) against the engine, printing each
+    /// action as JSONL with its time `t`. Nothing is stored.
+    Replay { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -385,7 +422,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             queue,
             image_root,
             allow_images_anywhere,
+            kind,
         } => match nats.as_deref().map(str::trim).filter(|n| !n.is_empty()) {
+            Some(_) if kind == "video" => Err(crate::BadInput(
+                "--kind video: videos are screened in this process; drop --nats".into(),
+            )
+            .into()),
             Some(nats) => {
                 let queue = worker::queue_name(queue)?;
                 scan::run(scan::Via::Queue { nats, queue }, input, out.as_deref())
@@ -397,7 +439,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     (Some(root), false) => scan::ImageAccess::Under(root.clone()),
                     (None, false) => scan::ImageAccess::ListingsDir,
                 };
-                scan::run(scan::Via::Local(&app, images), input, out.as_deref())
+                if kind == "video" {
+                    scan::run_videos(&app, images, input, out.as_deref())
+                } else {
+                    scan::run(scan::Via::Local(&app, images), input, out.as_deref())
+                }
             }
         },
         Command::Worker {
@@ -411,6 +457,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             worker::run(app, nats, config)
         }
         Command::Hash { files } => hash::run(files),
+        Command::Video { command } => {
+            let config = load_config(&cli.data, config)?;
+            match command {
+                VideoCommand::Hash { file, rate } => video::hash(&config, file, *rate),
+            }
+        }
+        Command::Stream { command } => match command {
+            StreamCommand::Replay { file } => {
+                let app = open_app(&cli)?;
+                stream::replay(&app, file)
+            }
+        },
         Command::Sweep { out } => {
             let app = open_app(&cli)?;
             sweep::run(&app, out.as_deref())
@@ -531,12 +589,16 @@ pub fn import_rights(app: &App, file: &Path) -> Result<(usize, u64)> {
             .map_err(|e| e.to_string())
             .and_then(|r: NewRight| {
                 r.validate().map_err(|e| e.to_string())?;
-                let image = match &r.image {
-                    Some(reference) => Some(
+                let image = match (&r.image, &r.video) {
+                    (Some(reference), _) => Some(
                         read_image("image", reference, ImageBase::Dir(base))
                             .map_err(|e| e.to_string())?,
                     ),
-                    None => None,
+                    (None, Some(reference)) => Some(
+                        read_video("video", reference, ImageBase::Dir(base))
+                            .map_err(|e| e.to_string())?,
+                    ),
+                    (None, None) => None,
                 };
                 Ok((r, image))
             });

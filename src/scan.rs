@@ -222,6 +222,87 @@ fn queued(
     })
 }
 
+/// `scan --kind video`: one short video per line, screened and stored one
+/// at a time (decoding dominates; ffmpeg uses the cores), one decision per
+/// line out, in input order. Media paths are relative to the file and read
+/// as `images` allows, like a listing's images.
+pub fn run_videos(
+    app: &App,
+    images: ImageAccess,
+    input: &str,
+    out: Option<&Path>,
+) -> Result<ExitCode> {
+    let reader: Box<dyn BufRead> = if input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        let f = std::fs::File::open(input).with_context(|| format!("cannot open {input}"))?;
+        Box::new(std::io::BufReader::new(f))
+    };
+    let label = if input == "-" { "<stdin>" } else { input };
+    let base = match Path::new(input).parent() {
+        Some(p) if input != "-" && !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let base = match &images {
+        ImageAccess::ListingsDir => ImageBase::Dir(base),
+        ImageAccess::Under(root) => ImageBase::Under { dir: base, root },
+        ImageAccess::Anywhere => ImageBase::Anywhere(base),
+    };
+    let tmp = out.map(|p| p.with_extension("partial"));
+    let mut sink: Box<dyn Write> = match &tmp {
+        Some(t) => Box::new(BufWriter::new(
+            crate::store::private_file(t)
+                .with_context(|| format!("cannot create {}", t.display()))?,
+        )),
+        None => Box::new(BufWriter::new(std::io::stdout())),
+    };
+    let principal = Principal::operator("cli scan");
+    let (mut bad, mut actions) = (0usize, [0usize; 3]);
+    for line in JsonlReader::<_, shopshield_model::Video>::new(reader) {
+        let video = match line.value {
+            Ok(v) => v,
+            Err(e) => {
+                bad += 1;
+                eprintln!("{label}:{}: {e}", line.number);
+                continue;
+            }
+        };
+        match app.videos().submit(&principal, video, base) {
+            Ok(s) => {
+                actions[s.decision.action as usize] += 1;
+                serde_json::to_writer(&mut sink, &s.decision)?;
+                sink.write_all(b"\n")?;
+            }
+            Err(e) => {
+                let e = crate::classify(e);
+                if e.downcast_ref::<crate::BadInput>().is_none() {
+                    return Err(e);
+                }
+                bad += 1;
+                eprintln!("{label}:{}: {e}", line.number);
+            }
+        }
+    }
+    sink.flush()?;
+    drop(sink);
+    if let (Some(tmp), Some(out)) = (&tmp, out) {
+        std::fs::rename(tmp, out)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), out.display()))?;
+    }
+    eprintln!(
+        "screened {} videos: {} approved, {} to review, {} rejected; {bad} bad line(s)",
+        actions.iter().sum::<usize>(),
+        actions[0],
+        actions[1],
+        actions[2]
+    );
+    if bad > 0 {
+        eprintln!("error: {bad} line(s) could not be screened (see above)");
+        return Ok(ExitCode::from(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Reads and screens batches, handing each to the committing stage.
 /// Returns the number of lines that could not be parsed.
 fn read_stage(

@@ -27,6 +27,11 @@ pub struct AppConfig {
     pub server: ServerConfig,
     /// Sweeps of live listings after rights or rules change.
     pub sweep: SweepConfig,
+    /// Videos and livestreams: decoding limits, vPDQ matching (`[video]`).
+    pub video: crate::video::VideoSettings,
+    /// Livestreams: the sliding window, thresholds, warnings before a
+    /// stop, events in flight (`[stream]`).
+    pub stream: crate::streams::StreamSettings,
 }
 
 /// `[sweep]`: how sweeps run.
@@ -366,10 +371,12 @@ impl AppConfig {
         c.text.reject = c.gate.reject;
         c.gate.validate().map_err(|e| format!("gate: {e}"))?;
         c.images.validate().map_err(|e| format!("images: {e}"))?;
+        c.video.validate().map_err(|e| format!("video: {e}"))?;
         c.enforcement.validate().map_err(|e| e.to_string())?;
         c.webhooks.validate()?;
         c.server.validate()?;
         c.sweep.validate()?;
+        c.stream.validate()?;
         Ok(c)
     }
 }

@@ -20,6 +20,10 @@ pub enum AppError {
     /// The caller's role may not do this at all.
     #[error("{0}")]
     Forbidden(String),
+    /// The caller sends faster than it is answered (a stream's events in
+    /// flight are bounded): nothing was done; send again later.
+    #[error("{0}")]
+    Busy(String),
     /// Storage failed; nothing was changed.
     #[error("{0}")]
     Store(StoreError),

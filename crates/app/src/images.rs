@@ -172,17 +172,30 @@ pub fn listing_image_signal(
     keypoints: bool,
 ) -> Result<ImageSignal, IntakeError> {
     let img = decode(bytes, &DecodeOptions::default()).map_err(|e| image_error(field, e))?;
+    pixels_signal(field, &img.rgb, img.width, img.height, tiles, keypoints)
+}
+
+/// [`listing_image_signal`] for pixels already decoded (a video frame):
+/// 8-bit RGB, row-major.
+pub fn pixels_signal(
+    field: &str,
+    rgb: &[u8],
+    width: usize,
+    height: usize,
+    tiles: bool,
+    keypoints: bool,
+) -> Result<ImageSignal, IntakeError> {
     let mut hasher = Hasher::new();
     let opts = if tiles {
         ViewOptions::QUERY_WITH_TILES
     } else {
         ViewOptions::QUERY_PIXEL_DIHEDRAL
     };
-    let views = query_views(&mut hasher, &img.rgb, img.width, img.height, &opts)
-        .map_err(|e| image_error(field, e))?;
+    let views =
+        query_views(&mut hasher, rgb, width, height, &opts).map_err(|e| image_error(field, e))?;
     let local = if keypoints {
         Some(
-            shopshield_keypoints::query_features(&img.rgb, img.width, img.height)
+            shopshield_keypoints::query_features(rgb, width, height)
                 .map_err(|e| image_error(field, e))?,
         )
     } else {

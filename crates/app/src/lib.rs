@@ -8,6 +8,11 @@
 //!   qualifications.
 //! * [`Review`]: enforcement: cases and their leases, violations, points,
 //!   penalties, appeals, ticks, the event log.
+//! * [`Videos`]: short videos screened with the same engine (caption,
+//!   hashtags, transcript with times, frames, vPDQ), stored with their
+//!   decisions, enforced against creator and shop.
+//! * [`Streams`]: livestream sessions scored over a sliding window, each
+//!   event answered with an action (continue, warn, unpin, stop).
 //! * [`Delivery`]: webhooks from the outbox.
 //! * [`Keys`]: API keys and the principals they authenticate as.
 //! * [`Reports`]: transparency reports and DSA statements of reasons.
@@ -26,7 +31,10 @@ mod registry;
 mod reports;
 mod review;
 mod screening;
+mod streams;
 mod sweep;
+pub mod video;
+mod videos;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -56,7 +64,9 @@ use shopshield_model::Taxonomy;
 /// The report crate, for callers of the reports API.
 pub use shopshield_report as report;
 use shopshield_store::Store;
+pub use streams::{ReplayError, Session, StreamSettings, StreamStatus, StreamView, Streams};
 pub use sweep::{CatalogueHit, SweepReport, Sweeps};
+pub use videos::{SubmittedVideo, Videos};
 
 /// Label sets of the metrics, for code that records into them.
 pub mod metrics_labels {
@@ -79,6 +89,8 @@ pub struct App {
     review: Arc<Review>,
     screening: Arc<Screening>,
     sweeps: Sweeps,
+    videos: Videos,
+    streams: Streams,
     delivery: Delivery,
     keys: Keys,
     reports: Reports,
@@ -132,6 +144,24 @@ impl App {
             clock.clone(),
             config.sweep.clone(),
         );
+        let videos = Videos::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            registry.clone(),
+            review.clone(),
+            config.clone(),
+            clock.clone(),
+        );
+        let streams = Streams::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            registry.clone(),
+            review.clone(),
+            config.clone(),
+            clock.clone(),
+        );
         let delivery = Delivery::new(
             store.clone(),
             config.webhooks.clone(),
@@ -150,6 +180,8 @@ impl App {
             review,
             screening,
             sweeps,
+            videos,
+            streams,
             delivery,
             keys,
             reports,
@@ -166,6 +198,16 @@ impl App {
 
     pub fn sweeps(&self) -> &Sweeps {
         &self.sweeps
+    }
+
+    /// Short videos (issue #12).
+    pub fn videos(&self) -> &Videos {
+        &self.videos
+    }
+
+    /// Livestreams (issue #12).
+    pub fn streams(&self) -> &Streams {
+        &self.streams
     }
 
     pub fn review(&self) -> &Review {

@@ -355,6 +355,7 @@ mod tests {
             creator_id: None,
             region: shopshield_model::Region::parse("r", "GB")
                 .unwrap_or(shopshield_model::Region::ALL),
+            content: None,
         };
         Event {
             at,

@@ -84,6 +84,22 @@ pub struct Subject {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creator_id: Option<String>,
     pub region: Region,
+    /// For a short video or a livestream: what it is, and whether its shop
+    /// answers for it too. Absent for listings (and in every entry written
+    /// before videos existed, which read back unchanged).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<ContentSubject>,
+}
+
+/// What a video or livestream subject is, and who answers for it.
+#[derive(utoipa::ToSchema, Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContentSubject {
+    /// `video` or `stream`.
+    pub kind: String,
+    /// The shop answers too: a product it showcased infringes. Otherwise
+    /// only the creator (or host) does.
+    #[serde(default)]
+    pub shop_liable: bool,
 }
 
 impl Subject {
@@ -105,14 +121,60 @@ impl Subject {
             shop_id: listing.shop_id.clone(),
             creator_id: listing.creator_id.clone(),
             region: listing.region,
+            content: None,
         };
         s.validate()?;
         Ok(s)
     }
 
+    /// The subject of a decision about a video or a livestream (`id` is its
+    /// subject id, `video:{id}` or `stream:{id}`). Only the creator answers
+    /// unless `liable_shop` names the shop whose showcased product infringes.
+    pub fn of_content(
+        kind: &str,
+        id: &str,
+        creator_id: &str,
+        liable_shop: Option<&str>,
+        region: Region,
+        decision: &Decision,
+    ) -> Result<Subject, ValidationError> {
+        if decision.id != id {
+            return Err(ValidationError::new(
+                "decision.id",
+                format!("decision is about {:?}, not {id:?}", decision.id),
+            ));
+        }
+        let s = Subject {
+            listing_id: id.to_string(),
+            listing_version: decision.listing_version,
+            decision_id: decision.decision_id.clone(),
+            shop_id: liable_shop.unwrap_or_default().to_string(),
+            creator_id: Some(creator_id.to_string()),
+            region,
+            content: Some(ContentSubject {
+                kind: kind.to_string(),
+                shop_liable: liable_shop.is_some(),
+            }),
+        };
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Whether the shop answers for this subject (always, for a listing).
+    pub fn shop_liable(&self) -> bool {
+        self.content.as_ref().is_none_or(|c| c.shop_liable)
+    }
+
     pub fn validate(&self) -> Result<(), ValidationError> {
         validate_id("listing_id", &self.listing_id)?;
-        validate_id("shop_id", &self.shop_id)?;
+        if self.shop_liable() {
+            validate_id("shop_id", &self.shop_id)?;
+        } else if self.creator_id.is_none() {
+            return Err(ValidationError::new(
+                "creator_id",
+                "a video or livestream subject names its creator",
+            ));
+        }
         if let Some(c) = &self.creator_id {
             validate_id("creator_id", c)?;
         }
@@ -140,9 +202,13 @@ impl Subject {
         self.creator_id.clone().map(Party::Creator)
     }
 
-    /// The shop, then the creator if any.
+    /// The shop (when it answers), then the creator if any.
     pub fn parties(&self) -> Vec<Party> {
-        std::iter::once(self.shop()).chain(self.creator()).collect()
+        self.shop_liable()
+            .then(|| self.shop())
+            .into_iter()
+            .chain(self.creator())
+            .collect()
     }
 }
 

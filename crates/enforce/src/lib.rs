@@ -36,8 +36,8 @@ pub use chain::{
 pub use config::{EnforcementConfig, Milestone, PenaltyDuration, PenaltyKind, Severity};
 pub use enforcer::{Command, CommandError, Enforcer, MAX_TEXT_LEN};
 pub use event::{
-    Actor, Event, EventKind, LiftReason, ListingCause, ListingStatus, Measure, Party, Penalty,
-    Source, Subject, Verdict, ViolationRecord,
+    Actor, ContentSubject, Event, EventKind, LiftReason, ListingCause, ListingStatus, Measure,
+    Party, Penalty, Source, Subject, Verdict, ViolationRecord,
 };
 pub use journal::{HeadMoved, Journal, LoadError};
 pub use outbox::{

@@ -51,6 +51,8 @@ fn bench(c: &mut Criterion) {
                 authorized_sellers: vec![],
                 price_floor: None,
                 image: None,
+                video: None,
+                vpdq: None,
             };
             Right::from_new(new, "h".into(), now)
         })

@@ -36,4 +36,22 @@ pub trait Detector: Send + Sync {
     fn data_versions(&self, _input: &ScreenInput<'_>) -> Vec<(String, String)> {
         Vec::new()
     }
+
+    /// Appends what this detector finds in a video or a stream window. By
+    /// default the detector screens the content's listing-shaped `units`
+    /// (one per text field, one with the frames) as it screens listings,
+    /// and the evidence is relabelled with the field and time it points at.
+    fn detect_content(
+        &self,
+        input: &crate::ContentInput<'_>,
+        units: &[crate::ContentUnit],
+        out: &mut Vec<Violation>,
+    ) {
+        crate::content::through_listings(self, input, units, out);
+    }
+
+    /// Versions of the data used for content in `region`.
+    fn content_data_versions(&self, _region: shopshield_model::Region) -> Vec<(String, String)> {
+        Vec::new()
+    }
 }

@@ -172,6 +172,40 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Screens a video or a stream window: every detector sees the
+    /// content's listing-shaped units (or the content itself, if it
+    /// understands it), one violation per right or rule is kept (the
+    /// strongest), and the action follows from the score as for listings.
+    pub fn screen_content(&self, input: &crate::ContentInput<'_>) -> Verdict {
+        let units = crate::content::units(input);
+        let mut found = Vec::new();
+        let mut versions = BTreeMap::new();
+        for d in &self.detectors {
+            d.detect_content(input, &units, &mut found);
+            versions.extend(d.content_data_versions(input.region));
+        }
+        found.retain(|v| v.confidence.is_finite() && v.confidence >= self.config.review);
+        crate::content::strongest_per_subject(&mut found);
+        found.sort_by(|a, b| {
+            b.confidence
+                .total_cmp(&a.confidence)
+                .then_with(|| a.kind.cmp(&b.kind))
+                .then_with(|| a.right_id.cmp(&b.right_id))
+                .then_with(|| a.rule_id.cmp(&b.rule_id))
+                .then_with(|| a.evidence.field.cmp(&b.evidence.field))
+        });
+        let score = found.first().map_or(0.0, |v| v.confidence.clamp(0.0, 1.0));
+        Verdict {
+            action: self.config.action(score),
+            score,
+            violations: found,
+            registry_version: self.registry_version,
+            versions,
+        }
+    }
+}
+
 /// Holds the current engine and swaps it atomically.
 pub struct Gate {
     current: ArcSwap<Engine>,

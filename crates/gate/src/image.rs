@@ -87,7 +87,7 @@ impl ImageBanks {
         match kind {
             RightKind::Logo => Some(&mut self.logos),
             RightKind::CopyrightImage => Some(&mut self.photos),
-            RightKind::Trademark => None,
+            RightKind::Trademark | RightKind::CopyrightVideo => None,
         }
     }
 

@@ -10,16 +10,23 @@
 //!
 //! Nothing here performs I/O.
 
+pub mod content;
 mod detector;
 mod engine;
 mod image;
 mod policy;
 mod text;
+mod video;
 
 pub use detector::{Detector, ScreenInput};
 pub use engine::{Engine, EngineBuilder, Gate, GateConfig, Verdict};
 pub use image::{ImageBanks, ImageConfig, ImageDetector, ImageSignal};
 pub use policy::PolicyDetector;
 pub use text::TextDetector;
+pub use video::{VideoBankError, VideoBanks, VideoDetector, VideoMatchConfig};
+
+pub use content::{
+    ContentInput, ContentKind, ContentUnit, Frame, Parties, TextField, strongest_per_subject,
+};
 
 pub use shopshield_model::{Action, Violation};

@@ -44,4 +44,8 @@ impl Detector for PolicyDetector {
             .into_iter()
             .collect()
     }
+
+    fn content_data_versions(&self, region: shopshield_model::Region) -> Vec<(String, String)> {
+        self.set.versions_for(region).into_iter().collect()
+    }
 }

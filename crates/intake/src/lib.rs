@@ -235,6 +235,29 @@ pub fn read_image(
     reference: &str,
     base: ImageBase<'_>,
 ) -> Result<Vec<u8>, IntakeError> {
+    read_reference(field, reference, base, MAX_IMAGE_BYTES)
+}
+
+/// Largest video (or vPDQ hash list) read into memory from a reference.
+pub const MAX_VIDEO_BYTES: usize = 256 * 1024 * 1024;
+
+/// Reads the bytes a video reference points at (an MP4 or WebM file, or a
+/// vPDQ hash list), as [`read_image`] does for images, up to
+/// [`MAX_VIDEO_BYTES`].
+pub fn read_video(
+    field: &str,
+    reference: &str,
+    base: ImageBase<'_>,
+) -> Result<Vec<u8>, IntakeError> {
+    read_reference(field, reference, base, MAX_VIDEO_BYTES)
+}
+
+fn read_reference(
+    field: &str,
+    reference: &str,
+    base: ImageBase<'_>,
+    limit: usize,
+) -> Result<Vec<u8>, IntakeError> {
     let err = |reason: String| IntakeError::Image {
         field: field.to_string(),
         reason,
@@ -245,11 +268,11 @@ pub fn read_image(
         let (bytes, _) = url
             .decode_to_vec()
             .map_err(|_| err("the data: URL's base64 payload is invalid".into()))?;
-        if bytes.len() > MAX_IMAGE_BYTES {
+        if bytes.len() > limit {
             return Err(IntakeError::TooLarge {
                 what: field.to_string(),
                 size: bytes.len(),
-                limit: MAX_IMAGE_BYTES,
+                limit,
             });
         }
         return Ok(bytes);
@@ -292,11 +315,11 @@ pub fn read_image(
         return Err(err(format!("{} is not a file", path.display())));
     }
     let size = usize::try_from(meta.len()).unwrap_or(usize::MAX);
-    if size > MAX_IMAGE_BYTES {
+    if size > limit {
         return Err(IntakeError::TooLarge {
             what: field.to_string(),
             size,
-            limit: MAX_IMAGE_BYTES,
+            limit,
         });
     }
     std::fs::read(&path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))

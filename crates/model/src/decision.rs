@@ -136,8 +136,46 @@ pub struct Evidence {
     /// The qualification a restricted item needs and the seller lacks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub qualification: Option<String>,
+    /// Where in a video or livestream the evidence is: `[start, end]` in
+    /// seconds from its start (a frame: start = end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<[f64; 2]>,
+    /// The matching time range of the registered clip, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_time: Option<[f64; 2]>,
+    /// vPDQ: share of the submitted video's unique frames that match the
+    /// registered clip, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub match_percent: Option<f64>,
+    /// vPDQ: share of the registered clip's unique frames matched, in percent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_match_percent: Option<f64>,
     /// A sentence a seller can read.
     pub why: String,
+}
+
+/// `h:mm:ss` (or `m:ss` under an hour) with tenths when not whole: how
+/// evidence names a moment in a video or livestream.
+pub fn format_time(seconds: f64) -> String {
+    let s = if seconds.is_finite() && seconds > 0.0 {
+        seconds
+    } else {
+        0.0
+    };
+    let tenths = (s * 10.0).round() as u64;
+    let (whole, frac) = (tenths / 10, tenths % 10);
+    let (h, m, sec) = (whole / 3600, (whole / 60) % 60, whole % 60);
+    let mut out = format!("{h:02}:{m:02}:{sec:02}");
+    if frac != 0 {
+        out.push_str(&format!(".{frac}"));
+    }
+    out
+}
+
+/// `00:01:12–00:01:19`, or one time when start and end are equal.
+pub fn format_time_range(range: [f64; 2]) -> String {
+    let (a, b) = (format_time(range[0]), format_time(range[1]));
+    if a == b { a } else { format!("{a}–{b}") }
 }
 
 /// One problem the gate found with a listing.
@@ -254,5 +292,20 @@ pub struct Cause {
 impl Decision {
     pub fn decision_id(listing_id: &str, version: u32) -> String {
         format!("{listing_id}@v{version}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_read_like_a_player() {
+        assert_eq!(format_time(72.0), "00:01:12");
+        assert_eq!(format_time(31.0), "00:00:31");
+        assert_eq!(format_time(3725.5), "01:02:05.5");
+        assert_eq!(format_time(-1.0), "00:00:00");
+        assert_eq!(format_time_range([72.0, 79.0]), "00:01:12–00:01:19");
+        assert_eq!(format_time_range([31.0, 31.0]), "00:00:31");
     }
 }

@@ -21,19 +21,34 @@ mod qualification;
 mod region;
 mod right;
 mod role;
+mod stream;
 mod taxonomy;
+mod video;
 
 pub use access::{Denied, Permission, Principal};
-pub use decision::{Action, Cause, Decision, DecisionSource, Evidence, Violation, ViolationType};
+pub use decision::{
+    Action, Cause, Decision, DecisionSource, Evidence, Violation, ViolationType, format_time,
+    format_time_range,
+};
 pub use error::ValidationError;
 pub use ids::{MAX_ID_LEN, validate_id};
 pub use listing::{Creator, Listing, MAX_DESCRIPTION_LEN, MAX_IMAGES, MAX_TITLE_LEN, Shop};
 pub use money::{ISO_4217, Money, is_currency};
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
-pub use right::{ImageHash, MAX_ALIASES, MAX_MARK_LEN, NewRight, Right, RightKind, RightsHolder};
+pub use right::{
+    ImageHash, MAX_ALIASES, MAX_MARK_LEN, MAX_VPDQ_LEN, NewRight, Right, RightKind, RightsHolder,
+};
 pub use role::Role;
+pub use stream::{
+    MAX_STREAM_TEXT_LEN, MAX_STREAM_TITLE_LEN, NewStream, StreamAction, StreamActionKind,
+    StreamEvent,
+};
 pub use taxonomy::{Category, Taxonomy, TaxonomyError};
+pub use video::{
+    MAX_CAPTION_LEN, MAX_HASHTAG_LEN, MAX_HASHTAGS, MAX_PRODUCTS, MAX_SEGMENT_LEN, MAX_SEGMENTS,
+    Segment, Video,
+};
 
 /// A Nice Classification class number (1 to 45).
 pub type NiceClass = u8;

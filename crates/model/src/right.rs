@@ -28,6 +28,8 @@ pub enum RightKind {
     Logo,
     /// A copyrighted product photo.
     CopyrightImage,
+    /// A copyrighted video clip, matched by vPDQ frame hashes.
+    CopyrightVideo,
 }
 
 impl RightKind {
@@ -36,6 +38,7 @@ impl RightKind {
             RightKind::Trademark => "trademark",
             RightKind::Logo => "logo",
             RightKind::CopyrightImage => "copyright_image",
+            RightKind::CopyrightVideo => "copyright_video",
         }
     }
 }
@@ -70,7 +73,18 @@ pub struct NewRight {
     /// or a `data:` URL.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    /// For `copyright_video`: the clip (an MP4 or WebM file) or its vPDQ
+    /// hash list (Meta's `frameNumber,quality,pdqHex,timestamp` lines), as a
+    /// path relative to the rights file or a `data:` URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<String>,
+    /// For `copyright_video`: the vPDQ hash list itself, instead of `video`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpdq: Option<String>,
 }
+
+/// Longest accepted inline vPDQ hash list, in bytes (about 100,000 frames).
+pub const MAX_VPDQ_LEN: usize = 10 * 1024 * 1024;
 
 impl NewRight {
     /// Checks every field; the error names the first bad one.
@@ -96,8 +110,48 @@ impl NewRight {
                         "a trademark is a word mark; register a logo as kind \"logo\"",
                     ));
                 }
+                if self.video.is_some() || self.vpdq.is_some() {
+                    return Err(ValidationError::new(
+                        "video",
+                        "a trademark is a word mark; register a clip as kind \"copyright_video\"",
+                    ));
+                }
+            }
+            RightKind::CopyrightVideo => {
+                let video = self.video.as_deref().is_some_and(|v| !v.is_empty());
+                let vpdq = self.vpdq.as_deref().is_some_and(|v| !v.trim().is_empty());
+                if video == vpdq {
+                    return Err(ValidationError::new(
+                        "video",
+                        "a copyright_video right needs exactly one of video (a file or a data: URL of an MP4, WebM or vPDQ hash list) and vpdq (the hash list)",
+                    ));
+                }
+                if self.image.is_some() {
+                    return Err(ValidationError::new(
+                        "image",
+                        "a copyright_video right is a video; register its frames with video or vpdq",
+                    ));
+                }
+                if self.vpdq.as_ref().is_some_and(|v| v.len() > MAX_VPDQ_LEN) {
+                    return Err(ValidationError::new(
+                        "vpdq",
+                        format!("is longer than {MAX_VPDQ_LEN} bytes"),
+                    ));
+                }
+                if let Some(mark) = &self.mark {
+                    check_mark("mark", mark)?;
+                }
             }
             RightKind::Logo | RightKind::CopyrightImage => {
+                if self.video.is_some() || self.vpdq.is_some() {
+                    return Err(ValidationError::new(
+                        "video",
+                        format!(
+                            "a {} right is an image; videos are registered as kind \"copyright_video\"",
+                            self.kind.as_str()
+                        ),
+                    ));
+                }
                 if self.image.as_deref().unwrap_or("").is_empty() {
                     return Err(ValidationError::new(
                         "image",
@@ -211,6 +265,10 @@ pub struct Right {
     /// view (the whole image, its border-trimmed version, crops...).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_hashes: Vec<ImageHash>,
+    /// For `copyright_video`: the registered clip's vPDQ frame hashes, in
+    /// Meta's line format (`frameNumber,quality,pdqHex,timestamp`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vpdq: Option<String>,
     /// A disabled right is kept but no longer enforced.
     pub enabled: bool,
     pub created_at: DateTime<Utc>,
@@ -235,6 +293,7 @@ impl Right {
             authorized_sellers: new.authorized_sellers,
             price_floor: new.price_floor,
             image_hashes: Vec::new(),
+            vpdq: new.vpdq,
             enabled: true,
             created_at: now,
             updated_at: now,

@@ -22,6 +22,7 @@
 mod access;
 mod catalog;
 mod conn;
+mod content;
 mod enforcement;
 mod feed;
 mod outbox;
@@ -45,6 +46,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         5,
         "0005_after_listing",
         include_str!("../migrations/0005_after_listing.sql"),
+    ),
+    (
+        6,
+        "0006_content",
+        include_str!("../migrations/0006_content.sql"),
     ),
 ];
 

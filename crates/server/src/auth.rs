@@ -47,6 +47,7 @@ impl FromRequestParts<Arc<App>> for Auth {
 
 /// An authenticated caller with the application: every handler is one
 /// service call through [`Caller::run`] or [`Caller::json`].
+#[derive(Clone)]
 pub struct Caller {
     pub app: Arc<App>,
     pub principal: Principal,

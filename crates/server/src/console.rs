@@ -147,6 +147,7 @@ impl Page {
             AppError::NotFound { .. } => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Busy(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Store(_) | AppError::Integrity(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         Page::error(status, &e.to_string())

@@ -16,8 +16,8 @@ pub struct ErrorDetail {
     /// `malformed_query`, `malformed_path`, `malformed_request`,
     /// `too_large`, `uri_too_long`, `headers_too_large`, `unauthorized`,
     /// `forbidden`, `not_found`, `method_not_allowed`, `conflict`,
-    /// `request_timeout`, `rate_limited`, `overloaded`, `timeout`,
-    /// `internal`.
+    /// `request_timeout`, `rate_limited`, `too_many_requests`, `overloaded`,
+    /// `timeout`, `internal`.
     pub code: &'static str,
     /// A sentence for humans.
     pub message: String,
@@ -119,6 +119,10 @@ impl From<AppError> for ApiError {
             e @ AppError::NotFound { .. } => ApiError::not_found(e.to_string()),
             AppError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             AppError::Forbidden(m) => ApiError::new(StatusCode::FORBIDDEN, "forbidden", m),
+            AppError::Busy(m) => {
+                ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_requests", m)
+                    .retry_after(std::time::Duration::from_secs(1))
+            }
             AppError::Integrity(m) => {
                 tracing::error!(error = %m, "integrity failure");
                 ApiError::internal("integrity check failed; see the server log")

@@ -8,6 +8,7 @@
 pub mod auth;
 mod conn;
 pub mod console;
+pub mod content;
 pub mod enforcement;
 pub mod error;
 pub mod extract;
@@ -18,6 +19,7 @@ mod openapi;
 pub mod policy;
 pub mod reports;
 pub mod routes;
+pub mod streams;
 pub mod sweeps;
 
 use std::future::Future;
@@ -53,6 +55,13 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(utoipa_axum::routes!(disable_right))
         .routes(utoipa_axum::routes!(enable_right))
         .routes(utoipa_axum::routes!(submit_listing))
+        .routes(utoipa_axum::routes!(content::submit_video))
+        .routes(utoipa_axum::routes!(content::get_video))
+        .routes(utoipa_axum::routes!(content::video_history))
+        .routes(utoipa_axum::routes!(streams::open_stream))
+        .routes(utoipa_axum::routes!(streams::get_stream))
+        .routes(utoipa_axum::routes!(streams::stream_event))
+        .routes(utoipa_axum::routes!(streams::stream_ws))
         .routes(utoipa_axum::routes!(get_listing))
         .routes(utoipa_axum::routes!(listing_history))
         .routes(utoipa_axum::routes!(listing_decisions))

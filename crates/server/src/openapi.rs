@@ -23,8 +23,11 @@ use shopshield_model::{
         CaseDecision, NewAppeal, AppealDecisionBody,
         shopshield_app::report::TransparencyReport, shopshield_app::report::Totals, shopshield_app::report::Row,
         shopshield_app::report::AfterListing, shopshield_app::report::Sources, shopshield_app::report::Period,
-        CaseDecision, NewAppeal, AppealDecisionBody, crate::sweeps::RunSweeps,
+        crate::sweeps::RunSweeps,
         shopshield_model::DecisionSource, shopshield_model::Cause,
+        shopshield_model::Video, shopshield_model::Segment, crate::content::VideoVersion,
+        shopshield_model::NewStream, shopshield_model::StreamEvent, shopshield_model::StreamAction,
+        shopshield_model::StreamActionKind, shopshield_app::StreamView, shopshield_app::StreamStatus,
     )),
     modifiers(&SecurityAddon),
 )]

@@ -11,7 +11,7 @@ use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shopshield_app::{App, NewKey as KeyRequest};
-use shopshield_intake::{ImageBase, parse_json, read_image};
+use shopshield_intake::{ImageBase, parse_json, read_image, read_video};
 use shopshield_model::{
     Category, Decision, Listing, NewRight, Permission, Right, RightsHolder, Role,
 };
@@ -95,7 +95,7 @@ pub async fn get_holder(c: Caller, Path(id): Path<String>) -> ApiResult<Json<Rig
 // ----------------------------------------------------------------- rights
 
 #[utoipa::path(post, path = "/v1/rights", tag = "registry", request_body = NewRight,
-    description = "Registers a right. `holder` is the holder's id. For logo and copyright_image rights, `image` is a data: URL.",
+    description = "Registers a right. `holder` is the holder's id. For logo and copyright_image rights, `image` is a data: URL. For copyright_video rights, `video` is a data: URL of an MP4 or WebM clip or of a vPDQ hash list, or `vpdq` is the hash list itself.",
     responses((status = 201, body = Right), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
     security(("api_key" = [])))]
 pub async fn create_right(
@@ -103,9 +103,10 @@ pub async fn create_right(
     b: Result<Bytes, BytesRejection>,
 ) -> ApiResult<(StatusCode, Json<Right>)> {
     let new: NewRight = body(b)?;
-    let image = match &new.image {
-        Some(r) => Some(read_image("image", r, ImageBase::DataOnly)?),
-        None => None,
+    let image = match (&new.image, &new.video) {
+        (Some(r), _) => Some(read_image("image", r, ImageBase::DataOnly)?),
+        (None, Some(r)) => Some(read_video("video", r, ImageBase::DataOnly)?),
+        (None, None) => None,
     };
     if let Some(bytes) = &image {
         c.charge_pixels(Permission::ManageRights, &[("image".into(), bytes)])?;

@@ -25,7 +25,8 @@ use shopshield_model::{
 
 use crate::{
     ApiKey, ContextKey, LeaseChange, LogRecord, OutboxRow, OutboxStatus, Page, RightRecord,
-    Screened, Snapshot, Store, StoreError, SweepCounts, SweepRecord, SweepState, SweepWatermark,
+    Screened, Snapshot, Store, StoreError, StoredStream, StoredVideo, SweepCounts, SweepRecord,
+    SweepState, SweepWatermark,
 };
 
 /// Two handles on one fresh database, and whatever keeps it alive (a
@@ -54,7 +55,10 @@ macro_rules! conformance_tests {
             case_leases_exclude_other_reviewers,
             outbox_claims_are_exclusive,
             sweep_index_follows_the_latest_version,
-            sweeps_open_once_and_claims_are_exclusive
+            sweeps_open_once_and_claims_are_exclusive,
+            video_clips_round_trip,
+            videos_versions_hold_across_handles,
+            stopped_streams_stay_stopped
         );
     };
     (@each $open:path; $($check:ident),* $(,)?) => {
@@ -864,4 +868,104 @@ pub fn sweeps_open_once_and_claims_are_exclusive(a: &dyn Store, b: &dyn Store) {
     b.save_sweep(&second, "p-b").unwrap();
     assert!(a.claim_sweep(t(500), "p-a", t(560), &[]).unwrap().is_none());
     assert_eq!(a.sweep("s-1").unwrap().unwrap().state, SweepState::Done);
+}
+
+fn stored_video(id: &str, creator: &str, version: u32, caption: &str) -> StoredVideo {
+    let video: shopshield_model::Video = serde_json::from_value(serde_json::json!({
+        "id": id, "creator_id": creator, "region": "US", "caption": caption,
+        "transcript": [{"start": 72.0, "end": 79.0, "text": "hello"}]
+    }))
+    .expect("valid video");
+    let subject = video.subject_id();
+    StoredVideo {
+        content_hash: video.content_hash(),
+        decision: Decision {
+            id: subject.clone(),
+            decision_id: Decision::decision_id(&subject, version),
+            listing_version: version,
+            action: Action::Review,
+            score: 0.7,
+            violations: vec![],
+            registry_version: 3,
+            policy_versions: BTreeMap::new(),
+            decided_at: t(i64::from(version)),
+            source: Default::default(),
+            cause: None,
+        },
+        video,
+        version,
+        submitted_at: t(i64::from(version)),
+    }
+}
+
+/// A `copyright_video` right keeps its vPDQ hash list, and no image.
+pub fn video_clips_round_trip(a: &dyn Store, b: &dyn Store) {
+    a.insert_holder(&holder("studio", "Studio")).unwrap();
+    let mut r = right("r-clip", "studio", "Clip");
+    r.right.kind = shopshield_model::RightKind::CopyrightVideo;
+    r.right.mark = None;
+    let lines = "0,100,e271017837246aaccddea259648fb7d62f435c89d9e99b2497763e216c8d055c,0.000\n";
+    r.right.vpdq = Some(lines.into());
+    a.insert_right(&r).unwrap();
+    let back = b.right("r-clip").unwrap().unwrap();
+    assert_eq!(back.right, r.right);
+    assert_eq!(back.image, None);
+    let changed = b.rights_changed_since(0).unwrap();
+    assert_eq!(changed[0].right.vpdq.as_deref(), Some(lines));
+}
+
+/// Video versions follow each other across handles; a stale version or
+/// another creator's id writes nothing.
+pub fn videos_versions_hold_across_handles(a: &dyn Store, b: &dyn Store) {
+    assert!(a.latest_video("v-1").unwrap().is_none());
+    let v1 = stored_video("v-1", "c-1", 1, "first");
+    a.record_video(&v1).unwrap();
+    assert_eq!(b.latest_video("v-1").unwrap().unwrap(), v1);
+    // The same version again, from the other handle: refused.
+    assert!(is_conflict(
+        b.record_video(&stored_video("v-1", "c-1", 1, "again"))
+    ));
+    // Another creator cannot take the id.
+    let taken = b.record_video(&stored_video("v-1", "c-2", 2, "mine"));
+    assert!(matches!(taken, Err(StoreError::Conflict(_))), "{taken:?}");
+    // Skipping a version: refused.
+    assert!(is_conflict(
+        b.record_video(&stored_video("v-1", "c-1", 3, "skip"))
+    ));
+    let v2 = stored_video("v-1", "c-1", 2, "second");
+    b.record_video(&v2).unwrap();
+    assert_eq!(a.latest_video("v-1").unwrap().unwrap(), v2);
+    let history = a.video_history("v-1").unwrap();
+    assert_eq!(history, [v1, v2]);
+    assert!(a.video_history("v-2").unwrap().is_empty());
+}
+
+/// A stream's document is replaced while it is live; once stopped, no
+/// handle can write to it again.
+pub fn stopped_streams_stay_stopped(a: &dyn Store, b: &dyn Store) {
+    let mut s = StoredStream {
+        id: "s-1".into(),
+        host_id: "c-1".into(),
+        status: "live".into(),
+        doc: serde_json::json!({"events": 0}),
+        updated_at: t(1),
+    };
+    a.insert_stream(&s).unwrap();
+    assert!(is_conflict(b.insert_stream(&s)));
+    s.doc = serde_json::json!({"events": 5});
+    s.updated_at = t(2);
+    b.update_stream(&s).unwrap();
+    assert_eq!(a.stream("s-1").unwrap().unwrap(), s);
+    s.status = "stopped".into();
+    s.doc = serde_json::json!({"events": 6, "stopped": true});
+    a.update_stream(&s).unwrap();
+    let mut revived = s.clone();
+    revived.status = "live".into();
+    assert!(is_conflict(b.update_stream(&revived)));
+    assert_eq!(a.stream("s-1").unwrap().unwrap(), s);
+    assert!(is_conflict(a.update_stream(&StoredStream {
+        id: "s-none".into(),
+        ..s.clone()
+    })));
+    assert!(b.stream("s-none").unwrap().is_none());
 }

@@ -8,6 +8,8 @@
 //! * [`EnforcementStore`]: the hash-chained event log, its anchor, state
 //!   snapshots, case leases, the cursor of decisions handed over.
 //! * [`OutboxStore`]: webhook deliveries, claimed before they are sent.
+//! * [`ContentStore`]: short videos with their versions and decisions, and
+//!   livestream sessions (a stopped stream stays stopped).
 //! * [`ChangeFeed`]: how a process hears that another changed the registry.
 //!
 //! [`Store`] is all of them. [`SqliteStore`] implements it on an embedded
@@ -32,9 +34,12 @@ pub use log::{
 pub use sqlite::SqliteStore;
 pub use sweep::{SweepCounts, SweepRecord, SweepState, SweepStore, SweepWatermark};
 pub use traits::{
-    CatalogStore, ChangeFeed, ContextKey, EnforcementStore, KeyStore, OutboxStore, Prior,
-    QualificationStore, RegistryStore, ScreeningContext, Store,
+    CatalogStore, ChangeFeed, ContentStore, ContextKey, EnforcementStore, KeyStore, OutboxStore,
+    Prior, QualificationStore, RegistryStore, ScreeningContext, Store,
 };
-pub use types::{ApiKey, Page, RightChange, RightRecord, Screened, StoreError, StoredListing};
+pub use types::{
+    ApiKey, Page, RightChange, RightRecord, Screened, StoreError, StoredListing, StoredStream,
+    StoredVideo,
+};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -14,7 +14,7 @@ use shopshield_model::{Decision, Qualification, Right, RightsHolder};
 
 use crate::{
     ApiKey, BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxCounts, OutboxRow, Page, Result,
-    RightChange, RightRecord, Screened, Snapshot, StoredListing,
+    RightChange, RightRecord, Screened, Snapshot, StoredListing, StoredStream, StoredVideo,
 };
 
 /// The rights registry: holders, rights, their images and features.
@@ -119,6 +119,27 @@ pub trait CatalogStore: Send + Sync {
     fn decisions_end(&self) -> Result<u64>;
 }
 
+/// Content beyond listings: short videos with their versions and
+/// decisions, and livestream sessions.
+pub trait ContentStore: Send + Sync {
+    /// Stores a screened video version with its decision. `version` must be
+    /// exactly one more than the stored latest (1 for a new video) and the
+    /// creator must be the stored one; otherwise nothing is written and
+    /// `Conflict` says why.
+    fn record_video(&self, video: &StoredVideo) -> Result<()>;
+    /// The latest version of a video.
+    fn latest_video(&self, id: &str) -> Result<Option<StoredVideo>>;
+    /// Every stored version of a video, oldest first.
+    fn video_history(&self, id: &str) -> Result<Vec<StoredVideo>>;
+    /// Creates a stream session; `Conflict` if the id is taken.
+    fn insert_stream(&self, stream: &StoredStream) -> Result<()>;
+    /// Replaces a stream's document and status. A stopped stream stays
+    /// stopped: writing to one is a `Conflict` that changes nothing, also
+    /// between processes.
+    fn update_stream(&self, stream: &StoredStream) -> Result<()>;
+    fn stream(&self, id: &str) -> Result<Option<StoredStream>>;
+}
+
 /// Shops' licences and registrations.
 pub trait QualificationStore: Send + Sync {
     /// Records (or replaces) a shop's qualification for a region.
@@ -215,6 +236,7 @@ pub trait Store:
     + OutboxStore
     + ChangeFeed
     + crate::SweepStore
+    + ContentStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use shopshield_model::{Decision, Listing, Right, Role};
+use shopshield_model::{Decision, Listing, Right, Role, Video};
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +71,28 @@ pub struct Screened {
     /// previous entries in the same transaction. Empty: the listing is
     /// taken out of the index (it is not live).
     pub terms: Vec<String>,
+}
+
+/// One stored version of a short video, with the decision taken on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredVideo {
+    pub video: Video,
+    pub version: u32,
+    pub content_hash: String,
+    pub decision: Decision,
+    pub submitted_at: DateTime<Utc>,
+}
+
+/// A livestream session as stored: its document (the session's state, in
+/// the service's own encoding) beside the columns queried on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredStream {
+    pub id: String,
+    pub host_id: String,
+    /// `live` or `stopped`: a stopped stream is never live again.
+    pub status: String,
+    pub doc: serde_json::Value,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// An API key's record. The secret itself is never stored.

@@ -354,7 +354,7 @@ impl MarkMatcher {
                     && match r.kind {
                         RightKind::Trademark => true,
                         RightKind::Logo => r.mark.is_some() || !r.aliases.is_empty(),
-                        RightKind::CopyrightImage => false,
+                        RightKind::CopyrightImage | RightKind::CopyrightVideo => false,
                     }
             })
             .collect();

@@ -3,7 +3,8 @@
 use std::sync::{Arc, RwLock};
 
 use shopshield_gate::{
-    Engine, EngineBuilder, ImageBanks, ImageDetector, PolicyDetector, TextDetector,
+    Engine, EngineBuilder, ImageBanks, ImageDetector, PolicyDetector, TextDetector, VideoBanks,
+    VideoDetector,
 };
 use shopshield_model::Right;
 use shopshield_policy::PolicySet;
@@ -16,6 +17,7 @@ pub(crate) fn build_engine(
     config: &AppConfig,
     rights: &[Right],
     banks: Arc<RwLock<ImageBanks>>,
+    videos: Arc<RwLock<VideoBanks>>,
     policy: Arc<PolicySet>,
 ) -> Result<Engine, shopshield_text::BuildError> {
     let matcher = shopshield_text::MarkMatcher::build(rights, &config.text)?;
@@ -23,5 +25,6 @@ pub(crate) fn build_engine(
         .detector(TextDetector::new(matcher))
         .detector(ImageDetector::new(banks, config.images.scoring))
         .detector(PolicyDetector::new(policy))
+        .detector(VideoDetector::new(videos, config.video.matching))
         .build())
 }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use rayon::prelude::*;
-use shopshield_gate::{Engine, Gate, ImageBanks};
+use shopshield_gate::{Engine, Gate, ImageBanks, VideoBanks};
 use shopshield_model::{
     NewRight, Permission, Principal, Right, RightKind, RightsHolder, Taxonomy, ValidationError,
 };
@@ -88,6 +88,8 @@ pub struct Registry {
     /// Registered logos and photos, shared by every engine and updated in
     /// place as rights change.
     banks: Arc<RwLock<ImageBanks>>,
+    /// Registered clips (`copyright_video`), shared the same way.
+    videos: Arc<RwLock<VideoBanks>>,
     policy: RwLock<Arc<shopshield_policy::PolicySet>>,
     /// Serialises refreshes; holds what they are current to.
     known: Mutex<Known>,
@@ -108,6 +110,10 @@ impl Registry {
             feed,
             gate: Gate::new(Engine::empty(config.gate)),
             banks: Arc::new(RwLock::new(config.images.banks())),
+            videos: Arc::new(RwLock::new(
+                VideoBanks::new(&config.video.matching)
+                    .map_err(|e| ValidationError::new("video.matching", e))?,
+            )),
             policy: RwLock::new(Arc::new(load_policy(&config)?)),
             config,
             clock,
@@ -131,6 +137,11 @@ impl Registry {
     /// The image banks (read-only view).
     pub fn image_banks(&self) -> std::sync::RwLockReadGuard<'_, ImageBanks> {
         self.banks.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The registered clips (read-only view).
+    pub fn video_banks(&self) -> std::sync::RwLockReadGuard<'_, VideoBanks> {
+        self.videos.read().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The policy packs in force.
@@ -176,9 +187,22 @@ impl Registry {
 
     /// Puts changed image rights into the banks (or takes them out).
     fn apply_to_banks(&self, changes: &[RightChange]) {
+        let clips: Vec<&RightChange> = changes
+            .iter()
+            .filter(|c| c.right.kind == RightKind::CopyrightVideo)
+            .collect();
+        if !clips.is_empty() {
+            let mut videos = self.videos.write().unwrap_or_else(|p| p.into_inner());
+            for c in clips {
+                // A disabled right is taken out.
+                if let Err(e) = videos.upsert(&c.right) {
+                    tracing::warn!(right = %c.right.id, error = %e, "clip not indexed");
+                }
+            }
+        }
         let images: Vec<&RightChange> = changes
             .iter()
-            .filter(|c| c.right.kind != RightKind::Trademark)
+            .filter(|c| matches!(c.right.kind, RightKind::Logo | RightKind::CopyrightImage))
             .collect();
         if images.is_empty() {
             return;
@@ -201,8 +225,50 @@ impl Registry {
     /// Hashes a new right's image and extracts a logo's features, from one
     /// decode, before it is stored.
     fn prepare(&self, rec: &mut RightRecord) -> Result<(), AppError> {
+        if rec.right.kind == RightKind::CopyrightVideo {
+            return self.prepare_clip(rec);
+        }
         let cfg = &self.config.images;
         crate::images::prepare_image_right(rec, cfg.logo_keypoints, cfg.keypoints.negatives)?;
+        Ok(())
+    }
+
+    /// A clip's frame hashes, from its inline hash list or from the bytes
+    /// given (a video file, hashed with ffmpeg, or a hash list), stored in
+    /// Meta's line format. The video itself is not kept.
+    fn prepare_clip(&self, rec: &mut RightRecord) -> Result<(), AppError> {
+        let settings = &self.config.video;
+        let frames = match (rec.right.vpdq.as_deref(), rec.image.as_deref()) {
+            (Some(text), _) => {
+                crate::video::parse_hash_list("vpdq", text, settings.max_hash_frames)?
+            }
+            (None, Some(bytes)) => crate::video::frames_of("video", bytes, settings)?,
+            (None, None) => {
+                return Err(ValidationError::new(
+                    "video",
+                    "the video could not be read or is empty",
+                )
+                .into());
+            }
+        };
+        let usable = frames
+            .iter()
+            .filter(|f| f.quality >= settings.matching.quality_threshold)
+            .count();
+        if usable == 0 {
+            return Err(ValidationError::new(
+                "video",
+                format!(
+                    "none of the clip's {} hashed frames reaches PDQ quality {}; a flat or blank clip cannot be matched",
+                    frames.len(),
+                    settings.matching.quality_threshold
+                ),
+            )
+            .into());
+        }
+        rec.right.vpdq = Some(shopshield_vpdq::format_hash_list(&frames));
+        rec.image = None;
+        rec.features = None;
         Ok(())
     }
 
@@ -251,6 +317,7 @@ impl Registry {
             &self.config,
             rights,
             self.banks.clone(),
+            self.videos.clone(),
             self.policy(),
         )
         .map_err(|e| ValidationError::new("text", e.to_string()))?;
@@ -583,6 +650,7 @@ struct Resolved {
 fn check_image(new: &NewRight, image: Option<&[u8]>) -> Result<(), AppError> {
     match (new.kind, image) {
         (RightKind::Trademark, _) => Ok(()),
+        (RightKind::CopyrightVideo, _) if new.vpdq.is_some() => Ok(()),
         (_, Some(b)) if !b.is_empty() => Ok(()),
         _ => Err(ValidationError::new("image", "the image could not be read or is empty").into()),
     }

@@ -179,6 +179,28 @@ impl Review {
     /// already handed over are skipped, so this is idempotent, also across
     /// processes. Returns the number of decisions that changed something.
     fn ingest(&self, items: &[(&Listing, &shopshield_model::Decision)]) -> Result<usize, AppError> {
+        let subjects: Vec<(shopshield_enforce::Subject, &shopshield_model::Decision)> = items
+            .iter()
+            .filter(|(_, d)| d.action != Action::Approve)
+            .filter_map(|(listing, decision)| {
+                match shopshield_enforce::Subject::of(listing, decision) {
+                    Ok(s) => Some((s, *decision)),
+                    Err(e) => {
+                        tracing::warn!(decision = %decision.decision_id, error = %e, "decision not enforceable");
+                        None
+                    }
+                }
+            })
+            .collect();
+        self.ingest_subjects(&subjects)
+    }
+
+    /// [`Review::ingest`] for decisions whose subjects are built already:
+    /// videos and livestreams, whose parties are not a listing's.
+    pub(crate) fn ingest_subjects(
+        &self,
+        items: &[(shopshield_enforce::Subject, &shopshield_model::Decision)],
+    ) -> Result<usize, AppError> {
         let clock = self.now();
         let mut live = self.lock();
         for _ in 0..APPEND_RETRIES {
@@ -188,7 +210,7 @@ impl Review {
             let now = live.state.effective_now(clock);
             let mut events = Vec::new();
             let mut changed = 0;
-            for (listing, decision) in items {
+            for (subject, decision) in items {
                 if decision.action == Action::Approve {
                     continue;
                 }
@@ -198,15 +220,8 @@ impl Review {
                 {
                     continue;
                 }
-                let subject = match shopshield_enforce::Subject::of(listing, decision) {
-                    Ok(s) => s,
-                    Err(e) => {
-                        tracing::warn!(decision = %id, error = %e, "decision not enforceable");
-                        continue;
-                    }
-                };
                 let command = Command::Ingest {
-                    subject,
+                    subject: subject.clone(),
                     decision: (*decision).clone(),
                 };
                 let evs = match self.enforcer.execute(
@@ -326,6 +341,31 @@ impl Review {
     /// capped may change its existing listings but not add new ones; a
     /// suspended or revoked creator may not sell. `exists` says whether
     /// the listing is already stored.
+    /// Refuses content from a creator whose selling permission is
+    /// suspended or revoked (videos, livestreams).
+    pub(crate) fn admit_creator(&self, creator_id: &str) -> Result<(), AppError> {
+        let now = self.now();
+        let cfg = self.config();
+        let due = {
+            let live = self.current()?;
+            live.state
+                .penalties_due(&Party::Creator(creator_id.to_string()), cfg, now)
+        };
+        if let Some(p) = due.iter().find(|p| {
+            matches!(
+                p.kind,
+                PenaltyKind::CreatorSuspended | PenaltyKind::CreatorRevoked
+            )
+        }) {
+            return Err(AppError::Forbidden(format!(
+                "creator {creator_id} is under penalty {} (penalty {}); it may not sell; see GET /v1/creators/{creator_id}/enforcement",
+                p.kind.as_str(),
+                p.id
+            )));
+        }
+        Ok(())
+    }
+
     pub(crate) fn admit(&self, listing: &Listing, exists: bool) -> Result<(), AppError> {
         let now = self.now();
         let cfg = self.config();

@@ -35,6 +35,7 @@ pub fn subject(listing: &str, shop: &str, creator: Option<&str>) -> Subject {
         shop_id: shop.to_string(),
         creator_id: creator.map(str::to_string),
         region: region(),
+        content: None,
     }
 }
 

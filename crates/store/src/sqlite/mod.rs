@@ -11,6 +11,7 @@
 
 mod access;
 mod catalog;
+mod content;
 mod enforcement;
 mod outbox;
 mod registry;
@@ -35,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_qualifications.sql"),
     include_str!("../../migrations/sqlite/0004_scale_out.sql"),
     include_str!("../../migrations/sqlite/0005_after_listing.sql"),
+    include_str!("../../migrations/sqlite/0006_content.sql"),
 ];
 
 /// Reader connections beside the writer, for a file database.
