@@ -270,9 +270,12 @@ async fn roles_scopes_bad_input_and_durability() {
         (s, e["error"]["field"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("images[0]"))
     );
-    let huge = vec![b' '; shopshield_server::MAX_BODY_BYTES + 10];
-    let (s, e) = api.post_raw(&seller, "/v1/listings", huge).await;
-    assert_eq!(s, 413);
+    // A body declared over the limit is refused from its headers, before
+    // any of it is read (a client still writing it may see the connection
+    // reset, so the request is written by hand and only its headers sent).
+    let (status, body) = declared_over_limit(&api.base, &seller).await;
+    assert!(status.contains(" 413 "), "{status}");
+    let e: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(e["error"]["code"], "too_large");
     let (s, e) = api.get(&admin, "/v1/nothing-here").await;
     assert_eq!(
@@ -512,4 +515,30 @@ async fn image_hashing_matching_and_logo_search_over_http() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(m["located"], json!([]), "{m}");
     srv.stop().await;
+}
+
+/// Sends only the headers of a POST whose `Content-Length` is over the body
+/// limit; answers the status line and the body of the reply.
+async fn declared_over_limit(base: &str, key: &str) -> (String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = base.trim_start_matches("http://");
+    let mut sock = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/listings HTTP/1.1\r\nhost: {addr}\r\nauthorization: Bearer {key}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+        shopshield_server::MAX_BODY_BYTES + 10
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    let mut reply = Vec::new();
+    tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        sock.read_to_end(&mut reply),
+    )
+    .await
+    .expect("the refusal comes before the body is sent")
+    .unwrap();
+    let reply = String::from_utf8_lossy(&reply).into_owned();
+    let (head, body) = reply.split_once("\r\n\r\n").unwrap_or((reply.as_str(), ""));
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, body.to_string())
 }
