@@ -267,7 +267,11 @@ async fn serve_one(
             }
         })
     };
-    let served = builder(config).serve_connection(io, service);
+    // Upgrades (the livestream WebSocket) are handed over to their handler;
+    // once one is, this connection's HTTP part is done and `served` ends.
+    let served = builder(config)
+        .serve_connection(io, service)
+        .with_upgrades();
     tokio::pin!(served);
     let idle = Duration::from_secs(config.idle_timeout_secs);
     let mut closing = false;

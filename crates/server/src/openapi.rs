@@ -23,7 +23,7 @@ use shopshield_model::{
         CaseDecision, NewAppeal, AppealDecisionBody,
         shopshield_app::report::TransparencyReport, shopshield_app::report::Totals, shopshield_app::report::Row,
         shopshield_app::report::AfterListing, shopshield_app::report::Sources, shopshield_app::report::Period,
-        crate::sweeps::RunSweeps,
+        crate::sweeps::RunSweeps, crate::reports::ReportFormat,
         shopshield_model::DecisionSource, shopshield_model::Cause,
         shopshield_model::Video, shopshield_model::Segment, crate::content::VideoVersion,
         shopshield_model::NewStream, shopshield_model::StreamEvent, shopshield_model::StreamAction,

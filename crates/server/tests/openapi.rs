@@ -141,3 +141,41 @@ fn operational_routes_and_new_routes_are_in_the_document() {
         assert!(report[mime].is_object(), "{mime}: {report}");
     }
 }
+
+/// Every `$ref` anywhere in `v`, with where it stands.
+fn refs(v: &Value, at: &str, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(o) => {
+            if let Some(r) = o.get("$ref").and_then(Value::as_str) {
+                out.push((at.to_string(), r.to_string()));
+            }
+            for (k, x) in o {
+                refs(x, &format!("{at}/{k}"), out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                refs(x, &format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[test]
+fn every_reference_names_a_schema_of_the_document() {
+    // A dangling `$ref` (a parameter's enum left out of components) makes
+    // clients and schemathesis skip that parameter.
+    let doc = doc();
+    let mut all = Vec::new();
+    refs(&doc, "", &mut all);
+    assert!(!all.is_empty());
+    let missing: Vec<_> = all
+        .iter()
+        .filter(|(_, r)| {
+            let name = r.trim_start_matches("#/components/schemas/");
+            doc["components"]["schemas"].get(name).is_none()
+        })
+        .collect();
+    assert!(missing.is_empty(), "dangling references: {missing:?}");
+}
