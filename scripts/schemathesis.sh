@@ -4,7 +4,7 @@
 # invalid bodies, queries, paths and headers — and fails on any 5xx answer.
 # The server is the built binary on a free loopback port over a temporary
 # data directory, with an admin key. Bounded: a few examples per operation
-# and a time budget (SHOPSHIELD_SCHEMATHESIS_SECONDS, default 150).
+# and a time budget (SHOPSHIELD_SCHEMATHESIS_SECONDS, default 90).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 #
@@ -77,7 +77,7 @@ status=0
     --checks not_a_server_error \
     --phases examples,coverage,fuzzing \
     --max-examples "${SHOPSHIELD_SCHEMATHESIS_EXAMPLES:-8}" \
-    --max-time "${SHOPSHIELD_SCHEMATHESIS_SECONDS:-150}" \
+    --max-time "${SHOPSHIELD_SCHEMATHESIS_SECONDS:-90}" \
     --workers 2 \
     --request-timeout 30 \
     --suppress-health-check all \

@@ -23,6 +23,16 @@ const PHOTO_COPY: &[u8] =
 const LOGO: &[u8] = include_bytes!("../data/demo/images/puma-logo.png");
 const LOGO_PRINTED: &[u8] = include_bytes!("../data/demo/images/coaster-with-puma-print.jpg");
 
+/// A registered clip's vPDQ hash list, a re-encoded excerpt of it, a
+/// creator's own footage, and a short MP4 that shows the printed coaster
+/// (see data/demo/videos/README.md).
+const CLIP_VPDQ: &str = include_str!("../data/demo/videos/clip.vpdq");
+const REUPLOAD_VPDQ: &str = include_str!("../data/demo/videos/reupload.vpdq");
+const HAUL_VPDQ: &str = include_str!("../data/demo/videos/haul.vpdq");
+const LOGO_MP4: &[u8] = include_bytes!("../data/demo/videos/coaster.mp4");
+/// A recorded livestream: honest for two minutes, then a counterfeit pitch.
+const STREAM: &str = include_str!("../data/demo/stream.jsonl");
+
 fn data_url(bytes: &[u8]) -> String {
     use base64::Engine as _;
     let mime = if bytes.starts_with(b"\x89PNG") {
@@ -79,14 +89,19 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
         "authorized_sellers": ["shop-puma-official"]
     }))?;
     entries.push((logo, Some(LOGO.to_vec())));
+    let clip_right: NewRight = serde_json::from_value(serde_json::json!({
+        "id": "r-fractal-clip", "holder": "Fractal Films (rights holder)",
+        "kind": "copyright_video", "vpdq": CLIP_VPDQ, "regions": ["*"]
+    }))?;
+    entries.push((clip_right, None));
     let (n, version) = app
         .registry()
         .import_rights(&admin, entries)
         .map_err(crate::classify)?;
     println!("shopshield demo: data in {}", data.display());
     println!(
-        "registered {} word marks from simple-icons brand names, 1 logo and 1 copyrighted product photo (registry version {version})",
-        n - 2
+        "registered {} word marks from simple-icons brand names, 1 logo, 1 copyrighted product photo and 1 copyrighted video clip (registry version {version})",
+        n - 3
     );
 
     let quals: Vec<shopshield_model::Qualification> =
@@ -183,6 +198,8 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
         counts[1],
         counts[2]
     );
+    videos(app, &admin)?;
+    livestream(app, &admin)?;
     let key = |role: Role, shop: Option<&str>, label: &str| {
         app.keys()
             .create(
@@ -209,5 +226,184 @@ pub fn run(app: &App, data: &Path) -> Result<()> {
     println!(
         "  curl -s -H 'Authorization: Bearer {seller_key}' http://127.0.0.1:8080/v1/shops/shop-lucky-deals/listings"
     );
+    Ok(())
+}
+
+/// `mm:ss` of a time in seconds.
+fn clock(t: f64) -> String {
+    let s = t.max(0.0) as u64;
+    format!("{:02}:{:02}", s / 60, s % 60)
+}
+
+/// The first violation of a decision, as one line a seller can read.
+fn first_reason(d: &shopshield_model::Decision) -> String {
+    d.violations
+        .first()
+        .map(|v| {
+            let what = v
+                .right_id
+                .as_deref()
+                .or(v.rule_id.as_deref())
+                .unwrap_or("-");
+            format!("{} {what}: {}", v.kind.as_str(), clip(&v.evidence.why, 90))
+        })
+        .unwrap_or_else(|| "no violation found".into())
+}
+
+/// Three short videos: a creator's own footage, a re-upload of the
+/// registered clip (given as the platform's vPDQ hash list), and an MP4
+/// decoded with ffmpeg whose frames show the registered logo.
+fn videos(app: &App, admin: &Principal) -> Result<()> {
+    let mut videos: Vec<shopshield_model::Video> = vec![
+        serde_json::from_value(serde_json::json!({
+            "id": "vid-001", "creator_id": "creator-mia", "shop_id": "shop-paris-mode",
+            "region": "FR", "caption": "Weekend market haul: linen scarves and a straw hat",
+            "hashtags": ["haul", "vintage"], "vpdq": HAUL_VPDQ,
+            "transcript": [{"start": 0.0, "end": 6.0, "text": "look what I found at the flea market this morning"}]
+        }))?,
+        serde_json::from_value(serde_json::json!({
+            "id": "vid-002", "creator_id": "creator-jo", "region": "US",
+            "caption": "the most satisfying zoom you will see today", "hashtags": ["fyp"],
+            "vpdq": REUPLOAD_VPDQ
+        }))?,
+    ];
+    let ffmpeg = ffmpeg_available();
+    if ffmpeg {
+        videos.push(serde_json::from_value(serde_json::json!({
+            "id": "vid-003", "creator_id": "creator-jo", "shop_id": "shop-lucky-deals",
+            "region": "DE", "caption": "Unboxing my new cork coaster",
+            "media": data_url(LOGO_MP4)
+        }))?);
+    }
+    println!(
+        "\n{:<9} {:<3} {:<7} {:>5} {:>6}  {:<44} why",
+        "video", "rgn", "action", "score", "frames", "caption"
+    );
+    let mut counts = [0usize; 3];
+    for v in &videos {
+        let caption = v.caption.clone().unwrap_or_default();
+        let r = app
+            .videos()
+            .submit(admin, v.clone(), shopshield_intake::ImageBase::DataOnly)
+            .map_err(crate::classify)?;
+        let d = &r.decision;
+        counts[d.action as usize] += 1;
+        println!(
+            "{:<9} {:<3} {:<7} {:>5.2} {:>6}  {} {}",
+            v.id,
+            v.region,
+            action_label(d.action),
+            d.score,
+            r.frames,
+            pad(&clip(&caption, 44), 44),
+            first_reason(d)
+        );
+    }
+    if !ffmpeg {
+        println!(
+            "vid-003 (an MP4 whose frames show the Puma logo) was skipped: ffmpeg is not installed (scripts/test installs it)"
+        );
+    }
+    println!(
+        "{} videos: {} approved, {} to review, {} rejected. A removal counts against the creator's record.",
+        videos.len(),
+        counts[0],
+        counts[1],
+        counts[2]
+    );
+    Ok(())
+}
+
+fn action_label_stream(k: shopshield_model::StreamActionKind) -> &'static str {
+    use shopshield_model::StreamActionKind as K;
+    match k {
+        K::Continue => "continue",
+        K::Warn => "WARN",
+        K::Unpin => "UNPIN",
+        K::Stop => "STOP",
+    }
+}
+
+/// True when ffmpeg and ffprobe (which decode MP4 files) can be run.
+fn ffmpeg_available() -> bool {
+    ["ffmpeg", "ffprobe"].iter().all(|p| {
+        std::process::Command::new(p)
+            .arg("-version")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+fn action_label(a: Action) -> &'static str {
+    match a {
+        Action::Approve => "approve",
+        Action::Review => "review",
+        Action::Reject => "REJECT",
+    }
+}
+
+/// A livestream that starts honest and pitches counterfeits at minute
+/// two: each event goes through the streams service as it would over the
+/// WebSocket, and the stop is stored, enforced and appealable.
+fn livestream(app: &App, admin: &Principal) -> Result<()> {
+    use shopshield_model::{NewStream, StreamActionKind, StreamEvent};
+    let mut lines = STREAM.lines().filter(|l| !l.trim().is_empty());
+    let meta: NewStream = match lines.next() {
+        Some(l) => serde_json::from_str(l)?,
+        None => bail!("demo data stream.jsonl is empty"),
+    };
+    let id = meta.id.clone();
+    let host = meta.creator_id.clone();
+    let streams = app.streams();
+    println!("\nlivestream {id} (host {host}):");
+    match streams.open(admin, meta) {
+        Ok(_) => {}
+        Err(shopshield_app::AppError::Conflict(_)) => {
+            // A second run: the stream was played (and stopped) before.
+            let view = streams.stream(admin, &id).map_err(crate::classify)?;
+            println!(
+                "  already {} in an earlier run of the demo{}",
+                view.status.as_str(),
+                view.decision
+                    .map(|d| format!(": decision {} ({})", d.decision_id, first_reason(&d)))
+                    .unwrap_or_default()
+            );
+            return Ok(());
+        }
+        Err(e) => return Err(crate::classify(e)),
+    }
+    let mut events = 0usize;
+    for l in lines {
+        let event: StreamEvent = serde_json::from_str(l)?;
+        events += 1;
+        let said = match &event {
+            StreamEvent::Transcript { text, .. } => format!("says \"{}\"", clip(text, 60)),
+            StreamEvent::Frame { .. } => "shows a frame".to_string(),
+            StreamEvent::Product { listing_id, .. } => format!("pins {listing_id}"),
+        };
+        let a = streams
+            .event(admin, &id, event, shopshield_intake::ImageBase::DataOnly)
+            .map_err(crate::classify)?;
+        let what = match a.action {
+            StreamActionKind::Continue => "continue".to_string(),
+            k => format!(
+                "{}: {}",
+                action_label_stream(k),
+                a.reason.as_deref().unwrap_or("")
+            ),
+        };
+        println!("  {}  {}  -> {}", clock(a.t), pad(&clip(&said, 72), 72), what);
+        if a.action == StreamActionKind::Stop {
+            if let Some(d) = &a.decision {
+                println!(
+                    "  stopped after {events} events; decision {} recorded against {host} (appealable)",
+                    d.decision_id
+                );
+            }
+            break;
+        }
+    }
     Ok(())
 }

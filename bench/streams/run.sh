@@ -31,6 +31,18 @@ cat > "$OUT/rights.jsonl" <<'JSON'
 {"id":"r-rolex","holder":"Rolex","kind":"trademark","mark":"Rolex","nice_classes":[14],"regions":["*"]}
 {"id":"r-zorbex","holder":"Zorbex","kind":"trademark","mark":"Zorbex","nice_classes":[25],"regions":["*"]}
 JSON
+mkdir -p "$OUT/data"
+# Budgets raised so the engine, not the key's token bucket, is measured
+# (1,000 streams are opened and connected by one key in a few seconds).
+cat > "$OUT/data/shopshield.toml" <<'TOML'
+[server]
+max_connections = 4096
+[server.rate]
+default_key = { per_second = 1000000, burst = 1000000 }
+default_role = { per_second = 1000000, burst = 1000000 }
+[server.rate.key]
+service = { per_second = 1000000, burst = 1000000 }
+TOML
 "$BIN" --data "$OUT/data" rights import "$OUT/rights.jsonl" >/dev/null
 KEY="$("$BIN" --data "$OUT/data" keys create --role service --label stream-bench | tail -n1)"
 "$BIN" --data "$OUT/data" serve --addr "127.0.0.1:$PORT" >"$OUT/serve.log" 2>&1 &

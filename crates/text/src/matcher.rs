@@ -663,8 +663,22 @@ impl MarkMatcher {
             .price
             .as_ref()
             .and_then(|p| self.config.fx.to_usd(p));
+        // Marks named plainly (not a near match in an ordinary word), in
+        // scope here: a counterfeit cue next to one ("fake Nike") is that
+        // mark's, and does not raise an ordinary word's near match of
+        // another ("sell" for "Shell") in the same listing.
+        let plain: Vec<u32> = acc
+            .iter()
+            .filter(|(ri, a)| {
+                in_scope(**ri)
+                    && (a.mentions.iter().any(|m| m.lexical == LEX_NONE)
+                        || a.brand.as_ref().is_some_and(|b| b.lexical == LEX_NONE))
+            })
+            .map(|(ri, _)| *ri)
+            .collect();
         let mut out = Vec::new();
         for (ri, a) in acc {
+            let cues_taken = plain.iter().any(|&o| o != ri);
             let right = &self.rights[ri as usize];
             if !right.regions.covers(listing.region)
                 || right.authorized.contains(&listing.shop_id)
@@ -674,7 +688,7 @@ impl MarkMatcher {
             {
                 continue;
             }
-            if let Some(v) = self.score_right(right, &a, &cues, price_usd, resale) {
+            if let Some(v) = self.score_right(right, &a, &cues, cues_taken, price_usd, resale) {
                 out.push(v);
             }
         }
@@ -687,11 +701,15 @@ impl MarkMatcher {
         right: &RightInfo,
         a: &Acc,
         cues: &[(String, f64)],
+        cues_taken: bool,
         price_usd: Option<f64>,
         resale: bool,
     ) -> Option<Violation> {
         let w = &self.config.weights;
         let has_cues = !cues.is_empty();
+        // Cues that raise a near match in an ordinary word: none when
+        // another mark, named plainly, carries them.
+        let word_cues = has_cues && !cues_taken;
         let ratio = match (price_usd, right.floor_usd) {
             (Some(p), Some(f)) if f > 0.0 => Some(p / f),
             _ => None,
@@ -702,15 +720,15 @@ impl MarkMatcher {
         // floor or a brand claim.
         let brand = a.brand.as_ref().filter(|b| match b.lexical {
             LEX_NONE => true,
-            LEX_WORD => has_cues || under_floor,
-            _ => has_cues,
+            LEX_WORD => word_cues || under_floor,
+            _ => word_cues,
         });
         let claim = brand.is_some();
-        let raised = claim || has_cues || under_floor;
+        let raised = claim || word_cues || under_floor;
         let usable = |m: &&Mention| match m.lexical {
             LEX_NONE => true,
             LEX_WORD => raised,
-            _ => claim || has_cues,
+            _ => claim || word_cues,
         };
         // Nominative use: a mention next to "for", "compatible with"... in a
         // listing that neither claims the brand nor carries cues.

@@ -215,3 +215,24 @@ fn order_of_rights_does_not_matter() {
         assert_eq!(a.screen(&l, &[18, 25]), b.screen(&l, &[18, 25]));
     }
 }
+
+#[test]
+fn a_cue_next_to_a_plain_mark_does_not_raise_an_ordinary_word_of_another() {
+    // "sell" is one edit from "Shell" and an English word: a counterfeit
+    // cue could raise it, but here the cue ("fake") is Nike's, named
+    // plainly in the same text.
+    let mut rs = rights();
+    rs.push(right("r-shell", "Shell", &[], &[4, 37], None));
+    let m = MarkMatcher::build(&rs, &TextConfig::default()).unwrap();
+    let honest_word = listing("these fake Nike sell out fast", "US");
+    let v = m.screen(&honest_word, &[]);
+    let ids: Vec<&str> = v.iter().map(|v| v.right_id.as_deref().unwrap()).collect();
+    assert_eq!(ids, ["r-nike"], "{v:#?}");
+    // Without a plainly named mark the cue is the word's own, as before.
+    let alone = listing("fake sell out fast", "US");
+    let v = m.screen(&alone, &[]);
+    assert!(
+        v.iter().any(|v| v.right_id.as_deref() == Some("r-shell")),
+        "{v:#?}"
+    );
+}
