@@ -245,7 +245,7 @@ fn first_reason(d: &shopshield_model::Decision) -> String {
                 .as_deref()
                 .or(v.rule_id.as_deref())
                 .unwrap_or("-");
-            format!("{} {what}: {}", v.kind.as_str(), clip(&v.evidence.why, 90))
+            format!("{} {what}: {}", v.kind.as_str(), clip(&v.evidence.why, 160))
         })
         .unwrap_or_else(|| "no violation found".into())
 }
@@ -294,7 +294,11 @@ fn videos(app: &App, admin: &Principal) -> Result<()> {
             v.region,
             action_label(d.action),
             d.score,
-            r.frames,
+            if r.created {
+                r.frames.to_string()
+            } else {
+                "stored".to_string()
+            },
             pad(&clip(&caption, 44), 44),
             first_reason(d)
         );
@@ -394,7 +398,12 @@ fn livestream(app: &App, admin: &Principal) -> Result<()> {
                 a.reason.as_deref().unwrap_or("")
             ),
         };
-        println!("  {}  {}  -> {}", clock(a.t), pad(&clip(&said, 72), 72), what);
+        println!(
+            "  {}  {}  -> {}",
+            clock(a.t),
+            pad(&clip(&said, 72), 72),
+            what
+        );
         if a.action == StreamActionKind::Stop {
             if let Some(d) = &a.decision {
                 println!(

@@ -2,7 +2,8 @@
 # Livestream load: STREAMS concurrent streams (default 1000) against one
 # `shopshield serve` (release build, SQLite), each over a WebSocket sending
 # one transcript segment a second and one frame (a PDQ hash) every five
-# seconds for SECS seconds (default 60). Prints the load generator's JSON
+# seconds for SECS seconds (default 60); every 50th stream pitches
+# counterfeits from its 20th second and is warned, then stopped. Prints the load generator's JSON
 # summary, with the p50/p90/p99/max event→action latency in milliseconds.
 #
 #   bench/streams/run.sh
@@ -27,10 +28,6 @@ print(path)'
 }
 BIN="$(exe --bin shopshield)"
 LOAD="$(exe -p shopshield-server --example stream_load)"
-cat > "$OUT/rights.jsonl" <<'JSON'
-{"id":"r-rolex","holder":"Rolex","kind":"trademark","mark":"Rolex","nice_classes":[14],"regions":["*"]}
-{"id":"r-zorbex","holder":"Zorbex","kind":"trademark","mark":"Zorbex","nice_classes":[25],"regions":["*"]}
-JSON
 mkdir -p "$OUT/data"
 # Budgets raised so the engine, not the key's token bucket, is measured
 # (1,000 streams are opened and connected by one key in a few seconds).
@@ -43,7 +40,9 @@ default_role = { per_second = 1000000, burst = 1000000 }
 [server.rate.key]
 service = { per_second = 1000000, burst = 1000000 }
 TOML
-"$BIN" --data "$OUT/data" rights import "$OUT/rights.jsonl" >/dev/null
+# The demo's 34 word marks (real brand names); every 50th stream pitches
+# counterfeits of one of them, so warnings and stops are part of the load.
+"$BIN" --data "$OUT/data" rights import data/demo/rights.jsonl >/dev/null
 KEY="$("$BIN" --data "$OUT/data" keys create --role service --label stream-bench | tail -n1)"
 "$BIN" --data "$OUT/data" serve --addr "127.0.0.1:$PORT" >"$OUT/serve.log" 2>&1 &
 SERVER=$!

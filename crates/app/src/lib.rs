@@ -22,6 +22,7 @@
 
 mod clock;
 mod config;
+mod content;
 mod delivery;
 mod error;
 mod images;
@@ -144,24 +145,17 @@ impl App {
             clock.clone(),
             config.sweep.clone(),
         );
-        let videos = Videos::new(
-            store.clone(),
-            store.clone(),
-            store.clone(),
-            registry.clone(),
-            review.clone(),
-            config.clone(),
-            clock.clone(),
-        );
-        let streams = Streams::new(
-            store.clone(),
-            store.clone(),
-            store.clone(),
-            registry.clone(),
-            review.clone(),
-            config.clone(),
-            clock.clone(),
-        );
+        let content = content::ContentDeps {
+            content: store.clone(),
+            catalog: store.clone(),
+            qualifications: store.clone(),
+            registry: registry.clone(),
+            review: review.clone(),
+            config: config.clone(),
+            clock: clock.clone(),
+        };
+        let videos = Videos::new(content.clone());
+        let streams = Streams::new(content);
         let delivery = Delivery::new(
             store.clone(),
             config.webhooks.clone(),

@@ -30,12 +30,12 @@ use shopshield_model::{
     format_time_range,
 };
 use shopshield_pdq::{DihedralHashes, Hash256, QueryView};
-use shopshield_store::{CatalogStore, ContentStore, QualificationStore, StoredStream};
+use shopshield_store::{CatalogStore, StoredStream};
 use shopshield_vpdq::FrameHash;
 
+use crate::content::ContentDeps;
 use crate::registry::Registry;
-use crate::review::Review;
-use crate::{AppConfig, AppError, Clock};
+use crate::{AppConfig, AppError};
 
 /// `[stream]`: how live streams are scored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -586,41 +586,20 @@ impl Drop for Slot<'_> {
 
 /// The livestreams service.
 pub struct Streams {
-    content: Arc<dyn ContentStore>,
-    catalog: Arc<dyn CatalogStore>,
-    qualifications: Arc<dyn QualificationStore>,
-    registry: Arc<Registry>,
-    review: Arc<Review>,
-    config: AppConfig,
-    clock: Arc<dyn Clock>,
+    deps: ContentDeps,
     live: Mutex<HashMap<String, Arc<Live>>>,
 }
 
 impl Streams {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        content: Arc<dyn ContentStore>,
-        catalog: Arc<dyn CatalogStore>,
-        qualifications: Arc<dyn QualificationStore>,
-        registry: Arc<Registry>,
-        review: Arc<Review>,
-        config: AppConfig,
-        clock: Arc<dyn Clock>,
-    ) -> Streams {
+    pub(crate) fn new(deps: ContentDeps) -> Streams {
         Streams {
-            content,
-            catalog,
-            qualifications,
-            registry,
-            review,
-            config,
-            clock,
+            deps,
             live: Mutex::new(HashMap::new()),
         }
     }
 
     pub fn settings(&self) -> &StreamSettings {
-        &self.config.stream
+        &self.deps.config.stream
     }
 
     fn check_host(p: &Principal, stream: &NewStream) -> Result<(), AppError> {
@@ -655,18 +634,18 @@ impl Streams {
             status: view.status.as_str().to_string(),
             doc: serde_json::to_value(view)
                 .map_err(|e| AppError::Conflict(format!("stream document: {e}")))?,
-            updated_at: self.clock.now(),
+            updated_at: self.deps.clock.now(),
         };
         if insert {
-            self.content.insert_stream(&stored)?;
+            self.deps.content.insert_stream(&stored)?;
         } else {
-            self.content.update_stream(&stored)?;
+            self.deps.content.update_stream(&stored)?;
         }
         Ok(())
     }
 
     fn read_view(&self, id: &str) -> Result<Option<StreamView>, AppError> {
-        let Some(s) = self.content.stream(id)? else {
+        let Some(s) = self.deps.content.stream(id)? else {
             return Ok(None);
         };
         let view: StreamView = serde_json::from_value(s.doc).map_err(|e| {
@@ -679,9 +658,9 @@ impl Streams {
     pub fn open(&self, p: &Principal, stream: NewStream) -> Result<StreamView, AppError> {
         Self::check_host(p, &stream)?;
         stream.validate()?;
-        self.review.admit_creator(&stream.creator_id)?;
+        self.deps.review.admit_creator(&stream.creator_id)?;
         let id = stream.id.clone();
-        let session = Session::new(stream, self.clock.now());
+        let session = Session::new(stream, self.deps.clock.now());
         let view = session.view().clone();
         self.store_view(&view, true).map_err(|e| match e {
             AppError::Conflict(_) => AppError::Conflict(format!(
@@ -760,28 +739,28 @@ impl Streams {
         p.require(Permission::SubmitContent)?;
         event.validate()?;
         let live = self.session(p, id)?;
-        if live.in_flight.fetch_add(1, Ordering::AcqRel) >= self.config.stream.max_in_flight {
+        if live.in_flight.fetch_add(1, Ordering::AcqRel) >= self.deps.config.stream.max_in_flight {
             live.in_flight.fetch_sub(1, Ordering::AcqRel);
             return Err(AppError::Busy(format!(
                 "stream {id:?} has {} events being scored; wait for their actions",
-                self.config.stream.max_in_flight
+                self.deps.config.stream.max_in_flight
             )));
         }
         let _slot = Slot(&live.in_flight);
-        let frame = prepare_frame(&self.registry, &self.config, &event, base)?;
-        let engine = self.registry.engine();
+        let frame = prepare_frame(&self.deps.registry, &self.deps.config, &event, base)?;
+        let engine = self.deps.registry.engine();
         let mut s = live.session.lock().unwrap_or_else(|e| e.into_inner());
         Self::check_host(p, &s.view().stream)?;
         let quals = match &s.view().stream.shop_id {
-            Some(shop) => self.qualifications.qualifications(shop)?,
+            Some(shop) => self.deps.qualifications.qualifications(shop)?,
             None => Vec::new(),
         };
         let ctx = Scoring {
             engine: &engine,
-            settings: &self.config.stream,
-            catalog: self.catalog.as_ref(),
+            settings: &self.deps.config.stream,
+            catalog: self.deps.catalog.as_ref(),
             qualifications: &quals,
-            now: self.clock.now(),
+            now: self.deps.clock.now(),
         };
         let before = s.view().clone();
         let action = s.apply(&ctx, &event, frame)?;
@@ -827,7 +806,7 @@ impl Streams {
                 return;
             }
         };
-        if let Err(e) = self.review.ingest_subjects(&[(subject, decision)]) {
+        if let Err(e) = self.deps.review.ingest_subjects(&[(subject, decision)]) {
             tracing::error!(decision = %decision.decision_id, error = %e, "stream stop stored but not enforced");
         }
     }
@@ -847,25 +826,26 @@ impl Streams {
         for (i, e) in events.iter().enumerate() {
             e.validate().map_err(|e| at(Some(i))(e.into()))?;
         }
-        let engine = self.registry.engine();
+        let engine = self.deps.registry.engine();
         let quals = match &stream.shop_id {
             Some(shop) => self
+                .deps
                 .qualifications
                 .qualifications(shop)
                 .map_err(|e| at(None)(e.into()))?,
             None => Vec::new(),
         };
-        let mut session = Session::new(stream, self.clock.now());
+        let mut session = Session::new(stream, self.deps.clock.now());
         let mut out = Vec::new();
         for (i, event) in events.iter().enumerate() {
-            let frame =
-                prepare_frame(&self.registry, &self.config, event, base).map_err(at(Some(i)))?;
+            let frame = prepare_frame(&self.deps.registry, &self.deps.config, event, base)
+                .map_err(at(Some(i)))?;
             let ctx = Scoring {
                 engine: &engine,
-                settings: &self.config.stream,
-                catalog: self.catalog.as_ref(),
+                settings: &self.deps.config.stream,
+                catalog: self.deps.catalog.as_ref(),
                 qualifications: &quals,
-                now: self.clock.now(),
+                now: self.deps.clock.now(),
             };
             let action = session.apply(&ctx, event, frame).map_err(at(Some(i)))?;
             let stop = action.action == StreamActionKind::Stop;

@@ -10,19 +10,16 @@
 //! records a violation against the creator, and against the shop when a
 //! product it showcased infringes.
 
-use std::sync::Arc;
-
 use shopshield_gate::{ContentInput, ContentKind, Frame, Parties, TextField, Verdict};
 use shopshield_intake::{ImageBase, read_video};
 use shopshield_model::{
     Action, Decision, Evidence, Permission, Principal, Role, ValidationError, Video, Violation,
 };
-use shopshield_store::{CatalogStore, ContentStore, QualificationStore, StoreError, StoredVideo};
+use shopshield_store::{StoreError, StoredVideo};
 use shopshield_vpdq::FrameHash;
 
-use crate::registry::Registry;
-use crate::review::Review;
-use crate::{AppConfig, AppError, Clock};
+use crate::AppError;
+use crate::content::ContentDeps;
 
 /// How often a submission is retried when another writer stored a version
 /// of the same video first.
@@ -40,13 +37,7 @@ pub struct SubmittedVideo {
 
 /// The videos service.
 pub struct Videos {
-    content: Arc<dyn ContentStore>,
-    catalog: Arc<dyn CatalogStore>,
-    qualifications: Arc<dyn QualificationStore>,
-    registry: Arc<Registry>,
-    review: Arc<Review>,
-    config: AppConfig,
-    clock: Arc<dyn Clock>,
+    deps: ContentDeps,
 }
 
 /// A video's media, decoded: frame hashes, and the frames checked against
@@ -92,25 +83,8 @@ fn texts(video: &Video) -> Vec<TextField> {
 }
 
 impl Videos {
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
-        content: Arc<dyn ContentStore>,
-        catalog: Arc<dyn CatalogStore>,
-        qualifications: Arc<dyn QualificationStore>,
-        registry: Arc<Registry>,
-        review: Arc<Review>,
-        config: AppConfig,
-        clock: Arc<dyn Clock>,
-    ) -> Videos {
-        Videos {
-            content,
-            catalog,
-            qualifications,
-            registry,
-            review,
-            config,
-            clock,
-        }
+    pub(crate) fn new(deps: ContentDeps) -> Videos {
+        Videos { deps }
     }
 
     fn check_submitter(p: &Principal, video: &Video) -> Result<(), AppError> {
@@ -132,7 +106,7 @@ impl Videos {
     /// and keeps every `frame_check_every`-th frame's pixel views for the
     /// logo and photo banks (only when any image right is registered).
     fn media(&self, video: &Video, base: ImageBase<'_>) -> Result<Media, AppError> {
-        let settings = &self.config.video;
+        let settings = &self.deps.config.video;
         if let Some(text) = &video.vpdq {
             let hashes = crate::video::parse_hash_list("vpdq", text, settings.max_hash_frames)?;
             return Ok(Media {
@@ -157,10 +131,10 @@ impl Videos {
             });
         }
         let (check_images, keypoints) = {
-            let banks = self.registry.image_banks();
+            let banks = self.deps.registry.image_banks();
             (
                 !banks.is_empty() && settings.frame_check_every > 0,
-                self.config.images.logo_keypoints && banks.wants_local_features(),
+                self.deps.config.images.logo_keypoints && banks.wants_local_features(),
             )
         };
         let file = crate::video::spool("media", &bytes)?;
@@ -185,7 +159,7 @@ impl Videos {
                     &frame.rgb,
                     frame.width as usize,
                     frame.height as usize,
-                    self.config.images.logo_tiles,
+                    self.deps.config.images.logo_tiles,
                     keypoints,
                 )?;
                 out.frames.push(Frame {
@@ -203,7 +177,7 @@ impl Videos {
         let mut found = Vec::new();
         let mut liable = None;
         for (i, id) in video.products.iter().enumerate() {
-            let Some(stored) = self.catalog.latest_listing(id)? else {
+            let Some(stored) = self.deps.catalog.latest_listing(id)? else {
                 continue;
             };
             if let Some(shop) = &video.shop_id
@@ -219,7 +193,7 @@ impl Videos {
                 .into());
             }
             let decision_id = Decision::decision_id(id, stored.version);
-            let Some(d) = self.catalog.decision(&decision_id)? else {
+            let Some(d) = self.deps.catalog.decision(&decision_id)? else {
                 continue;
             };
             if d.action != Action::Reject {
@@ -256,11 +230,11 @@ impl Videos {
     ) -> Result<Verdict, AppError> {
         let texts = texts(video);
         let quals = match &video.shop_id {
-            Some(shop) => self.qualifications.qualifications(shop)?,
+            Some(shop) => self.deps.qualifications.qualifications(shop)?,
             None => Vec::new(),
         };
         let id = video.subject_id();
-        let engine = self.registry.engine();
+        let engine = self.deps.registry.engine();
         let mut verdict = engine.screen_content(&ContentInput {
             kind: ContentKind::Video,
             id: &id,
@@ -273,7 +247,7 @@ impl Videos {
             frames: &media.frames,
             video: (!media.hashes.is_empty()).then_some(media.hashes.as_slice()),
             qualifications: &quals,
-            now: self.clock.now(),
+            now: self.deps.clock.now(),
         });
         let config = engine.config();
         for v in showcased {
@@ -303,12 +277,12 @@ impl Videos {
     ) -> Result<SubmittedVideo, AppError> {
         Self::check_submitter(p, &video)?;
         video.validate()?;
-        self.review.admit_creator(&video.creator_id)?;
+        self.deps.review.admit_creator(&video.creator_id)?;
         let hash = video.content_hash();
         let subject_id = video.subject_id();
         let mut decoded: Option<Media> = None;
         for _ in 0..VERSION_RETRIES {
-            let prior = self.content.latest_video(&video.id)?;
+            let prior = self.deps.content.latest_video(&video.id)?;
             if let Some(prior) = &prior {
                 if prior.video.creator_id != video.creator_id {
                     return Err(AppError::Conflict(format!(
@@ -342,7 +316,7 @@ impl Videos {
                 violations: verdict.violations,
                 registry_version: verdict.registry_version,
                 policy_versions: verdict.versions,
-                decided_at: self.clock.now(),
+                decided_at: self.deps.clock.now(),
                 source: shopshield_model::DecisionSource::Screen,
                 cause: None,
             };
@@ -353,7 +327,7 @@ impl Videos {
                 decision: decision.clone(),
                 submitted_at: decision.decided_at,
             };
-            match self.content.record_video(&stored) {
+            match self.deps.content.record_video(&stored) {
                 Ok(()) => {
                     self.enforce(&video, &decision, liable_shop.as_deref());
                     return Ok(SubmittedVideo {
@@ -392,14 +366,14 @@ impl Videos {
                 return;
             }
         };
-        if let Err(e) = self.review.ingest_subjects(&[(subject, decision)]) {
+        if let Err(e) = self.deps.review.ingest_subjects(&[(subject, decision)]) {
             tracing::error!(decision = %decision.decision_id, error = %e, "video decision stored but not enforced");
         }
     }
 
     /// The latest version of a video with its decision.
     pub fn video(&self, p: &Principal, id: &str) -> Result<StoredVideo, AppError> {
-        match self.content.latest_video(id)? {
+        match self.deps.content.latest_video(id)? {
             Some(v) if Self::sees(p, &v.video) => Ok(v),
             _ => Err(AppError::not_found("video", id)),
         }
@@ -408,7 +382,7 @@ impl Videos {
     /// Every version of a video, oldest first.
     pub fn video_history(&self, p: &Principal, id: &str) -> Result<Vec<StoredVideo>, AppError> {
         self.video(p, id)?;
-        Ok(self.content.video_history(id)?)
+        Ok(self.deps.content.video_history(id)?)
     }
 
     fn sees(p: &Principal, v: &Video) -> bool {

@@ -5,7 +5,12 @@
 //! kind, errors, and the p50/p90/p99/max event→action latency.
 //!
 //!   cargo run --release -p shopshield-server --example stream_load -- \
-//!       --base http://127.0.0.1:8080 --key KEY [--streams 1000] [--secs 60]
+//!       --base http://127.0.0.1:8080 --key KEY [--streams 1000] [--secs 60] \
+//!       [--infringing-every 50]
+//!
+//! Every 50th stream (by default) turns to pitching counterfeits of Nike
+//! (a mark of `data/demo/rights.jsonl`) at its 20th second: its events are
+//! answered with warnings and then a stop, which closes its socket.
 //!
 //! bench/streams/run.sh starts a server and runs it.
 
@@ -23,6 +28,9 @@ struct Args {
     streams: usize,
     secs: u64,
     prefix: String,
+    /// Every n-th stream pitches counterfeits from its 20th second on (0:
+    /// none), so warnings and stops are part of the load.
+    infringing_every: usize,
 }
 
 fn args() -> Result<Args, String> {
@@ -32,6 +40,7 @@ fn args() -> Result<Args, String> {
         streams: 1000,
         secs: 60,
         prefix: format!("load-{}", std::process::id()),
+        infringing_every: 50,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -42,6 +51,11 @@ fn args() -> Result<Args, String> {
             "--streams" => a.streams = value()?.parse().map_err(|e| format!("--streams: {e}"))?,
             "--secs" => a.secs = value()?.parse().map_err(|e| format!("--secs: {e}"))?,
             "--prefix" => a.prefix = value()?,
+            "--infringing-every" => {
+                a.infringing_every = value()?
+                    .parse()
+                    .map_err(|e| format!("--infringing-every: {e}"))?
+            }
             other => return Err(format!("unknown argument {other}")),
         }
     }
@@ -79,6 +93,13 @@ const LINES: [&str; 6] = [
     "we ship to every region in two days",
     "ask me anything about sizes in the chat",
     "this week's discount is ten percent",
+];
+
+/// What an infringing stream says from its 20th second on.
+const PITCH: [&str; 3] = [
+    "these Nike sneakers are replicas, 1:1 copies of the originals",
+    "fake Nike at a tenth of the price, grab them now",
+    "the replica Nike sell out every night",
 ];
 
 async fn one_stream(args: &Args, client: &reqwest::Client, n: usize, start_in: Duration) -> Tally {
@@ -128,8 +149,14 @@ async fn one_stream(args: &Args, client: &reqwest::Client, n: usize, start_in: D
     for second in 0..args.secs {
         tick.tick().await;
         let t = second as f64;
-        let mut events = vec![json!({"type": "transcript", "t": t, "end": t + 0.9,
-            "text": LINES[(n + second as usize) % LINES.len()]})];
+        let pitching =
+            args.infringing_every > 0 && n.is_multiple_of(args.infringing_every) && second >= 20;
+        let text = if pitching {
+            PITCH[second as usize % PITCH.len()]
+        } else {
+            LINES[(n + second as usize) % LINES.len()]
+        };
+        let mut events = vec![json!({"type": "transcript", "t": t, "end": t + 0.9, "text": text})];
         if second % 5 == 0 {
             events.push(json!({"type": "frame", "t": t, "pdq": pdq((n as u64) << 20 | second)}));
         }
@@ -155,6 +182,11 @@ async fn one_stream(args: &Args, client: &reqwest::Client, n: usize, start_in: D
                 .push(sent.elapsed().as_micros().min(u128::from(u64::MAX)) as u64);
             let v: Value = serde_json::from_str(&answer).unwrap_or(Value::Null);
             match v["action"].as_str() {
+                Some("stop") => {
+                    // The server closes a stopped stream's socket.
+                    *tally.actions.entry("stop".into()).or_default() += 1;
+                    return tally;
+                }
                 Some(a) => *tally.actions.entry(a.to_string()).or_default() += 1,
                 None => {
                     let code = v["error"]["code"].as_str().unwrap_or("unreadable");

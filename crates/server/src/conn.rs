@@ -62,11 +62,7 @@ impl Conn {
     /// ends and drops it.
     fn shut_down(&self) {
         self.shut.store(true, Ordering::Release);
-        let waker = self
-            .reader
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .take();
+        let waker = self.reader.lock().unwrap_or_else(|p| p.into_inner()).take();
         if let Some(w) = waker {
             w.wake();
         }
