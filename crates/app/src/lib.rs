@@ -163,7 +163,7 @@ impl App {
             clock.clone(),
         );
         let keys = Keys::new(store.clone(), store.clone(), clock.clone());
-        let reports = Reports::new(store.clone(), review.clone());
+        let reports = Reports::new(store.clone(), store.clone(), review.clone());
         Ok(App {
             backend: store.backend(),
             config,

@@ -8,11 +8,12 @@ use std::sync::Arc;
 use shopshield_model::{Decision, Permission, Principal, Region, ValidationError};
 use shopshield_report::sor::Statement;
 use shopshield_report::{
-    CONTENT_LISTING, DecisionFact, Input, NoticeFact, Period, SOURCE_SCREENING, TransparencyReport,
+    CONTENT_LISTING, CONTENT_LIVESTREAM, CONTENT_VIDEO, DecisionFact, Input, NoticeFact, Period,
+    SOURCE_LIVE, SOURCE_SCREENING, TransparencyReport,
 };
-use shopshield_store::CatalogStore;
+use shopshield_store::{CatalogStore, ContentStore};
 
-use crate::{AppError, Review};
+use crate::{AppError, Review, StreamView};
 
 /// Decisions read per page.
 const PAGE: usize = 2_000;
@@ -52,6 +53,7 @@ pub fn decision_source(d: &Decision) -> String {
 /// The reports service.
 pub struct Reports {
     catalog: Arc<dyn CatalogStore>,
+    content: Arc<dyn ContentStore>,
     review: Arc<Review>,
 }
 
@@ -73,13 +75,22 @@ impl ReportData {
 }
 
 impl Reports {
-    pub(crate) fn new(catalog: Arc<dyn CatalogStore>, review: Arc<Review>) -> Reports {
-        Reports { catalog, review }
+    pub(crate) fn new(
+        catalog: Arc<dyn CatalogStore>,
+        content: Arc<dyn ContentStore>,
+        review: Arc<Review>,
+    ) -> Reports {
+        Reports {
+            catalog,
+            content,
+            review,
+        }
     }
 
-    /// Reads what a report is folded from: the whole log and every stored
-    /// `review` and `reject` decision with its listing version. No notice
-    /// store exists in this build, so there are no notices to count.
+    /// Reads what a report is folded from: the whole log; every stored
+    /// `review` and `reject` decision with its listing or video version;
+    /// and the stop decision of every stopped livestream. No notice store
+    /// exists in this build, so there are no notices to count.
     pub fn data(&self, p: &Principal) -> Result<ReportData, AppError> {
         p.require(Permission::ReadReports)?;
         let events = self.review.all_events()?;
@@ -105,11 +116,79 @@ impl Reports {
                 _ => break,
             }
         }
+        self.video_facts(&mut decisions)?;
+        self.stream_facts(&mut decisions)?;
         Ok(ReportData {
             events,
             decisions,
             notices: Vec::new(),
         })
+    }
+
+    /// Every stored video version decided `review` or `reject`, screened
+    /// before it was shown.
+    fn video_facts(&self, out: &mut Vec<DecisionFact>) -> Result<(), AppError> {
+        let mut after: Option<(String, u32)> = None;
+        loop {
+            let page = self
+                .content
+                .video_versions_after(after.as_ref().map(|(id, v)| (id.as_str(), *v)), PAGE)?;
+            for v in &page {
+                if v.decision.action == shopshield_model::Action::Approve {
+                    continue;
+                }
+                out.push(DecisionFact {
+                    source: decision_source(&v.decision),
+                    decision: v.decision.clone(),
+                    listing_id: v.decision.id.clone(),
+                    shop_id: v.video.shop_id.clone().unwrap_or_default(),
+                    creator_id: Some(v.video.creator_id.clone()),
+                    region: v.video.region,
+                    category: CONTENT_VIDEO.to_string(),
+                    content_type: CONTENT_VIDEO.to_string(),
+                    title: v.video.caption.clone().unwrap_or_default(),
+                });
+            }
+            match page.last() {
+                Some(v) if page.len() == PAGE => after = Some((v.video.id.clone(), v.version)),
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// The stop decision of every stopped livestream, taken while it was
+    /// live.
+    fn stream_facts(&self, out: &mut Vec<DecisionFact>) -> Result<(), AppError> {
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.content.stopped_streams_after(after.as_deref(), PAGE)?;
+            for s in &page {
+                let view: StreamView = serde_json::from_value(s.doc.clone()).map_err(|e| {
+                    AppError::Integrity(format!(
+                        "stream {:?}: stored document unreadable: {e}",
+                        s.id
+                    ))
+                })?;
+                let Some(decision) = view.decision else {
+                    continue;
+                };
+                out.push(DecisionFact {
+                    source: SOURCE_LIVE.to_string(),
+                    listing_id: decision.id.clone(),
+                    decision,
+                    shop_id: view.stream.shop_id.clone().unwrap_or_default(),
+                    creator_id: Some(view.stream.creator_id.clone()),
+                    region: view.stream.region,
+                    category: CONTENT_LIVESTREAM.to_string(),
+                    content_type: CONTENT_LIVESTREAM.to_string(),
+                    title: view.stream.title.clone().unwrap_or_default(),
+                });
+            }
+            match page.last() {
+                Some(s) if page.len() == PAGE => after = Some(s.id.clone()),
+                _ => return Ok(()),
+            }
+        }
     }
 
     /// The transparency report for a period (and region).

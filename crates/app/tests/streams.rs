@@ -218,3 +218,90 @@ fn rejected_products_are_unpinned_and_bad_events_name_the_field() {
         .unwrap_err();
     assert!(matches!(e, AppError::NotFound { .. }), "{e:?}");
 }
+
+#[test]
+fn stopped_streams_and_removed_videos_are_in_the_transparency_report() {
+    let data = tempfile::tempdir().unwrap();
+    let mut config = AppConfig::default();
+    config.stream.warnings_before_stop = 1;
+    let app = open(data.path(), config);
+    register(&app);
+    let mut live: NewStream = stream("s-de", "c-9", Some("shop-9"));
+    live.region = shopshield_model::Region::parse("region", "DE").unwrap();
+    live.title = Some("Uhren am Abend".into());
+    app.streams().open(&op(), live).unwrap();
+    let send = |e: StreamEvent| {
+        app.streams()
+            .event(&op(), "s-de", e, ImageBase::DataOnly)
+            .unwrap()
+    };
+    assert_eq!(
+        send(said(120.0, "this replica Rolex is a perfect 1:1 copy")).action,
+        StreamActionKind::Warn
+    );
+    let stop = send(said(131.0, "only fifty euros for the replica Rolex"));
+    assert_eq!(stop.action, StreamActionKind::Stop);
+    // A live stream that was never stopped is not counted.
+    app.streams()
+        .open(&op(), stream("s-honest", "c-8", None))
+        .unwrap();
+    // A short video rejected for its caption, and one approved.
+    for (id, caption) in [
+        ("v-fake", "replica Rolex, a perfect 1:1 copy, cheap"),
+        ("v-fine", "my grandmother's garden in spring"),
+    ] {
+        let video: shopshield_model::Video = serde_json::from_value(serde_json::json!({
+            "id": id, "creator_id": "c-7", "region": "FR", "caption": caption
+        }))
+        .unwrap();
+        app.videos()
+            .submit(&op(), video, ImageBase::DataOnly)
+            .unwrap();
+    }
+    assert_eq!(
+        app.videos().video(&op(), "v-fake").unwrap().decision.action,
+        Action::Reject
+    );
+
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    let q = shopshield_app::ReportQuery {
+        from: today.clone(),
+        to: today,
+        region: None,
+    };
+    let report = app.reports().transparency(&op(), &q).unwrap();
+    assert_eq!(report.totals.livestreams_stopped, 1, "{report:#?}");
+    assert_eq!(report.totals.videos_removed, 1, "{report:#?}");
+    assert_eq!(report.by_content_type["livestream"].restrictions, 1);
+    assert_eq!(report.by_content_type["video"].restrictions, 1);
+    // The stop was taken while the stream was live, by our own detection.
+    assert_eq!(report.totals.taken_down_after_listing.found_by_us, 1);
+    assert_eq!(report.totals.rejected_before_listing, 1);
+
+    // Both are in the EU: each gets a statement of reasons that passes the
+    // transparency database's rules and says what happened.
+    let statements = app.reports().statements(&op(), &q).unwrap();
+    assert_eq!(statements.len(), 2, "{statements:#?}");
+    for s in &statements {
+        let v = serde_json::to_value(s).unwrap();
+        let problems = shopshield_app::report::sor::rules::validate(&v);
+        assert!(problems.is_empty(), "{problems:?}\n{v:#}");
+        assert_eq!(v["content_type"][0], "CONTENT_TYPE_VIDEO", "{v:#}");
+    }
+    let facts: Vec<String> = statements
+        .iter()
+        .map(|s| serde_json::to_value(s).unwrap()["decision_facts"].to_string())
+        .collect();
+    assert!(
+        facts.iter().any(|f| f
+            .contains("livestream \\\"Uhren am Abend\\\" (stream:s-de, shop shop-9)")
+            && f.contains("stopped while it was live")),
+        "{facts:#?}"
+    );
+    assert!(
+        facts
+            .iter()
+            .any(|f| f.contains("video:v-fake") && f.contains("refused before it went live")),
+        "{facts:#?}"
+    );
+}

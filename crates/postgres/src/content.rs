@@ -165,4 +165,42 @@ impl ContentStore for PgStore {
             .map(stream_from)
             .transpose()
     }
+
+    fn video_versions_after(
+        &self,
+        after: Option<(&str, u32)>,
+        limit: usize,
+    ) -> Result<Vec<StoredVideo>> {
+        let (id, version) = after.unwrap_or(("", 0));
+        let (version, limit) = (i64::from(version), limit as i64);
+        self.conn()?
+            .query(
+                &format!(
+                    "SELECT {VIDEO_COLUMNS} FROM video_versions v \
+                     WHERE (v.video_id, v.version) > ($1, $2) \
+                     ORDER BY v.video_id, v.version LIMIT $3"
+                ),
+                &[&id, &version, &limit],
+            )?
+            .iter()
+            .map(video_from)
+            .collect()
+    }
+
+    fn stopped_streams_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredStream>> {
+        let limit = limit as i64;
+        self.conn()?
+            .query(
+                "SELECT id, host_id, status, doc, updated_at FROM streams \
+                 WHERE status = 'stopped' AND id > $1 ORDER BY id LIMIT $2",
+                &[&after.unwrap_or(""), &limit],
+            )?
+            .iter()
+            .map(stream_from)
+            .collect()
+    }
 }

@@ -33,6 +33,8 @@ use shopshield_model::{Action, Decision, Region, ValidationError, Violation, Vio
 pub const SOURCE_SCREENING: &str = "screen";
 /// A decision taken on a rights holder's notice.
 pub const SOURCE_NOTICE: &str = "notice";
+/// A livestream stopped while it was live.
+pub const SOURCE_LIVE: &str = "live";
 
 /// Content types a report counts apart.
 pub const CONTENT_LISTING: &str = "listing";

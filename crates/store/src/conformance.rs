@@ -58,7 +58,8 @@ macro_rules! conformance_tests {
             sweeps_open_once_and_claims_are_exclusive,
             video_clips_round_trip,
             videos_versions_hold_across_handles,
-            stopped_streams_stay_stopped
+            stopped_streams_stay_stopped,
+            content_pages_for_reports
         );
     };
     (@each $open:path; $($check:ident),* $(,)?) => {
@@ -968,4 +969,55 @@ pub fn stopped_streams_stay_stopped(a: &dyn Store, b: &dyn Store) {
         ..s.clone()
     })));
     assert!(b.stream("s-none").unwrap().is_none());
+}
+
+/// Reports page through every video version in `(id, version)` order and
+/// through the stopped streams in id order, whichever handle wrote them.
+pub fn content_pages_for_reports(a: &dyn Store, b: &dyn Store) {
+    assert!(a.video_versions_after(None, 10).unwrap().is_empty());
+    assert!(a.stopped_streams_after(None, 10).unwrap().is_empty());
+    let v_b1 = stored_video("v-b", "c-1", 1, "b one");
+    let v_a1 = stored_video("v-a", "c-1", 1, "a one");
+    let v_b2 = stored_video("v-b", "c-1", 2, "b two");
+    let v_c1 = stored_video("v-c", "c-2", 1, "c one");
+    a.record_video(&v_b1).unwrap();
+    b.record_video(&v_a1).unwrap();
+    a.record_video(&v_b2).unwrap();
+    b.record_video(&v_c1).unwrap();
+    let first = b.video_versions_after(None, 2).unwrap();
+    assert_eq!(first, [v_a1.clone(), v_b1.clone()]);
+    let rest = a.video_versions_after(Some(("v-b", 1)), 2).unwrap();
+    assert_eq!(rest, [v_b2, v_c1]);
+    assert!(
+        a.video_versions_after(Some(("v-c", 1)), 2)
+            .unwrap()
+            .is_empty()
+    );
+
+    let stream = |id: &str, status: &str| StoredStream {
+        id: id.into(),
+        host_id: "c-1".into(),
+        status: status.into(),
+        doc: serde_json::json!({"id": id}),
+        updated_at: t(1),
+    };
+    for (id, handle) in [("s-3", a), ("s-1", b), ("s-2", a), ("s-4", b)] {
+        handle.insert_stream(&stream(id, "live")).unwrap();
+    }
+    for (id, handle) in [("s-3", b), ("s-1", a), ("s-4", a)] {
+        handle.update_stream(&stream(id, "stopped")).unwrap();
+    }
+    let ids = |v: Vec<StoredStream>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(b.stopped_streams_after(None, 2).unwrap()),
+        ["s-1", "s-3"]
+    );
+    assert_eq!(
+        ids(a.stopped_streams_after(Some("s-3"), 2).unwrap()),
+        ["s-4"]
+    );
+    assert_eq!(
+        a.stopped_streams_after(None, 10).unwrap()[0],
+        stream("s-1", "stopped")
+    );
 }

@@ -138,6 +138,17 @@ pub trait ContentStore: Send + Sync {
     /// between processes.
     fn update_stream(&self, stream: &StoredStream) -> Result<()>;
     fn stream(&self, id: &str) -> Result<Option<StoredStream>>;
+    /// Every stored video version in `(id, version)` order, after `after`
+    /// (exclusive; `None`: from the first), at most `limit` (for reports).
+    fn video_versions_after(
+        &self,
+        after: Option<(&str, u32)>,
+        limit: usize,
+    ) -> Result<Vec<StoredVideo>>;
+    /// Stopped streams in id order, after `after` (exclusive), at most
+    /// `limit` (for reports).
+    fn stopped_streams_after(&self, after: Option<&str>, limit: usize)
+    -> Result<Vec<StoredStream>>;
 }
 
 /// Shops' licences and registrations.

@@ -110,16 +110,22 @@ fn ip_ground(k: ViolationType) -> &'static str {
 /// What happened, in words the seller and the public can read: the item,
 /// the findings with their fields and spans, the reviewer's part.
 fn facts(r: &Restriction) -> String {
+    let listing = r.content_type == crate::CONTENT_LISTING;
+    let item = match (listing, r.shop_id.is_empty()) {
+        (true, _) => format!("listing {}, shop {}", r.listing_id, r.shop_id),
+        (false, true) => r.listing_id.clone(),
+        (false, false) => format!("{}, shop {}", r.listing_id, r.shop_id),
+    };
     let mut s = format!(
-        "The {} \"{}\" (listing {}, shop {}) offered in {} was {} on {}.",
+        "The {} \"{}\" ({item}) {} in {} was {} on {}.",
         r.content_type,
         r.title,
-        r.listing_id,
-        r.shop_id,
+        if listing { "offered" } else { "shown" },
         r.region.as_str(),
-        match r.stage {
-            crate::Stage::BeforeListing => "refused before it went live",
-            crate::Stage::AfterListing => "taken down after it went live",
+        match (r.content_type.as_str(), r.stage) {
+            (crate::CONTENT_LIVESTREAM, _) => "stopped while it was live",
+            (_, crate::Stage::BeforeListing) => "refused before it went live",
+            (_, crate::Stage::AfterListing) => "taken down after it went live",
         },
         r.actioned_at.format("%Y-%m-%d"),
     );

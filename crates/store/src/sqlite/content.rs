@@ -153,4 +153,36 @@ impl ContentStore for SqliteStore {
             .map(stream_from)
             .transpose()
     }
+
+    fn video_versions_after(
+        &self,
+        after: Option<(&str, u32)>,
+        limit: usize,
+    ) -> Result<Vec<StoredVideo>> {
+        let (id, version) = after.unwrap_or(("", 0));
+        let conn = self.read();
+        let mut st = conn.prepare_cached(&format!(
+            "SELECT {VIDEO_COLUMNS} FROM video_versions v \
+             WHERE v.video_id > ?1 OR (v.video_id = ?1 AND v.version > ?2) \
+             ORDER BY v.video_id, v.version LIMIT ?3"
+        ))?;
+        let rows = st.query_map(params![id, version, limit as i64], video_row)?;
+        rows.map(|r| video_from(r?)).collect()
+    }
+
+    fn stopped_streams_after(
+        &self,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<StoredStream>> {
+        let conn = self.read();
+        let mut st = conn.prepare_cached(
+            "SELECT id, host_id, status, doc, updated_at FROM streams \
+             WHERE status = 'stopped' AND id > ?1 ORDER BY id LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![after.unwrap_or(""), limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        rows.map(|r| stream_from(r?)).collect()
+    }
 }
