@@ -24,15 +24,7 @@ cleanup() {
     rm -rf "$DATA"
 }
 trap cleanup EXIT
-cat > "$DATA/shopshield.toml" <<'TOML'
-[server]
-max_connections = 4096
-[server.rate]
-default_key = { per_second = 1000000, burst = 1000000 }
-default_role = { per_second = 1000000, burst = 1000000 }
-[server.rate.key]
-service = { per_second = 1000000, burst = 1000000 }
-TOML
+cp bench/unlimited.toml "$DATA/shopshield.toml"
 KEY=$("$DIR/shopshield" --data "$DATA" keys create --role service 2>/dev/null)
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$DIR/shopshield" --data "$DATA" serve --addr "127.0.0.1:$PORT" 2>"$DATA/server.log" &

@@ -31,15 +31,7 @@ LOAD="$(exe -p shopshield-server --example stream_load)"
 mkdir -p "$OUT/data"
 # Budgets raised so the engine, not the key's token bucket, is measured
 # (1,000 streams are opened and connected by one key in a few seconds).
-cat > "$OUT/data/shopshield.toml" <<'TOML'
-[server]
-max_connections = 4096
-[server.rate]
-default_key = { per_second = 1000000, burst = 1000000 }
-default_role = { per_second = 1000000, burst = 1000000 }
-[server.rate.key]
-service = { per_second = 1000000, burst = 1000000 }
-TOML
+cp bench/unlimited.toml "$OUT/data/shopshield.toml"
 # The demo's 34 word marks (real brand names); every 50th stream pitches
 # counterfeits of one of them, so warnings and stops are part of the load.
 "$BIN" --data "$OUT/data" rights import data/demo/rights.jsonl >/dev/null
