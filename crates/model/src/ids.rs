@@ -27,6 +27,44 @@ pub fn validate_id(field: &str, id: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// Checks a free-text field: at most `max` bytes, no NUL character.
+pub(crate) fn check_text(field: &str, s: &str, max: usize) -> Result<(), ValidationError> {
+    if s.len() > max {
+        return Err(ValidationError::new(
+            field,
+            format!("is {} bytes; the limit is {max}", s.len()),
+        ));
+    }
+    if s.contains('\0') {
+        return Err(ValidationError::new(field, "contains a NUL character"));
+    }
+    Ok(())
+}
+
+/// Checks who a video or stream belongs to and where it is shown: its id,
+/// its creator, its shop if any, and one region (`what` names it in the
+/// message: "a video", "a stream").
+pub(crate) fn check_content_parties(
+    what: &str,
+    id: &str,
+    creator_id: &str,
+    shop_id: Option<&str>,
+    region: crate::Region,
+) -> Result<(), ValidationError> {
+    validate_id("id", id)?;
+    validate_id("creator_id", creator_id)?;
+    if let Some(s) = shop_id {
+        validate_id("shop_id", s)?;
+    }
+    if region.is_all() {
+        return Err(ValidationError::new(
+            "region",
+            format!("{what} is shown in one region; \"*\" is only for rights"),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

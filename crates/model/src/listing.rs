@@ -162,16 +162,7 @@ fn check_text(field: &str, s: &str, max: usize, may_be_empty: bool) -> Result<()
     if !may_be_empty && s.trim().is_empty() {
         return Err(ValidationError::new(field, "must not be empty"));
     }
-    if s.len() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("is {} bytes; the limit is {max}", s.len()),
-        ));
-    }
-    if s.contains('\0') {
-        return Err(ValidationError::new(field, "contains a NUL character"));
-    }
-    Ok(())
+    crate::ids::check_text(field, s, max)
 }
 
 /// A seller's shop.

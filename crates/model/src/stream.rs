@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::ids::{check_content_parties, check_text};
 use crate::{Decision, Region, ValidationError, Violation, validate_id};
 
 /// Longest transcript segment of a stream event, in bytes.
@@ -35,35 +36,18 @@ impl NewStream {
     }
 
     pub fn validate(&self) -> Result<(), ValidationError> {
-        validate_id("id", &self.id)?;
-        validate_id("creator_id", &self.creator_id)?;
-        if let Some(s) = &self.shop_id {
-            validate_id("shop_id", s)?;
-        }
-        if self.region.is_all() {
-            return Err(ValidationError::new(
-                "region",
-                "a stream is shown in one region; \"*\" is only for rights",
-            ));
-        }
+        check_content_parties(
+            "a stream",
+            &self.id,
+            &self.creator_id,
+            self.shop_id.as_deref(),
+            self.region,
+        )?;
         if let Some(t) = &self.title {
             check_text("title", t, MAX_STREAM_TITLE_LEN)?;
         }
         Ok(())
     }
-}
-
-fn check_text(field: &str, s: &str, max: usize) -> Result<(), ValidationError> {
-    if s.len() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("is {} bytes; the limit is {max}", s.len()),
-        ));
-    }
-    if s.contains('\0') {
-        return Err(ValidationError::new(field, "contains a NUL character"));
-    }
-    Ok(())
 }
 
 /// What happened in a live stream, `t` seconds after it started.

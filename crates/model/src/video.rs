@@ -1,6 +1,7 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::ids::{check_content_parties, check_text};
 use crate::{Region, ValidationError, validate_id};
 
 /// Longest accepted caption, in bytes.
@@ -65,19 +66,6 @@ pub struct Video {
     pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
-fn check_text(field: &str, s: &str, max: usize) -> Result<(), ValidationError> {
-    if s.len() > max {
-        return Err(ValidationError::new(
-            field,
-            format!("is {} bytes; the limit is {max}", s.len()),
-        ));
-    }
-    if s.contains('\0') {
-        return Err(ValidationError::new(field, "contains a NUL character"));
-    }
-    Ok(())
-}
-
 impl Video {
     /// The id decisions and enforcement use: `video:{id}`, so a video and a
     /// listing with the same platform id never share a case.
@@ -87,17 +75,13 @@ impl Video {
 
     /// Checks every field; the error names the first bad one.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        validate_id("id", &self.id)?;
-        validate_id("creator_id", &self.creator_id)?;
-        if let Some(s) = &self.shop_id {
-            validate_id("shop_id", s)?;
-        }
-        if self.region.is_all() {
-            return Err(ValidationError::new(
-                "region",
-                "a video is shown in one region; \"*\" is only for rights",
-            ));
-        }
+        check_content_parties(
+            "a video",
+            &self.id,
+            &self.creator_id,
+            self.shop_id.as_deref(),
+            self.region,
+        )?;
         if let Some(c) = &self.caption {
             check_text("caption", c, MAX_CAPTION_LEN)?;
         }

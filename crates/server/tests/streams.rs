@@ -70,20 +70,26 @@ async fn ws_connect(
     tokio_tungstenite::connect_async(req).await.map(|(s, _)| s)
 }
 
+/// Opens a live stream hosted by `c-1` in the US, over HTTP.
+async fn open_stream(srv: &Server, key: &str, id: &str) -> Value {
+    let (s, v) = srv
+        .post(
+            key,
+            "/v1/streams",
+            &json!({"id": id, "creator_id": "c-1", "region": "US"}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_over_http_and_websocket_until_the_stop() {
     let mut config = AppConfig::default();
     config.stream.warnings_before_stop = 1;
     let (_dir, srv) = server(config).await;
     let admin = srv.key(Role::Admin, None);
-    let (s, v) = srv
-        .post(
-            &admin,
-            "/v1/streams",
-            &json!({"id": "s-1", "creator_id": "c-1", "region": "US"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let v = open_stream(&srv, &admin, "s-1").await;
     assert_eq!(v["status"], "live");
     let (s, v) = srv
         .post(
@@ -195,14 +201,7 @@ async fn a_client_sending_too_fast_gets_429_not_a_crash() {
     config.stream.max_in_flight = 1;
     let (_dir, srv) = server(config).await;
     let admin = srv.key(Role::Admin, None);
-    let (s, _) = srv
-        .post(
-            &admin,
-            "/v1/streams",
-            &json!({"id": "s-fast", "creator_id": "c-1", "region": "US"}),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED);
+    open_stream(&srv, &admin, "s-fast").await;
     let jpg = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../pdq/tests/data/images/bridge-mods__aaa-orig.jpg"
@@ -274,14 +273,7 @@ async fn an_upgraded_websocket_keeps_its_connection_slot_until_it_falls_idle() {
     let (_dir, srv) = server(config).await;
     let admin = srv.key(Role::Admin, None);
     for id in ["s-a", "s-b"] {
-        let (s, v) = srv
-            .post(
-                &admin,
-                "/v1/streams",
-                &json!({"id": id, "creator_id": "c-1", "region": "US"}),
-            )
-            .await;
-        assert_eq!(s, StatusCode::CREATED, "{v}");
+        open_stream(&srv, &admin, id).await;
     }
     let get = |path: &str| {
         let req = reqwest::Client::new()
