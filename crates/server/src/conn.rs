@@ -12,21 +12,14 @@
 //! descriptors: at start the soft descriptor limit is raised to the hard
 //! one, and both caps are lowered to fit under it with
 //! [`RESERVED_DESCRIPTORS`] to spare (the store, webhooks, listeners).
-//!
-//! A connection holds its place in the registry for as long as its socket
-//! lives, not only while hyper serves HTTP on it: an upgraded connection
-//! (the livestream WebSocket) keeps counting against `max_connections`,
-//! and counts as busy, so it is never closed to make room; the idle timeout
-//! (no message either way) and shutdown close it, by failing its socket's
-//! next read (its handler then ends and drops it).
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -48,40 +41,6 @@ struct Conn {
     last_active: AtomicU64,
     /// Told to close (it was idle the longest when room was needed).
     close: Notify,
-    /// Set when the socket must end: its reads and writes fail from then on.
-    shut: AtomicBool,
-    /// The task last waiting to read the socket, woken when it is shut.
-    reader: Mutex<Option<Waker>>,
-    /// Notified (once, with a stored permit) when the socket is dropped.
-    gone: Notify,
-}
-
-impl Conn {
-    /// Makes the socket's reads and writes fail, waking a pending read,
-    /// so whoever holds it (hyper, or an upgraded connection's handler)
-    /// ends and drops it.
-    fn shut_down(&self) {
-        self.shut.store(true, Ordering::Release);
-        let waker = self.reader.lock().unwrap_or_else(|p| p.into_inner()).take();
-        if let Some(w) = waker {
-            w.wake();
-        }
-    }
-}
-
-/// A connection's place in the registry, held by its socket and given
-/// back when the socket is dropped.
-struct Slot {
-    registry: Arc<Registry>,
-    id: u64,
-    conn: Arc<Conn>,
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        self.conn.gone.notify_one();
-        self.registry.remove(self.id);
-    }
 }
 
 struct Registry {
@@ -120,9 +79,6 @@ impl Registry {
             inflight: AtomicUsize::new(0),
             last_active: AtomicU64::new(self.now_ms()),
             close: Notify::new(),
-            shut: AtomicBool::new(false),
-            reader: Mutex::new(None),
-            gone: Notify::new(),
         });
         open.insert(id, conn.clone());
         Some((id, conn))
@@ -233,14 +189,15 @@ pub(crate) async fn serve(
         let _ = stream.set_nodelay(true);
         match registry.admit(config.max_connections) {
             Some((id, conn)) => {
-                let slot = Slot {
-                    registry: registry.clone(),
-                    id,
-                    conn,
-                };
-                let (router, config, stop) = (router.clone(), config.clone(), stop_rx.clone());
+                let (router, config, registry, stop) = (
+                    router.clone(),
+                    config.clone(),
+                    registry.clone(),
+                    stop_rx.clone(),
+                );
                 tokio::spawn(async move {
-                    serve_one(stream, peer, router, &config, slot, stop).await;
+                    serve_one(stream, peer, router, &config, conn, stop).await;
+                    registry.remove(id);
                 });
             }
             None => match overflow_permits.clone().try_acquire_owned() {
@@ -285,60 +242,17 @@ async fn serve_one(
     peer: SocketAddr,
     router: Router,
     config: &ServerConfig,
-    slot: Slot,
+    conn: Arc<Conn>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let conn = slot.conn.clone();
     let epoch = Instant::now();
     let base_ms = conn.last_active.load(Ordering::Relaxed);
-    let idle = Duration::from_secs(config.idle_timeout_secs);
-    let quiet = || {
-        Duration::from_millis(
-            (base_ms + epoch.elapsed().as_millis() as u64)
-                .saturating_sub(conn.last_active.load(Ordering::Relaxed)),
-        )
-    };
     let io = TokioIo::new(Guarded {
         inner: stream,
         conn: Some((conn.clone(), epoch, base_ms)),
-        slot: Some(slot),
         pending: Vec::new(),
         written: 0,
     });
-    serve_http(io, peer, router, config, &conn, &mut stop, &quiet).await;
-    // The socket is dropped by now, unless the connection was upgraded and
-    // its handler holds it. A live upgraded connection counts as busy (it
-    // is never closed to make room) and is closed when it falls idle or at
-    // shutdown.
-    conn.inflight.fetch_add(1, Ordering::AcqRel);
-    loop {
-        let wait = idle.saturating_sub(quiet()).max(Duration::from_millis(50));
-        tokio::select! {
-            () = conn.gone.notified() => return,
-            () = conn.close.notified() => break,
-            _ = stop.changed() => break,
-            () = tokio::time::sleep(wait) => {
-                if quiet() >= idle {
-                    break;
-                }
-            }
-        }
-    }
-    conn.shut_down();
-    let _ = tokio::time::timeout(Duration::from_secs(5), conn.gone.notified()).await;
-}
-
-/// Serves HTTP on one connection until it closes, is upgraded, or is
-/// closed for being idle, evicted or at shutdown.
-async fn serve_http(
-    io: TokioIo<Guarded>,
-    peer: SocketAddr,
-    router: Router,
-    config: &ServerConfig,
-    conn: &Arc<Conn>,
-    stop: &mut watch::Receiver<bool>,
-    quiet: &impl Fn() -> Duration,
-) {
     let service = {
         let conn = conn.clone();
         hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -362,7 +276,10 @@ async fn serve_http(
     let idle = Duration::from_secs(config.idle_timeout_secs);
     let mut closing = false;
     loop {
-        let since = quiet();
+        let since = Duration::from_millis(
+            (base_ms + epoch.elapsed().as_millis() as u64)
+                .saturating_sub(conn.last_active.load(Ordering::Relaxed)),
+        );
         // While a request is in flight the connection is not idle: look
         // again a whole idle period later.
         let wait = if conn.inflight.load(Ordering::Acquire) > 0 {
@@ -382,7 +299,11 @@ async fn serve_http(
                 served.as_mut().graceful_shutdown();
             }
             () = idle_check, if !closing => {
-                if conn.inflight.load(Ordering::Acquire) == 0 && quiet() >= idle {
+                let quiet = Duration::from_millis(
+                    (base_ms + epoch.elapsed().as_millis() as u64)
+                        .saturating_sub(conn.last_active.load(Ordering::Relaxed)),
+                );
+                if conn.inflight.load(Ordering::Acquire) == 0 && quiet >= idle {
                     closing = true;
                     served.as_mut().graceful_shutdown();
                 }
@@ -406,7 +327,6 @@ async fn serve_overflow(
     let io = TokioIo::new(Guarded {
         inner: stream,
         conn: None,
-        slot: None,
         pending: Vec::new(),
         written: 0,
     });
@@ -430,9 +350,6 @@ async fn serve_overflow(
 struct Guarded {
     inner: TcpStream,
     conn: Option<(Arc<Conn>, Instant, u64)>,
-    /// The connection's place in the registry, given back on drop.
-    #[allow(dead_code)]
-    slot: Option<Slot>,
     /// A rewritten answer still to be written, and how much of it is.
     pending: Vec<u8>,
     written: usize,
@@ -444,27 +361,6 @@ impl Guarded {
             conn.last_active
                 .store(base + epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
         }
-    }
-
-    /// An error once the connection is shut; before that, notes the task
-    /// reading so a shut can wake it.
-    fn check_open(&self, cx: &mut Context<'_>, reading: bool) -> io::Result<()> {
-        let Some((conn, _, _)) = &self.conn else {
-            return Ok(());
-        };
-        if reading {
-            let mut w = conn.reader.lock().unwrap_or_else(|p| p.into_inner());
-            if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
-                *w = Some(cx.waker().clone());
-            }
-        }
-        if conn.shut.load(Ordering::Acquire) {
-            return Err(io::Error::new(
-                io::ErrorKind::ConnectionAborted,
-                "the connection was closed by the server",
-            ));
-        }
-        Ok(())
     }
 
     fn drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -525,7 +421,6 @@ impl AsyncRead for Guarded {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        self.check_open(cx, true)?;
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
@@ -541,7 +436,6 @@ impl AsyncWrite for Guarded {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        self.check_open(cx, false)?;
         std::task::ready!(self.drain(cx))?;
         self.touch();
         if let Some(json) = rewrite_automatic(buf) {

@@ -159,7 +159,18 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    /// Sets the duties' stop flag when dropped: also when this future is
+    /// dropped unfinished (its runtime shutting down), so the duties'
+    /// blocking threads end and the runtime's shutdown does not wait for
+    /// them forever.
+    struct StopOnDrop(Arc<AtomicBool>);
+    impl Drop for StopOnDrop {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Relaxed);
+        }
+    }
     let stop = Arc::new(AtomicBool::new(false));
+    let _stop_guard = StopOnDrop(stop.clone());
     let duties = {
         let (app, stop) = (app.clone(), stop.clone());
         tokio::task::spawn_blocking(move || app.run_duties(&stop))
