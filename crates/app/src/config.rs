@@ -81,8 +81,8 @@ pub struct ServerConfig {
     /// Time a client has to send a request's whole body, in milliseconds;
     /// then the answer is 408.
     pub body_read_timeout_ms: u64,
-    /// A connection with no request in flight is closed after this many
-    /// seconds.
+    /// A connection with no request in flight (an upgraded WebSocket: no
+    /// message either way) is closed after this many seconds.
     pub idle_timeout_secs: u64,
     /// Time the server has to answer one request, in seconds; then the
     /// answer is 503 with `Retry-After`.

@@ -3,23 +3,34 @@
 //! configuration).
 //!
 //! When `max_connections` are open, a new connection closes the one idle
-//! the longest (no request in flight) to make room; an idle socket is
-//! cheap to open, so a client holding thousands of them only ever pushes
-//! out its own. When every connection is busy, the new one is answered by
+//! the longest to make room; an idle socket is cheap to open, so a client
+//! holding thousands of them only ever pushes out its own. Idle means
+//! waiting for a request: no request in flight, and the socket's last read
+//! found nothing to read. A connection not yet read at all may carry a
+//! request already sent (a burst of connections is accepted faster than
+//! their tasks first run), so it is never closed to make room; the loop
+//! lets those tasks run and looks again. When every connection is busy, the new one is answered by
 //! the overflow service: `/healthz` as usual, anything else 503 with
 //! `Retry-After`, then closed. Beyond `overflow_connections` more, new
 //! connections are closed unanswered, so the process never runs out of
 //! descriptors: at start the soft descriptor limit is raised to the hard
 //! one, and both caps are lowered to fit under it with
 //! [`RESERVED_DESCRIPTORS`] to spare (the store, webhooks, listeners).
+//!
+//! A connection holds its place in the registry for as long as its socket
+//! lives, not only while hyper serves HTTP on it: an upgraded connection
+//! (the livestream WebSocket) keeps counting against `max_connections`,
+//! and counts as busy, so it is never closed to make room; the idle timeout
+//! (no message either way) and shutdown close it, by failing its socket's
+//! next read (its handler then ends and drops it).
 
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -39,8 +50,56 @@ struct Conn {
     inflight: AtomicUsize,
     /// Milliseconds since the server started, when it last read or wrote.
     last_active: AtomicU64,
+    /// Its last read found nothing: it waits for a request (or for the
+    /// rest of one). False until its socket is first read.
+    waiting: AtomicBool,
     /// Told to close (it was idle the longest when room was needed).
     close: Notify,
+    /// Set when the socket must end: its reads and writes fail from then on.
+    shut: AtomicBool,
+    /// The task last waiting to read the socket, woken when it is shut.
+    reader: Mutex<Option<Waker>>,
+    /// Notified (once, with a stored permit) when the socket is dropped.
+    gone: Notify,
+}
+
+impl Conn {
+    /// Makes the socket's reads and writes fail, waking a pending read,
+    /// so whoever holds it (hyper, or an upgraded connection's handler)
+    /// ends and drops it.
+    fn shut_down(&self) {
+        self.shut.store(true, Ordering::Release);
+        let waker = self.reader.lock().unwrap_or_else(|p| p.into_inner()).take();
+        if let Some(w) = waker {
+            w.wake();
+        }
+    }
+}
+
+/// A connection's place in the registry, held by its socket and given
+/// back when the socket is dropped.
+struct Slot {
+    registry: Arc<Registry>,
+    id: u64,
+    conn: Arc<Conn>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.conn.gone.notify_one();
+        self.registry.remove(self.id);
+    }
+}
+
+/// What [`Registry::admit`] found.
+enum Admission {
+    /// The connection has its place (another may have been closed for it).
+    Admitted(u64, Arc<Conn>),
+    /// The cap is reached and some connections have not yet been read:
+    /// look again once their tasks have run.
+    Unsettled,
+    /// The cap is reached and every connection is busy.
+    Busy,
 }
 
 struct Registry {
@@ -52,6 +111,15 @@ struct Registry {
 }
 
 impl Registry {
+    fn new() -> Registry {
+        Registry {
+            epoch: Instant::now(),
+            next_id: AtomicU64::new(0),
+            open: Mutex::new(HashMap::new()),
+            ended: Notify::new(),
+        }
+    }
+
     fn now_ms(&self) -> u64 {
         self.epoch.elapsed().as_millis() as u64
     }
@@ -60,16 +128,24 @@ impl Registry {
         self.open.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Makes room for a new connection: true when there is room (or was
-    /// made by closing the connection idle the longest).
-    fn admit(&self, max: usize) -> Option<(u64, Arc<Conn>)> {
+    /// Makes room for a new connection, closing the connection idle the
+    /// longest when the cap is reached.
+    fn admit(&self, max: usize) -> Admission {
         let mut open = self.open();
         if open.len() >= max {
+            let idle = |c: &Conn| c.inflight.load(Ordering::Acquire) == 0;
             let idlest = open
                 .iter()
-                .filter(|(_, c)| c.inflight.load(Ordering::Acquire) == 0)
+                .filter(|(_, c)| idle(c) && c.waiting.load(Ordering::Acquire))
                 .min_by_key(|(_, c)| c.last_active.load(Ordering::Relaxed))
-                .map(|(id, _)| *id)?;
+                .map(|(id, _)| *id);
+            let Some(idlest) = idlest else {
+                return if open.values().any(|c| idle(c)) {
+                    Admission::Unsettled
+                } else {
+                    Admission::Busy
+                };
+            };
             if let Some(c) = open.remove(&idlest) {
                 c.close.notify_one();
             }
@@ -78,10 +154,14 @@ impl Registry {
         let conn = Arc::new(Conn {
             inflight: AtomicUsize::new(0),
             last_active: AtomicU64::new(self.now_ms()),
+            waiting: AtomicBool::new(false),
             close: Notify::new(),
+            shut: AtomicBool::new(false),
+            reader: Mutex::new(None),
+            gone: Notify::new(),
         });
         open.insert(id, conn.clone());
-        Some((id, conn))
+        Admission::Admitted(id, conn)
     }
 
     fn remove(&self, id: u64) {
@@ -89,6 +169,10 @@ impl Registry {
         self.ended.notify_waiters();
     }
 }
+
+/// Times the accept loop yields to let just-accepted connections be read
+/// before a newcomer is sent to the overflow service.
+const UNSETTLED_TURNS: usize = 8;
 
 /// Descriptors kept free of connections: the database and its journal,
 /// webhook deliveries, ffmpeg pipes, the listener itself.
@@ -162,12 +246,7 @@ pub(crate) async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     fit_caps(&mut config, descriptor_limit());
-    let registry = Arc::new(Registry {
-        epoch: Instant::now(),
-        next_id: AtomicU64::new(0),
-        open: Mutex::new(HashMap::new()),
-        ended: Notify::new(),
-    });
+    let registry = Arc::new(Registry::new());
     let overflow_permits = Arc::new(Semaphore::new(config.overflow_connections));
     let (stop_tx, stop_rx) = watch::channel(false);
     let config = Arc::new(config);
@@ -187,20 +266,29 @@ pub(crate) async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
-        match registry.admit(config.max_connections) {
-            Some((id, conn)) => {
-                let (router, config, registry, stop) = (
-                    router.clone(),
-                    config.clone(),
-                    registry.clone(),
-                    stop_rx.clone(),
-                );
+        let mut admission = registry.admit(config.max_connections);
+        // Connections accepted in a burst may not have been read yet; let
+        // their tasks run (a few turns at most) before judging the cap.
+        for _ in 0..UNSETTLED_TURNS {
+            if !matches!(admission, Admission::Unsettled) {
+                break;
+            }
+            tokio::task::yield_now().await;
+            admission = registry.admit(config.max_connections);
+        }
+        match admission {
+            Admission::Admitted(id, conn) => {
+                let slot = Slot {
+                    registry: registry.clone(),
+                    id,
+                    conn,
+                };
+                let (router, config, stop) = (router.clone(), config.clone(), stop_rx.clone());
                 tokio::spawn(async move {
-                    serve_one(stream, peer, router, &config, conn, stop).await;
-                    registry.remove(id);
+                    serve_one(stream, peer, router, &config, slot, stop).await;
                 });
             }
-            None => match overflow_permits.clone().try_acquire_owned() {
+            Admission::Unsettled | Admission::Busy => match overflow_permits.clone().try_acquire_owned() {
                 Ok(permit) => {
                     let (overflow, config) = (overflow.clone(), config.clone());
                     tokio::spawn(async move {
@@ -242,17 +330,60 @@ async fn serve_one(
     peer: SocketAddr,
     router: Router,
     config: &ServerConfig,
-    conn: Arc<Conn>,
+    slot: Slot,
     mut stop: watch::Receiver<bool>,
 ) {
+    let conn = slot.conn.clone();
     let epoch = Instant::now();
     let base_ms = conn.last_active.load(Ordering::Relaxed);
+    let idle = Duration::from_secs(config.idle_timeout_secs);
+    let quiet = || {
+        Duration::from_millis(
+            (base_ms + epoch.elapsed().as_millis() as u64)
+                .saturating_sub(conn.last_active.load(Ordering::Relaxed)),
+        )
+    };
     let io = TokioIo::new(Guarded {
         inner: stream,
         conn: Some((conn.clone(), epoch, base_ms)),
+        slot: Some(slot),
         pending: Vec::new(),
         written: 0,
     });
+    serve_http(io, peer, router, config, &conn, &mut stop, &quiet).await;
+    // The socket is dropped by now, unless the connection was upgraded and
+    // its handler holds it. A live upgraded connection counts as busy (it
+    // is never closed to make room) and is closed when it falls idle or at
+    // shutdown.
+    conn.inflight.fetch_add(1, Ordering::AcqRel);
+    loop {
+        let wait = idle.saturating_sub(quiet()).max(Duration::from_millis(50));
+        tokio::select! {
+            () = conn.gone.notified() => return,
+            () = conn.close.notified() => break,
+            _ = stop.changed() => break,
+            () = tokio::time::sleep(wait) => {
+                if quiet() >= idle {
+                    break;
+                }
+            }
+        }
+    }
+    conn.shut_down();
+    let _ = tokio::time::timeout(Duration::from_secs(5), conn.gone.notified()).await;
+}
+
+/// Serves HTTP on one connection until it closes, is upgraded, or is
+/// closed for being idle, evicted or at shutdown.
+async fn serve_http(
+    io: TokioIo<Guarded>,
+    peer: SocketAddr,
+    router: Router,
+    config: &ServerConfig,
+    conn: &Arc<Conn>,
+    stop: &mut watch::Receiver<bool>,
+    quiet: &impl Fn() -> Duration,
+) {
     let service = {
         let conn = conn.clone();
         hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
@@ -276,10 +407,7 @@ async fn serve_one(
     let idle = Duration::from_secs(config.idle_timeout_secs);
     let mut closing = false;
     loop {
-        let since = Duration::from_millis(
-            (base_ms + epoch.elapsed().as_millis() as u64)
-                .saturating_sub(conn.last_active.load(Ordering::Relaxed)),
-        );
+        let since = quiet();
         // While a request is in flight the connection is not idle: look
         // again a whole idle period later.
         let wait = if conn.inflight.load(Ordering::Acquire) > 0 {
@@ -299,11 +427,7 @@ async fn serve_one(
                 served.as_mut().graceful_shutdown();
             }
             () = idle_check, if !closing => {
-                let quiet = Duration::from_millis(
-                    (base_ms + epoch.elapsed().as_millis() as u64)
-                        .saturating_sub(conn.last_active.load(Ordering::Relaxed)),
-                );
-                if conn.inflight.load(Ordering::Acquire) == 0 && quiet >= idle {
+                if conn.inflight.load(Ordering::Acquire) == 0 && quiet() >= idle {
                     closing = true;
                     served.as_mut().graceful_shutdown();
                 }
@@ -327,6 +451,7 @@ async fn serve_overflow(
     let io = TokioIo::new(Guarded {
         inner: stream,
         conn: None,
+        slot: None,
         pending: Vec::new(),
         written: 0,
     });
@@ -350,6 +475,9 @@ async fn serve_overflow(
 struct Guarded {
     inner: TcpStream,
     conn: Option<(Arc<Conn>, Instant, u64)>,
+    /// The connection's place in the registry, given back on drop.
+    #[allow(dead_code)]
+    slot: Option<Slot>,
     /// A rewritten answer still to be written, and how much of it is.
     pending: Vec<u8>,
     written: usize,
@@ -360,6 +488,33 @@ impl Guarded {
         if let Some((conn, epoch, base)) = &self.conn {
             conn.last_active
                 .store(base + epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
+        }
+    }
+
+    /// An error once the connection is shut; before that, notes the task
+    /// reading so a shut can wake it.
+    fn check_open(&self, cx: &mut Context<'_>, reading: bool) -> io::Result<()> {
+        let Some((conn, _, _)) = &self.conn else {
+            return Ok(());
+        };
+        if reading {
+            let mut w = conn.reader.lock().unwrap_or_else(|p| p.into_inner());
+            if !w.as_ref().is_some_and(|w| w.will_wake(cx.waker())) {
+                *w = Some(cx.waker().clone());
+            }
+        }
+        if conn.shut.load(Ordering::Acquire) {
+            return Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "the connection was closed by the server",
+            ));
+        }
+        Ok(())
+    }
+
+    fn set_waiting(&self, waiting: bool) {
+        if let Some((conn, _, _)) = &self.conn {
+            conn.waiting.store(waiting, Ordering::Release);
         }
     }
 
@@ -421,10 +576,14 @@ impl AsyncRead for Guarded {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        self.check_open(cx, true)?;
         let before = buf.filled().len();
         let r = Pin::new(&mut self.inner).poll_read(cx, buf);
         if buf.filled().len() > before {
             self.touch();
+            self.set_waiting(false);
+        } else if r.is_pending() {
+            self.set_waiting(true);
         }
         r
     }
@@ -436,6 +595,7 @@ impl AsyncWrite for Guarded {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        self.check_open(cx, false)?;
         std::task::ready!(self.drain(cx))?;
         self.touch();
         if let Some(json) = rewrite_automatic(buf) {
@@ -483,6 +643,40 @@ mod tests {
         fit_caps(&mut c, Some(10));
         assert!(c.max_connections >= 1);
         assert!(c.max_connections + c.overflow_connections <= 2);
+    }
+
+    fn admitted(a: Admission) -> (u64, Arc<Conn>) {
+        match a {
+            Admission::Admitted(id, conn) => (id, conn),
+            Admission::Unsettled => panic!("unsettled"),
+            Admission::Busy => panic!("busy"),
+        }
+    }
+
+    #[test]
+    fn only_a_connection_waiting_for_a_request_is_closed_to_make_room() {
+        let r = Registry::new();
+        let (a_id, a) = admitted(r.admit(2));
+        let (_, b) = admitted(r.admit(2));
+        // Neither socket has been read: either may hold a request already
+        // sent, so neither is closed for a newcomer.
+        assert!(matches!(r.admit(2), Admission::Unsettled));
+        // `a` read nothing more (waits for a request), `b` has one in flight.
+        a.waiting.store(true, Ordering::Release);
+        b.inflight.store(1, Ordering::Release);
+        let (_, c) = admitted(r.admit(2));
+        assert!(!r.open().contains_key(&a_id), "the idle connection was not closed");
+        assert_eq!(r.open().len(), 2);
+        // `c` is not read yet and `b` is busy: unsettled, then busy once
+        // `c` has a request in flight too.
+        assert!(matches!(r.admit(2), Admission::Unsettled));
+        c.inflight.store(1, Ordering::Release);
+        assert!(matches!(r.admit(2), Admission::Busy));
+        // A connection that read bytes (part of a head) and then found
+        // nothing more is waiting: a slow client can be closed for room.
+        c.inflight.store(0, Ordering::Release);
+        c.waiting.store(true, Ordering::Release);
+        admitted(r.admit(2));
     }
 
     #[test]

@@ -250,3 +250,65 @@ async fn a_client_sending_too_fast_gets_429_not_a_crash() {
         srv.stop().await;
     }
 }
+
+/// Reads from the socket until the server closes it; false when it stays
+/// open past `wait`.
+async fn closed_within(ws: &mut Ws, wait: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        match tokio::time::timeout_at(deadline, ws.next()).await {
+            Err(_) => return false,
+            Ok(None) | Ok(Some(Err(_))) | Ok(Some(Ok(Message::Close(_)))) => return true,
+            Ok(Some(Ok(_))) => continue,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upgraded_websocket_keeps_its_connection_slot_until_it_falls_idle() {
+    let mut config = AppConfig::default();
+    config.server.max_connections = 2;
+    config.server.overflow_connections = 2;
+    config.server.idle_timeout_secs = 2;
+    let (_dir, srv) = server(config).await;
+    let admin = srv.key(Role::Admin, None);
+    for id in ["s-a", "s-b"] {
+        open_stream(&srv, &admin, id).await;
+    }
+    let get = |path: &str| {
+        let req = reqwest::Client::new()
+            .get(format!("{}{path}", srv.base))
+            .bearer_auth(&admin)
+            .send();
+        async move {
+            let r = req.await.unwrap();
+            let status = r.status();
+            let retry = r.headers().contains_key("retry-after");
+            let body: Value = r.json().await.unwrap();
+            (status, retry, body)
+        }
+    };
+    // Two live sockets fill the cap of two (the idle HTTP connection that
+    // opened the streams is closed to make room for the second). A live
+    // stream is never closed for a newcomer: the third connection gets the
+    // overflow's 503 with Retry-After.
+    let mut a = ws_connect(&srv, &admin, "s-a").await.unwrap();
+    let mut b = ws_connect(&srv, &admin, "s-b").await.unwrap();
+    let hello = json!({"type": "transcript", "t": 1.0, "text": "hello"});
+    assert_eq!(ask(&mut a, hello.clone()).await["action"], "continue");
+    assert_eq!(ask(&mut b, hello).await["action"], "continue");
+    let (status, retry, body) = get("/v1/streams/s-a").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["error"]["code"], "overloaded");
+    assert!(retry);
+    // A socket with no message for the idle timeout (2 s) is closed, and
+    // its slot is given back.
+    assert!(
+        closed_within(&mut a, std::time::Duration::from_secs(6)).await,
+        "an idle upgraded socket stayed open"
+    );
+    assert!(closed_within(&mut b, std::time::Duration::from_secs(6)).await);
+    let (status, _, body) = get("/v1/streams/s-a").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    srv.stop().await;
+}
