@@ -9,6 +9,7 @@ charts; a form post without the CSRF token is refused. Screenshots go to
 test-artifacts/browser/ (ignored by git). Prints `N passed, M failed`.
 """
 
+import base64
 import json
 import os
 import socket
@@ -109,6 +110,30 @@ def main():
                    "description": "Comfortable shoes, like Nike Air."}
         s, d = api.call("POST", "/v1/listings", seller, listing)
         assert s == 201 and d["action"] == "review", d
+        # A registered logo, and a photo with it printed on a product (the
+        # demo's images): the case page outlines where the logo was found.
+        images = ROOT / "data" / "demo" / "images"
+
+        def data_url(name, mime):
+            return f"data:{mime};base64," + base64.b64encode((images / name).read_bytes()).decode()
+
+        s, b = api.call("POST", "/v1/holders", admin, {"id": "puma", "name": "Puma SE"})
+        assert s == 201, b
+        s, b = api.call(
+            "POST",
+            "/v1/rights",
+            admin,
+            {"id": "r-puma-logo", "holder": "puma", "kind": "logo",
+             "image": data_url("puma-logo.png", "image/png"),
+             "nice_classes": [21, 25], "regions": ["*"]},
+        )
+        assert s == 201, b
+        coaster = {"id": "l-2", "shop_id": "shop-2", "region": "DE", "category": "home/kitchen",
+                   "title": "Cork coaster", "description": "A printed cork coaster.",
+                   "images": [data_url("coaster-with-puma-print.jpg", "image/jpeg")]}
+        s, d = api.call("POST", "/v1/listings", admin, coaster)
+        assert s == 201 and d["action"] == "review", d
+        quad = d["violations"][0]["evidence"]["quad"]
         today = time.strftime("%Y-%m-%d", time.gmtime())
 
         with sync_playwright() as p:
@@ -182,6 +207,23 @@ def main():
                 page.wait_for_load_state()
                 assert "waiting for a decision" in page.locator("main").inner_text()
 
+            def logo_box_drawn(page):
+                sign_in(page, reviewer)
+                page.goto(base + "/console/cases/l-2@v1")
+                figure = page.get_by_role("img", name="with the place of right r-puma-logo's logo outlined")
+                assert figure.count() == 1, figure.count()
+                box = page.locator("svg.located polygon.logo-box")
+                points = [tuple(map(float, p.split(","))) for p in box.get_attribute("points").split()]
+                assert len(points) == 4, points
+                for (x, y), (qx, qy) in zip(points, quad):
+                    assert abs(x - qx) < 0.11 and abs(y - qy) < 0.11, (points, quad)
+                # Drawn over the photo, at the photo's displayed scale.
+                drawn = box.bounding_box()
+                svg = page.locator("svg.located").bounding_box()
+                assert drawn and svg and 0 < drawn["width"] < svg["width"], (drawn, svg)
+                assert svg["x"] <= drawn["x"] and drawn["x"] + drawn["width"] <= svg["x"] + svg["width"] + 2
+                page.screenshot(path=str(ARTIFACTS / "logo-case.png"), full_page=True)
+
             def report_renders(page):
                 sign_in(page, admin)
                 assert page.url.endswith("/console/report"), page.url
@@ -213,6 +255,7 @@ def main():
 
             check("sign_in_and_out", sign_in_and_out)
             check("reviewer_decides_seller_sees", reviewer_decides_seller_sees)
+            check("logo_box_drawn", logo_box_drawn)
             check("report_renders", report_renders)
             check("csrf_less_post_refused", csrf_less_post_refused)
             browser.close()

@@ -233,29 +233,34 @@ impl Detector for ImageDetector {
             }
         }
         // Logos inside larger photos, for rights the hashes did not match.
-        let mut located: HashMap<String, (LocalMatch, &str)> = HashMap::new();
+        let mut located: HashMap<String, (LocalMatch, &str, [u32; 2])> = HashMap::new();
         if !banks.local.is_empty() {
             for img in input.images {
                 let Some(q) = &img.local else { continue };
+                // The photo's size in its own pixels, which the match's
+                // corners are in.
+                let size = [q.features.width, q.features.height]
+                    .map(|v| (v as f32 * q.features.to_input).round() as u32);
                 for m in banks.local.find(q) {
                     if best.contains_key(&m.right_id) || !banks.in_scope(&m.right_id, input) {
                         continue;
                     }
                     let better = located
                         .get(&m.right_id)
-                        .is_none_or(|(b, _)| m.inliers > b.inliers);
+                        .is_none_or(|(b, _, _)| m.inliers > b.inliers);
                     if better {
-                        located.insert(m.right_id.clone(), (m, img.field.as_str()));
+                        located.insert(m.right_id.clone(), (m, img.field.as_str(), size));
                     }
                 }
             }
         }
-        let mut located: Vec<(LocalMatch, &str)> = located.into_values().collect();
+        let mut located: Vec<_> = located.into_values().collect();
         located.sort_by(|a, b| a.0.right_id.cmp(&b.0.right_id));
-        for (m, field) in located {
+        for (m, field, size) in located {
             out.push(local_violation(
                 &m,
                 field,
+                size,
                 self.config.logo_in_photo_confidence,
             ));
         }
@@ -316,9 +321,17 @@ impl Detector for ImageDetector {
 
 /// The violation for a logo found inside a photo: where it is, how many
 /// keypoints agree, and how well the photo matches the artwork there.
-fn local_violation(m: &LocalMatch, field: &str, confidence: f64) -> Violation {
-    let xs = m.quad.map(|p| p[0]);
-    let ys = m.quad.map(|p| p[1]);
+fn local_violation(
+    m: &LocalMatch,
+    field: &str,
+    image_size: [u32; 2],
+    confidence: f64,
+) -> Violation {
+    // Tenths of a pixel are as close as a drawn box needs; the sentence's
+    // box is the extent of the same corners.
+    let quad = m.quad.map(|p| p.map(|v| (v * 10.0).round() / 10.0));
+    let xs = quad.map(|p| p[0]);
+    let ys = quad.map(|p| p[1]);
     let min = |v: [f32; 4]| {
         v.iter()
             .copied()
@@ -341,6 +354,8 @@ fn local_violation(m: &LocalMatch, field: &str, confidence: f64) -> Violation {
         evidence: Evidence {
             field: Some(field.to_string()),
             method: Some("keypoints".into()),
+            quad: Some(quad),
+            image_size: Some(image_size),
             why: format!(
                 "{field} shows the logo registered under right {} inside the photo, in the box x {}-{}, y {}-{} (pixels), at {:.0}% of the registered artwork's size, turned {:.0} degrees{negative}: {} keypoint matches of {} agree on that placement, and the photo there correlates {:.2} with the artwork.",
                 m.right_id,

@@ -119,6 +119,14 @@ pub struct Evidence {
     /// Which dihedral variant of the listing image matched.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// A logo found inside a photo: where its registered artwork lies, as
+    /// four corners `[x, y]` in the photo's pixels (the artwork's top-left,
+    /// top-right, bottom-right and bottom-left; turned or skewed with it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quad: Option<[[f32; 2]; 4]>,
+    /// The size `[width, height]` in pixels of the photo `quad` is in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<[u32; 2]>,
     /// PDQ quality of the listing image.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quality: Option<u8>,

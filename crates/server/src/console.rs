@@ -178,7 +178,7 @@ button{background:#1f4e79;color:#fff;border:0;padding:.45rem .9rem;border-radius
 label{display:block;margin:.5rem 0 .2rem;font-weight:600}input,select,textarea{font-size:1rem;padding:.3rem}\
 mark{background:#ffe066;color:#000;padding:0 .1rem;border-bottom:2px solid #b8860b}\
 .overdue{color:#a00000;font-weight:700}.imgs{display:flex;gap:1.5rem;flex-wrap:wrap}.imgs figure{border:1px solid #999;padding:.5rem}\
-.imgs img{max-width:280px;max-height:280px}.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.3rem}\
+.imgs img,.imgs svg{max-width:280px;max-height:280px}.logo-box{fill:none;stroke:#d00000;stroke-width:3px}.skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:1rem;background:#fff;padding:.3rem}\
 form.inline{display:inline}.field{white-space:pre-wrap;border:1px solid #ccc;padding:.4rem;margin:.2rem 0}";
 
 fn nav(who: &Signed) -> String {
@@ -620,6 +620,33 @@ fn findings(decision: &Decision) -> String {
     s
 }
 
+/// The listing's photo with the place of a logo found inside it outlined:
+/// an inline SVG holding the image and the match's four corners (in the
+/// photo's own pixels, so they line up at any displayed size).
+fn located_logo(url: &str, field: &str, right: &str, quad: [[f32; 2]; 4], size: [u32; 2]) -> String {
+    let [w, h] = size.map(|v| v.max(1));
+    let points = quad
+        .iter()
+        .map(|[x, y]| {
+            let clamp = |v: f32, max: u32| {
+                if v.is_finite() {
+                    v.clamp(0.0, max as f32)
+                } else {
+                    0.0
+                }
+            };
+            format!("{:.1},{:.1}", clamp(*x, w), clamp(*y, h))
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    format!(
+        "<svg class=\"located\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"The listing's {f}, with the place of right {r}'s logo outlined\"><image href=\"{u}\" x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\"/><polygon class=\"logo-box\" data-right=\"{r}\" vector-effect=\"non-scaling-stroke\" points=\"{points}\"/></svg>",
+        f = escape(field),
+        r = escape(right),
+        u = escape(url),
+    )
+}
+
 fn data_url(bytes: &[u8]) -> String {
     let mime = if bytes.starts_with(&[0x89, b'P', b'N', b'G']) {
         "image/png"
@@ -660,7 +687,7 @@ async fn case_page(State(c): C, h: HeaderMap, Path(id): Path<String>) -> PageRes
                     && field.starts_with("images[")
                     && let Ok(Some(img)) = a.registry().right_image(p, r)
                 {
-                    images.push((field.clone(), r.clone(), v.evidence.distance, img));
+                    images.push((field.clone(), r.clone(), v.evidence.clone(), img));
                 }
             }
             Ok((case, listing, images))
@@ -682,7 +709,7 @@ async fn case_page(State(c): C, h: HeaderMap, Path(id): Path<String>) -> PageRes
     );
     if !images.is_empty() {
         b.push_str("<h2>Images</h2>");
-        for (field, right, distance, registered) in &images {
+        for (field, right, evidence, registered) in &images {
             let idx: Option<usize> = field
                 .strip_prefix("images[")
                 .and_then(|s| s.strip_suffix(']'))
@@ -690,21 +717,29 @@ async fn case_page(State(c): C, h: HeaderMap, Path(id): Path<String>) -> PageRes
             let listed = idx
                 .and_then(|i| listing.images.get(i))
                 .filter(|u| u.starts_with("data:image/"));
+            let shown = match (listed, evidence.quad, evidence.image_size) {
+                (Some(u), Some(quad), Some(size)) => located_logo(u, field, right, quad, size),
+                (Some(u), _, _) => format!(
+                    "<img src=\"{}\" alt=\"The listing's {}\">",
+                    escape(u),
+                    escape(field)
+                ),
+                (None, _, _) => "<p>(image not shown: not a data: URL)</p>".into(),
+            };
             let _ = write!(
                 b,
-                "<div class=\"imgs\"><figure>{}<figcaption>The listing's {}</figcaption></figure><figure><img src=\"{}\" alt=\"Registered image of right {}\"><figcaption>Registered image of right {}{}</figcaption></figure></div>",
-                listed
-                    .map(|u| format!(
-                        "<img src=\"{}\" alt=\"The listing's {}\">",
-                        escape(u),
-                        escape(field)
-                    ))
-                    .unwrap_or_else(|| "<p>(image not shown: not a data: URL)</p>".into()),
+                "<div class=\"imgs\"><figure>{shown}<figcaption>The listing's {}{}</figcaption></figure><figure><img src=\"{}\" alt=\"Registered image of right {}\"><figcaption>Registered image of right {}{}</figcaption></figure></div>",
                 escape(field),
+                if evidence.quad.is_some() {
+                    ", with the registered logo's place outlined"
+                } else {
+                    ""
+                },
                 data_url(registered),
                 escape(right),
                 escape(right),
-                distance
+                evidence
+                    .distance
                     .map(|d| format!(", Hamming distance {d} of 256"))
                     .unwrap_or_default(),
             );

@@ -504,6 +504,24 @@ async fn image_hashing_matching_and_logo_search_over_http() {
             .contains("inside the photo, in the box"),
         "{v}"
     );
+    // The box is also given as the artwork's four corners in the photo's
+    // pixels (924 × 735), which the console draws; the sentence's box is
+    // their extent.
+    assert_eq!(v["evidence"]["image_size"], json!([924, 735]), "{v}");
+    let quad: Vec<[f64; 2]> = serde_json::from_value(v["evidence"]["quad"].clone()).unwrap();
+    assert_eq!(quad.len(), 4);
+    for [x, y] in &quad {
+        assert!((-50.0..=974.0).contains(x) && (-50.0..=785.0).contains(y), "{quad:?}");
+    }
+    let (lo, hi) = quad.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
+        (lo.min(p[0]), hi.max(p[0]))
+    });
+    let lo = lo.max(0.0);
+    let why = v["evidence"]["why"].as_str().unwrap();
+    assert!(
+        why.contains(&format!("in the box x {}-{},", lo.round(), hi.round())),
+        "{why} vs {quad:?}"
+    );
     // Disabling the logo takes it out of the search at once.
     let (s, _) = api
         .post(&admin, "/v1/rights/r-logo/disable", &json!({}))
