@@ -288,16 +288,18 @@ pub(crate) async fn serve(
                     serve_one(stream, peer, router, &config, slot, stop).await;
                 });
             }
-            Admission::Unsettled | Admission::Busy => match overflow_permits.clone().try_acquire_owned() {
-                Ok(permit) => {
-                    let (overflow, config) = (overflow.clone(), config.clone());
-                    tokio::spawn(async move {
-                        serve_overflow(stream, peer, overflow, &config).await;
-                        drop(permit);
-                    });
+            Admission::Unsettled | Admission::Busy => {
+                match overflow_permits.clone().try_acquire_owned() {
+                    Ok(permit) => {
+                        let (overflow, config) = (overflow.clone(), config.clone());
+                        tokio::spawn(async move {
+                            serve_overflow(stream, peer, overflow, &config).await;
+                            drop(permit);
+                        });
+                    }
+                    Err(_) => drop(stream),
                 }
-                Err(_) => drop(stream),
-            },
+            }
         }
     }
     drop(listener);
@@ -665,7 +667,10 @@ mod tests {
         a.waiting.store(true, Ordering::Release);
         b.inflight.store(1, Ordering::Release);
         let (_, c) = admitted(r.admit(2));
-        assert!(!r.open().contains_key(&a_id), "the idle connection was not closed");
+        assert!(
+            !r.open().contains_key(&a_id),
+            "the idle connection was not closed"
+        );
         assert_eq!(r.open().len(), 2);
         // `c` is not read yet and `b` is busy: unsettled, then busy once
         // `c` has a request in flight too.

@@ -623,7 +623,13 @@ fn findings(decision: &Decision) -> String {
 /// The listing's photo with the place of a logo found inside it outlined:
 /// an inline SVG holding the image and the match's four corners (in the
 /// photo's own pixels, so they line up at any displayed size).
-fn located_logo(url: &str, field: &str, right: &str, quad: [[f32; 2]; 4], size: [u32; 2]) -> String {
+fn located_logo(
+    url: &str,
+    field: &str,
+    right: &str,
+    quad: [[f32; 2]; 4],
+    size: [u32; 2],
+) -> String {
     let [w, h] = size.map(|v| v.max(1));
     let points = quad
         .iter()

@@ -511,7 +511,10 @@ async fn image_hashing_matching_and_logo_search_over_http() {
     let quad: Vec<[f64; 2]> = serde_json::from_value(v["evidence"]["quad"].clone()).unwrap();
     assert_eq!(quad.len(), 4);
     for [x, y] in &quad {
-        assert!((-50.0..=974.0).contains(x) && (-50.0..=785.0).contains(y), "{quad:?}");
+        assert!(
+            (-50.0..=974.0).contains(x) && (-50.0..=785.0).contains(y),
+            "{quad:?}"
+        );
     }
     let (lo, hi) = quad.iter().fold((f64::MAX, f64::MIN), |(lo, hi), p| {
         (lo.min(p[0]), hi.max(p[0]))
