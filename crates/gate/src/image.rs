@@ -364,7 +364,8 @@ fn local_violation(
                 min(ys),
                 max(ys),
                 m.scale * 100.0,
-                m.rotation_degrees,
+                // Adding 0 turns a rounded -0 into 0.
+                m.rotation_degrees.round() + 0.0,
                 m.inliers,
                 m.matches,
                 m.correlation

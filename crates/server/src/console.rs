@@ -645,8 +645,11 @@ fn located_logo(
         })
         .collect::<Vec<_>>()
         .join(" ");
+    // Shown 280 pixels wide at most, like the other images.
+    let shown_w = w.min(280);
+    let shown_h = (u64::from(h) * u64::from(shown_w) / u64::from(w)).max(1);
     format!(
-        "<svg class=\"located\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"The listing's {f}, with the place of right {r}'s logo outlined\"><image href=\"{u}\" x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\"/><polygon class=\"logo-box\" data-right=\"{r}\" vector-effect=\"non-scaling-stroke\" points=\"{points}\"/></svg>",
+        "<svg class=\"located\" viewBox=\"0 0 {w} {h}\" width=\"{shown_w}\" height=\"{shown_h}\" role=\"img\" aria-label=\"The listing's {f}, with the place of right {r}'s logo outlined\"><image href=\"{u}\" x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\"/><polygon class=\"logo-box\" data-right=\"{r}\" vector-effect=\"non-scaling-stroke\" points=\"{points}\"/></svg>",
         f = escape(field),
         r = escape(right),
         u = escape(url),
