@@ -285,13 +285,13 @@ async fn two_reviewers_at_once_one_wins_and_two_holders_share_a_listing() {
     let w = world().await;
     let s = &w.s;
     // Two holders file on one listing at the same time: both are stored.
+    let (nz, na) = (
+        notice("n-z", "r-zorbex", &["l-3"]),
+        notice("n-a", "r-acme", &["l-3"]),
+    );
     let (a, b) = tokio::join!(
-        s.post(
-            &w.zorbex,
-            "/v1/notices",
-            &notice("n-z", "r-zorbex", &["l-3"])
-        ),
-        s.post(&w.acme, "/v1/notices", &notice("n-a", "r-acme", &["l-3"])),
+        s.post(&w.zorbex, "/v1/notices", &nz),
+        s.post(&w.acme, "/v1/notices", &na),
     );
     assert_eq!(a.0, StatusCode::CREATED, "{}", a.1);
     assert_eq!(b.0, StatusCode::CREATED, "{}", b.1);
