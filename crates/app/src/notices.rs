@@ -840,18 +840,16 @@ impl Notices {
             let Some(n) = self.store.notice(&item.notice_id)? else {
                 continue;
             };
-            match item.state {
+            let restored = match item.state {
                 NoticeItemState::Accepted => {
                     self.take_down(&n, item)?;
                     report.taken_down += 1;
+                    false
                 }
-                NoticeItemState::Countered => {
-                    if self.restore(&n, item)? {
-                        report.restored += 1;
-                    }
-                }
-                _ => {}
-            }
+                NoticeItemState::Countered => self.restore(&n, item)?,
+                _ => false,
+            };
+            report.restored += u64::from(restored);
         }
         Ok(report)
     }

@@ -414,7 +414,8 @@ mod tests {
 
     #[test]
     fn each_missing_element_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut NewNotice)>)> = vec![
+        type Edit = Box<dyn Fn(&mut NewNotice)>;
+        let cases: Vec<(&str, Edit)> = vec![
             ("id", Box::new(|n| n.id.clear())),
             ("right_id", Box::new(|n| n.right_id = "a b".into())),
             ("work", Box::new(|n| n.work = "  ".into())),

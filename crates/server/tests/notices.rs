@@ -136,7 +136,8 @@ async fn every_legal_element_is_required_and_holders_file_only_on_their_rights()
     let w = world().await;
     let s = &w.s;
     // Each missing or false element: 422 naming it; nothing stored.
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>)> = vec![
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
         ("work", Box::new(|n| n["work"] = json!(""))),
         ("items", Box::new(|n| n["items"] = json!([]))),
         (
