@@ -870,7 +870,7 @@ impl Notices {
                     }
                     None => false,
                 };
-                if stands {
+                if stands && !self.other_takedown_stands(&item)? {
                     let why = format!(
                         "Restored: the seller filed a counter-notice to notice {} and the holder recorded no court action within {} business days",
                         item.notice_id, self.config.restore_after_business_days
@@ -906,6 +906,37 @@ impl Notices {
             Ok(()) => Ok(true),
             Err(StoreError::Conflict(_)) => Ok(false),
             Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Whether another notice's accepted item on the same listing still
+    /// holds it down (accepted and not countered, or upheld by a court
+    /// action): then a counter-notice to this one puts nothing back.
+    fn other_takedown_stands(&self, item: &NoticeItemRecord) -> Result<bool, AppError> {
+        const PAGE: usize = 500;
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.notices(&NoticeFilter {
+                shop_id: Some(item.shop_id.clone()),
+                after: after.clone(),
+                limit: PAGE,
+                ..NoticeFilter::default()
+            })?;
+            let Some(last) = page.last() else {
+                return Ok(false);
+            };
+            after = Some(last.stored.notice.id.clone());
+            let stands = page.iter().flat_map(|n| &n.items).any(|o| {
+                o.item_id == item.item_id
+                    && o.notice_id != item.notice_id
+                    && matches!(o.state, NoticeItemState::Accepted | NoticeItemState::Upheld)
+            });
+            if stands {
+                return Ok(true);
+            }
+            if page.len() < PAGE {
+                return Ok(false);
+            }
         }
     }
 

@@ -247,3 +247,60 @@ fn out_of_range_restore_days_are_refused_at_config_load() {
         assert!(e.contains("notices.restore_after_business_days"), "{e}");
     }
 }
+
+#[test]
+fn a_counter_notice_puts_nothing_back_while_another_notice_holds_the_listing_down() {
+    let w = world("");
+    let op = Principal::operator("t");
+    w.app
+        .screening()
+        .submit(
+            &op,
+            listing("l-1", "Canvas walking shoe"),
+            ImageBase::DataOnly,
+        )
+        .unwrap();
+    let holder = principal(Role::RightsHolder, "p-h1", Some("h1"), None);
+    let seller = principal(Role::Seller, "p-s1", None, Some("shop-1"));
+    for id in ["n-a", "n-b"] {
+        w.app.notices().file(&holder, notice(id, &["l-1"])).unwrap();
+        w.app
+            .notices()
+            .decide(&reviewer(), id, "l-1", accept())
+            .unwrap();
+        w.app
+            .notices()
+            .counter_notice(&seller, id, "l-1", counter())
+            .unwrap();
+    }
+    // The holder goes to court on n-a; n-b's waiting time passes.
+    let court: shopshield_model::CourtAction = serde_json::from_value(
+        serde_json::json!({"court": "LG Berlin", "reference": "15 O 123/26"}),
+    )
+    .unwrap();
+    let upheld = w
+        .app
+        .notices()
+        .court_action(&holder, "n-a", "l-1", court)
+        .unwrap();
+    assert_eq!(upheld.state, NoticeItemState::Upheld);
+    w.clock.advance(chrono::Duration::days(14));
+    assert_eq!(w.app.notices().run_due().unwrap().restored, 1);
+    let b = w.app.notices().get(&holder, "n-b").unwrap();
+    assert_eq!(b.items[0].state, NoticeItemState::Restored);
+    assert!(b.items[0].restore_decision_id.is_none());
+    assert_eq!(
+        w.app.screening().listing_status(&op, "l-1").unwrap().status,
+        "removed"
+    );
+    // A court action after the waiting time is refused.
+    assert!(matches!(
+        w.app.notices().court_action(
+            &holder,
+            "n-b",
+            "l-1",
+            serde_json::from_value(serde_json::json!({"court": "x", "reference": "y"})).unwrap()
+        ),
+        Err(AppError::Conflict(_))
+    ));
+}
