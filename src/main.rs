@@ -10,6 +10,7 @@ mod audit;
 mod demo;
 mod eval;
 mod hash;
+mod notices;
 mod policy;
 mod report;
 mod scan;
@@ -161,6 +162,11 @@ enum Command {
         #[command(subcommand)]
         command: EnforcementCommand,
     },
+    /// Rights holders' notices: file them in bulk, list them.
+    Notices {
+        #[command(subcommand)]
+        command: NoticesCommand,
+    },
     /// Review cases.
     Cases {
         #[command(subcommand)]
@@ -261,6 +267,22 @@ enum ReportCommand {
         to: Option<String>,
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum NoticesCommand {
+    /// File notices from JSONL, one notice per line (as `POST
+    /// /v1/notices` takes it); prints one receipt per notice. A bad line
+    /// is reported (`FILE:LINE: field: reason`) and not filed; the exit
+    /// code is then 2.
+    File { file: PathBuf },
+    /// Print the notices with the state of each item as JSONL.
+    List {
+        /// Only notices with an item in this state (pending, accepted,
+        /// rejected, countered, restored, upheld).
+        #[arg(long)]
+        state: Option<String>,
     },
 }
 
@@ -535,6 +557,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let app = open_app(&cli)?;
             audit::tick(&app)
+        }
+        Command::Notices { command } => {
+            let app = open_app(&cli)?;
+            match command {
+                NoticesCommand::File { file } => notices::file(&app, file),
+                NoticesCommand::List { state } => notices::list(&app, state.as_deref()),
+            }
         }
         Command::Cases {
             command: CasesCommand::List,

@@ -708,6 +708,84 @@ fn sweep_takes_down_listings_scanned_before_the_mark() {
     );
 }
 
+fn notice_line(id: &str, items: &[&str], good_faith: bool) -> String {
+    serde_json::json!({
+        "id": id, "right_id": "r-zorbex", "work": "the Zorbex word mark",
+        "items": items.iter().map(|i| serde_json::json!({"kind": "listing", "id": i, "material": "the title"})).collect::<Vec<_>>(),
+        "explanation": "these are not our shoes",
+        "complainant": {"name": "Ann", "email": "ann@zorbex.example", "address": "1 Main St"},
+        "statements": {"good_faith": good_faith, "accuracy_under_penalty_of_perjury": true, "bona_fide": true},
+        "signature": "Ann"
+    })
+    .to_string()
+}
+
+#[test]
+fn notices_are_filed_in_bulk_and_bad_lines_are_named() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let listings = concat!(
+        r#"{"id":"s-1","shop_id":"shop-1","region":"US","category":"apparel/shoes","title":"Canvas walking shoe","price":{"amount":40,"currency":"USD"}}"#,
+        "\n",
+        r#"{"id":"s-2","shop_id":"shop-2","region":"US","category":"apparel/shoes","title":"Canvas running shoe","price":{"amount":40,"currency":"USD"}}"#,
+        "\n"
+    );
+    let out = run(&data, &["scan", "-"], Some(listings));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rights = tmp.path().join("rights.jsonl");
+    std::fs::write(
+        &rights,
+        r#"{"id":"r-zorbex","holder":"Zorbex Inc","kind":"trademark","mark":"Qqzorbex","nice_classes":[25],"regions":["*"]}"#,
+    )
+    .unwrap();
+    let out = run(&data, &["rights", "import", rights.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let file = tmp.path().join("notices.jsonl");
+    let lines = [
+        notice_line("n-1", &["s-1", "s-2"], true),
+        notice_line("n-2", &["s-1"], false),
+        notice_line("n-3", &["s-1", "s-9"], true),
+        "{not json".to_string(),
+    ];
+    std::fs::write(&file, lines.join("\n") + "\n").unwrap();
+    let out = run(&data, &["notices", "file", file.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    let f = file.display().to_string();
+    assert!(
+        err.contains(&format!("{f}:2: statements.good_faith")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("{f}:3: items[1].id")), "{err}");
+    assert!(err.contains(&format!("{f}:4:")), "{err}");
+    let receipts: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(receipts.len(), 1);
+    assert_eq!(receipts[0]["notice_id"], "n-1");
+    assert_eq!(receipts[0]["item_count"], 2);
+    // Nothing of the bad lines was written; filing the good line again
+    // answers the same receipt.
+    let out = run(&data, &["notices", "list"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let listed: Vec<Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["notice"]["id"], "n-1");
+    assert_eq!(listed[0]["items"][1]["state"], "pending");
+    let good = tmp.path().join("good.jsonl");
+    std::fs::write(&good, format!("{}\n", lines[0])).unwrap();
+    let out = run(&data, &["notices", "file", good.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let again: Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    assert_eq!(again, receipts[0]);
+    let out = run(&data, &["notices", "list", "--state", "bogus"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn report_and_statements_of_reasons_from_the_command_line() {
     let tmp = tempfile::tempdir().unwrap();

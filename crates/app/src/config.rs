@@ -32,6 +32,45 @@ pub struct AppConfig {
     /// Livestreams: the sliding window, thresholds, warnings before a
     /// stop, events in flight (`[stream]`).
     pub stream: crate::streams::StreamSettings,
+    /// Rights holders' notices and sellers' counter-notices (`[notices]`).
+    pub notices: NoticesConfig,
+}
+
+/// `[notices]`: notice and counter-notice handling.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NoticesConfig {
+    /// Business days (Monday to Friday; no holiday calendar) after a
+    /// counter-notice at which the listing is restored unless the holder
+    /// recorded a court action: 10 to 14, as 17 U.S.C. §512(g)(2)(C) asks.
+    pub restore_after_business_days: u32,
+    /// How often a server looks for restorations and takedowns due, in
+    /// milliseconds.
+    pub poll_interval_ms: u64,
+}
+
+impl Default for NoticesConfig {
+    fn default() -> Self {
+        NoticesConfig {
+            restore_after_business_days: 10,
+            poll_interval_ms: 1_000,
+        }
+    }
+}
+
+impl NoticesConfig {
+    pub fn validate(&self) -> Result<(), String> {
+        if !(10..=14).contains(&self.restore_after_business_days) {
+            return Err(format!(
+                "notices.restore_after_business_days: {} is outside 10..=14 (17 U.S.C. 512(g)(2)(C) restores material not less than 10 nor more than 14 business days after a counter-notice)",
+                self.restore_after_business_days
+            ));
+        }
+        if !(10..=3_600_000).contains(&self.poll_interval_ms) {
+            return Err("notices.poll_interval_ms: must be 10..=3600000".into());
+        }
+        Ok(())
+    }
 }
 
 /// `[sweep]`: how sweeps run.
@@ -377,6 +416,7 @@ impl AppConfig {
         c.server.validate()?;
         c.sweep.validate()?;
         c.stream.validate()?;
+        c.notices.validate()?;
         Ok(c)
     }
 }
@@ -384,6 +424,24 @@ impl AppConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notices_restore_within_ten_to_fourteen_business_days() {
+        assert_eq!(
+            AppConfig::parse("")
+                .unwrap()
+                .notices
+                .restore_after_business_days,
+            10
+        );
+        let c = AppConfig::parse("[notices]\nrestore_after_business_days = 14\n").unwrap();
+        assert_eq!(c.notices.restore_after_business_days, 14);
+        for bad in [0, 9, 15, 30] {
+            let e = AppConfig::parse(&format!("[notices]\nrestore_after_business_days = {bad}\n"))
+                .unwrap_err();
+            assert!(e.contains("notices.restore_after_business_days"), "{e}");
+        }
+    }
 
     #[test]
     fn parses_and_checks() {

@@ -13,6 +13,9 @@
 //!   decisions, enforced against creator and shop.
 //! * [`Streams`]: livestream sessions scored over a sliding window, each
 //!   event answered with an action (continue, warn, unpin, stop).
+//! * [`Notices`]: rights holders' notices, their review queue, takedowns
+//!   with source `notice`, sellers' counter-notices and restoration after
+//!   the configured business days.
 //! * [`Delivery`]: webhooks from the outbox.
 //! * [`Keys`]: API keys and the principals they authenticate as.
 //! * [`Reports`]: transparency reports and DSA statements of reasons.
@@ -28,6 +31,7 @@ mod error;
 mod images;
 mod keys;
 mod metrics;
+mod notices;
 mod registry;
 mod reports;
 mod review;
@@ -43,14 +47,18 @@ use std::time::{Duration, Instant};
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{
-    AppConfig, Bucket, ConfigError, PixelConfig, PolicyConfig, RateConfig, ServerConfig,
-    SweepConfig, WebhookConfig,
+    AppConfig, Bucket, ConfigError, NoticesConfig, PixelConfig, PolicyConfig, RateConfig,
+    ServerConfig, SweepConfig, WebhookConfig,
 };
 pub use delivery::{Delivery, Sender};
 pub use error::AppError;
 pub use images::{ImagesConfig, listing_image_signal, prepare_image_right, reference_image_hashes};
 pub use keys::{KeyView, Keys, NewKey, generate_key, hash_key};
 pub use metrics::Metrics;
+pub use notices::{
+    DetectorView, DueReport, ItemDecisionInput, ItemOutcome, NoticeReceipt, Notices, QueueEntry,
+    ReceiptItem, RightSummary, ShopNoticeCount,
+};
 pub use registry::{ImageHashes, ImageMatches, PolicyReload, Registry};
 pub use reports::{ReportData, ReportQuery, Reports, decision_source};
 pub use review::{
@@ -90,6 +98,7 @@ pub struct App {
     review: Arc<Review>,
     screening: Arc<Screening>,
     sweeps: Sweeps,
+    notices: Arc<Notices>,
     videos: Videos,
     streams: Streams,
     delivery: Delivery,
@@ -145,6 +154,13 @@ impl App {
             clock.clone(),
             config.sweep.clone(),
         );
+        let notices = Arc::new(Notices::new(
+            store.clone(),
+            screening.clone(),
+            review.clone(),
+            clock.clone(),
+            config.notices.clone(),
+        ));
         let content = content::ContentDeps {
             content: store.clone(),
             catalog: store.clone(),
@@ -163,7 +179,12 @@ impl App {
             clock.clone(),
         );
         let keys = Keys::new(store.clone(), store.clone(), clock.clone());
-        let reports = Reports::new(store.clone(), store.clone(), review.clone());
+        let reports = Reports::new(
+            store.clone(),
+            store.clone(),
+            review.clone(),
+            notices.clone(),
+        );
         Ok(App {
             backend: store.backend(),
             config,
@@ -174,6 +195,7 @@ impl App {
             review,
             screening,
             sweeps,
+            notices,
             videos,
             streams,
             delivery,
@@ -192,6 +214,11 @@ impl App {
 
     pub fn sweeps(&self) -> &Sweeps {
         &self.sweeps
+    }
+
+    /// Rights holders' notices and sellers' counter-notices (issue #11).
+    pub fn notices(&self) -> &Notices {
+        &self.notices
     }
 
     /// Short videos (issue #12).
@@ -308,6 +335,7 @@ impl App {
         std::thread::scope(|s| {
             s.spawn(|| self.registry.watch(stop));
             s.spawn(|| self.sweeps.watch(stop));
+            s.spawn(|| self.notices.watch(stop));
             let every = Duration::from_millis(self.config.webhooks.poll_interval_ms);
             let sender = self.delivery.sender();
             let mut last_catch_up = Instant::now();

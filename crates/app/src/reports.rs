@@ -55,6 +55,7 @@ pub struct Reports {
     catalog: Arc<dyn CatalogStore>,
     content: Arc<dyn ContentStore>,
     review: Arc<Review>,
+    notices: Arc<crate::Notices>,
 }
 
 /// The log, the decisions and the notices a report is folded from.
@@ -79,18 +80,20 @@ impl Reports {
         catalog: Arc<dyn CatalogStore>,
         content: Arc<dyn ContentStore>,
         review: Arc<Review>,
+        notices: Arc<crate::Notices>,
     ) -> Reports {
         Reports {
             catalog,
             content,
             review,
+            notices,
         }
     }
 
     /// Reads what a report is folded from: the whole log; every stored
     /// `review` and `reject` decision with its listing or video version;
-    /// and the stop decision of every stopped livestream. No notice store
-    /// exists in this build, so there are no notices to count.
+    /// the stop decision of every stopped livestream; and every rights
+    /// holder's notice (received, accepted, counter-noticed).
     pub fn data(&self, p: &Principal) -> Result<ReportData, AppError> {
         p.require(Permission::ReadReports)?;
         let events = self.review.all_events()?;
@@ -121,7 +124,7 @@ impl Reports {
         Ok(ReportData {
             events,
             decisions,
-            notices: Vec::new(),
+            notices: self.notices.report_facts()?,
         })
     }
 

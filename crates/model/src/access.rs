@@ -66,11 +66,21 @@ pub enum Permission {
     /// Search the live catalogue for a right's marks (scoped: a rights
     /// holder searches for its own rights).
     SearchCatalogue,
+    /// File rights holders' notices (scoped: a rights holder files for its
+    /// own holder's rights) and record court actions on them.
+    FileNotices,
+    /// Read notices and their items (scoped: a rights holder its own, a
+    /// seller the items on its shop's listings).
+    ReadNotices,
+    /// Work the notice queue: accept or reject notice items.
+    ReviewNotices,
+    /// File a counter-notice to an item taken down from one's own shop.
+    FileCounterNotices,
 }
 
 impl Permission {
     /// Every permission, in table order.
-    pub const ALL: [Permission; 24] = [
+    pub const ALL: [Permission; 28] = [
         Permission::CreateHolders,
         Permission::ReadRights,
         Permission::ManageRights,
@@ -95,6 +105,10 @@ impl Permission {
         Permission::RunSweeps,
         Permission::ReadSweeps,
         Permission::SearchCatalogue,
+        Permission::FileNotices,
+        Permission::ReadNotices,
+        Permission::ReviewNotices,
+        Permission::FileCounterNotices,
     ];
 
     /// The permission table: the roles that hold this permission.
@@ -125,6 +139,10 @@ impl Permission {
             Permission::RunSweeps => &[Admin, Service],
             Permission::ReadSweeps => &[Admin, Reviewer, Service],
             Permission::SearchCatalogue => &[Admin, Reviewer, RightsHolder],
+            Permission::FileNotices => &[Admin, RightsHolder],
+            Permission::ReadNotices => &[Admin, Reviewer, Seller, RightsHolder],
+            Permission::ReviewNotices => &[Admin, Reviewer],
+            Permission::FileCounterNotices => &[Seller],
         }
     }
 
@@ -154,6 +172,10 @@ impl Permission {
             Permission::RunSweeps => "run_sweeps",
             Permission::ReadSweeps => "read_sweeps",
             Permission::SearchCatalogue => "search_catalogue",
+            Permission::FileNotices => "file_notices",
+            Permission::ReadNotices => "read_notices",
+            Permission::ReviewNotices => "review_notices",
+            Permission::FileCounterNotices => "file_counter_notices",
         }
     }
 
@@ -203,6 +225,10 @@ fn describe(p: Permission) -> &'static str {
         Permission::RunSweeps => "run sweeps",
         Permission::ReadSweeps => "read sweeps",
         Permission::SearchCatalogue => "search the catalogue for a right's marks",
+        Permission::FileNotices => "file notices",
+        Permission::ReadNotices => "read notices",
+        Permission::ReviewNotices => "review notices",
+        Permission::FileCounterNotices => "file counter-notices",
     }
 }
 
@@ -341,10 +367,14 @@ mod tests {
             assert!(seen.insert(p.as_str()), "{p} twice");
             assert!(!p.roles().is_empty(), "{p} has no role");
         }
-        // Admins hold everything but filing appeals, which only the party
-        // a violation is recorded against does.
+        // Admins hold everything but filing appeals and counter-notices,
+        // which only the party a decision is against does.
         for p in Permission::ALL {
-            assert_eq!(p.allows(Role::Admin), p != Permission::FileAppeals, "{p}");
+            assert_eq!(
+                p.allows(Role::Admin),
+                !matches!(p, Permission::FileAppeals | Permission::FileCounterNotices),
+                "{p}"
+            );
         }
     }
 

@@ -255,8 +255,8 @@ pub enum DecisionSource {
     Screen,
     /// A sweep of live listings after a right or a rule changed.
     Sweep,
-    /// A rights holder's notice, accepted by a reviewer or taken down at
-    /// once under self-service removal.
+    /// A rights holder's notice accepted by a reviewer (the takedown), or
+    /// the restoration after the seller's counter-notice.
     Notice,
 }
 
@@ -280,7 +280,7 @@ impl DecisionSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cause {
     /// `right_created`, `right_enabled`, `right_disabled`, `policy_reloaded`,
-    /// `rule_effective`, `notice`.
+    /// `rule_effective`, `notice`, `counter_notice`.
     pub change: String,
     /// The right that changed (or that a notice relies on).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -17,6 +17,7 @@ mod error;
 mod ids;
 mod listing;
 mod money;
+mod notice;
 mod qualification;
 mod region;
 mod right;
@@ -34,6 +35,11 @@ pub use error::ValidationError;
 pub use ids::{MAX_ID_LEN, validate_id};
 pub use listing::{Creator, Listing, MAX_DESCRIPTION_LEN, MAX_IMAGES, MAX_TITLE_LEN, Shop};
 pub use money::{ISO_4217, Money, is_currency};
+pub use notice::{
+    Complainant, CounterNotice, CounterStatements, CourtAction, MAX_NOTICE_FIELD_LEN,
+    MAX_NOTICE_ITEMS, MAX_NOTICE_TEXT_LEN, NewNotice, NoticeItem, NoticeItemKind, NoticeItemState,
+    NoticeStatements, add_business_days,
+};
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
 pub use right::{

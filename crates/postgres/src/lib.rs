@@ -25,6 +25,7 @@ mod conn;
 mod content;
 mod enforcement;
 mod feed;
+mod notice;
 mod outbox;
 mod registry;
 mod sweep;
@@ -51,6 +52,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         6,
         "0006_content",
         include_str!("../migrations/0006_content.sql"),
+    ),
+    (
+        7,
+        "0007_notices",
+        include_str!("../migrations/0007_notices.sql"),
     ),
 ];
 

@@ -147,7 +147,12 @@ fn migrations_run_once_when_processes_start_together() {
     let names: Vec<&str> = rows.iter().map(|r| r.get::<_, &str>(1)).collect();
     assert_eq!(
         names,
-        ["0001_schema", "0005_after_listing", "0006_content"],
+        [
+            "0001_schema",
+            "0005_after_listing",
+            "0006_content",
+            "0007_notices"
+        ],
         "each migration once"
     );
     let meta: i64 = c

@@ -15,6 +15,7 @@ pub mod extract;
 mod guard;
 pub mod images;
 pub mod limits;
+pub mod notices;
 mod openapi;
 pub mod policy;
 pub mod reports;
@@ -96,6 +97,16 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(utoipa_axum::routes!(sweeps::run, sweeps::list))
         .routes(utoipa_axum::routes!(sweeps::get))
         .routes(utoipa_axum::routes!(sweeps::catalogue))
+        .routes(utoipa_axum::routes!(
+            notices::file_notice,
+            notices::list_notices
+        ))
+        .routes(utoipa_axum::routes!(notices::notice_queue))
+        .routes(utoipa_axum::routes!(notices::get_notice))
+        .routes(utoipa_axum::routes!(notices::decide_item))
+        .routes(utoipa_axum::routes!(notices::counter_notice))
+        .routes(utoipa_axum::routes!(notices::court_action))
+        .routes(utoipa_axum::routes!(notices::shop_notices))
         .routes(utoipa_axum::routes!(reports::transparency))
         .routes(utoipa_axum::routes!(healthz))
         .routes(utoipa_axum::routes!(metrics))

@@ -128,6 +128,13 @@ fn operational_routes_and_new_routes_are_in_the_document() {
         ("/v1/appeals", "get"),
         ("/v1/reports/transparency", "get"),
         ("/v1/listings", "post"),
+        ("/v1/notices", "post"),
+        ("/v1/notices", "get"),
+        ("/v1/notices/{id}", "get"),
+        ("/v1/notices/queue", "get"),
+        ("/v1/notices/{id}/items/{item_id}/decision", "post"),
+        ("/v1/notices/{id}/items/{item_id}/counter-notice", "post"),
+        ("/v1/notices/{id}/items/{item_id}/court-action", "post"),
     ] {
         assert!(
             doc["paths"][path][method].is_object(),

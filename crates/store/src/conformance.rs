@@ -28,6 +28,7 @@ use crate::{
     Screened, Snapshot, Store, StoreError, StoredStream, StoredVideo, SweepCounts, SweepRecord,
     SweepState, SweepWatermark,
 };
+use crate::{Filed, NoticeFilter, NoticeItemRecord, StoredNotice};
 
 /// Two handles on one fresh database, and whatever keeps it alive (a
 /// temporary directory, a database dropped at the end).
@@ -59,7 +60,9 @@ macro_rules! conformance_tests {
             video_clips_round_trip,
             videos_versions_hold_across_handles,
             stopped_streams_stay_stopped,
-            content_pages_for_reports
+            content_pages_for_reports,
+            notices_file_once_by_id,
+            notice_items_change_once_per_version
         );
     };
     (@each $open:path; $($check:ident),* $(,)?) => {
@@ -1020,4 +1023,218 @@ pub fn content_pages_for_reports(a: &dyn Store, b: &dyn Store) {
         a.stopped_streams_after(None, 10).unwrap()[0],
         stream("s-1", "stopped")
     );
+}
+
+fn notice(id: &str, holder: &str, items: &[&str]) -> (StoredNotice, Vec<NoticeItemRecord>) {
+    use shopshield_model::{
+        Complainant, NewNotice, NoticeItem, NoticeItemKind, NoticeItemState, NoticeStatements,
+    };
+    let n = NewNotice {
+        id: id.into(),
+        right_id: format!("r-{holder}"),
+        work: "the mark".into(),
+        items: items
+            .iter()
+            .map(|i| NoticeItem {
+                kind: Some(NoticeItemKind::Listing),
+                id: (*i).into(),
+                material: "the title".into(),
+            })
+            .collect(),
+        explanation: "fake".into(),
+        complainant: Complainant {
+            name: "Ann".into(),
+            email: "ann@example.com".into(),
+            address: Some("1 Main St".into()),
+            phone: None,
+        },
+        statements: NoticeStatements {
+            good_faith: true,
+            accuracy_under_penalty_of_perjury: true,
+            bona_fide: true,
+        },
+        signature: "Ann".into(),
+    };
+    let received_at = t(10);
+    let recs = items
+        .iter()
+        .map(|i| NoticeItemRecord {
+            notice_id: id.into(),
+            item_id: (*i).into(),
+            kind: NoticeItemKind::Listing,
+            shop_id: format!("shop-{i}"),
+            state: NoticeItemState::Pending,
+            version: 1,
+            updated_at: received_at,
+            due_at: None,
+            review: None,
+            takedown_decision_id: None,
+            counter_notice: None,
+            court_action: None,
+            restore_decision_id: None,
+            restored_at: None,
+        })
+        .collect();
+    (
+        StoredNotice {
+            notice: n,
+            holder_id: holder.into(),
+            filed_by: format!("p-{holder}"),
+            content_hash: format!("hash-{id}"),
+            received_at,
+        },
+        recs,
+    )
+}
+
+/// A notice is filed once by its id: the same content answers the stored
+/// notice on either handle, other content is a conflict that changes
+/// nothing; lists filter by holder, shop and item state.
+pub fn notices_file_once_by_id(a: &dyn Store, b: &dyn Store) {
+    use shopshield_model::NoticeItemState;
+    let (n1, items1) = notice("n-1", "h1", &["l-1", "l-2"]);
+    let first = match a.file_notice(&n1, &items1).unwrap() {
+        Filed::New(r) => r,
+        Filed::Existing(_) => panic!("a new notice answered as existing"),
+    };
+    assert_eq!(first.items.len(), 2);
+    match b.file_notice(&n1, &items1).unwrap() {
+        Filed::Existing(r) => assert_eq!(r, first),
+        Filed::New(_) => panic!("filed twice"),
+    }
+    let mut other = n1.clone();
+    other.content_hash = "something else".into();
+    other.notice.work = "another work".into();
+    assert!(is_conflict(b.file_notice(&other, &items1)));
+    assert_eq!(a.notice("n-1").unwrap().unwrap(), first);
+    assert!(b.notice("n-9").unwrap().is_none());
+    // Two holders file at once on one listing: both are stored.
+    let (n2, items2) = notice("n-2", "h2", &["l-2"]);
+    let (n3, items3) = notice("n-3", "h3", &["l-2"]);
+    std::thread::scope(|s| {
+        let x = s.spawn(|| a.file_notice(&n2, &items2).unwrap());
+        let y = s.spawn(|| b.file_notice(&n3, &items3).unwrap());
+        assert!(matches!(x.join().expect("a"), Filed::New(_)));
+        assert!(matches!(y.join().expect("b"), Filed::New(_)));
+    });
+    let all = |f: NoticeFilter| -> Vec<String> {
+        b.notices(&f)
+            .unwrap()
+            .into_iter()
+            .map(|n| n.stored.notice.id)
+            .collect()
+    };
+    assert_eq!(
+        all(NoticeFilter {
+            limit: 10,
+            ..NoticeFilter::default()
+        }),
+        ["n-1", "n-2", "n-3"]
+    );
+    assert_eq!(
+        all(NoticeFilter {
+            holder_id: Some("h2".into()),
+            limit: 10,
+            ..NoticeFilter::default()
+        }),
+        ["n-2"]
+    );
+    assert_eq!(
+        all(NoticeFilter {
+            shop_id: Some("shop-l-1".into()),
+            limit: 10,
+            ..NoticeFilter::default()
+        }),
+        ["n-1"]
+    );
+    assert_eq!(
+        all(NoticeFilter {
+            after: Some("n-1".into()),
+            limit: 1,
+            ..NoticeFilter::default()
+        }),
+        ["n-2"]
+    );
+    let pending = a
+        .notice_items_in_state(NoticeItemState::Pending, 10)
+        .unwrap();
+    let ids: Vec<(&str, &str)> = pending
+        .iter()
+        .map(|i| (i.notice_id.as_str(), i.item_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("n-1", "l-1"),
+            ("n-1", "l-2"),
+            ("n-2", "l-2"),
+            ("n-3", "l-2")
+        ]
+    );
+    assert!(
+        a.notice_items_in_state(NoticeItemState::Accepted, 10)
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// An item changes only from the version it was read at: of two handles
+/// deciding one item at once exactly one wins, and the loser writes
+/// nothing (its webhook rows neither). Work due is found by time.
+pub fn notice_items_change_once_per_version(a: &dyn Store, b: &dyn Store) {
+    use shopshield_model::NoticeItemState;
+    let (n, items) = notice("n-1", "h1", &["l-1"]);
+    a.file_notice(&n, &items).unwrap();
+    let base = items[0].clone();
+    let decide = |state: NoticeItemState, who: &str| {
+        let mut it = base.clone();
+        it.state = state;
+        it.version = 2;
+        it.updated_at = t(20);
+        it.due_at = Some(t(20));
+        it.review = Some(crate::ItemReview {
+            accepted: state == NoticeItemState::Accepted,
+            reason: format!("by {who}"),
+            reviewer: who.into(),
+            decided_at: t(20),
+        });
+        it
+    };
+    let acc = decide(NoticeItemState::Accepted, "rev-a");
+    let rej = decide(NoticeItemState::Rejected, "rev-b");
+    let (ra, rb) = std::thread::scope(|s| {
+        let x = s.spawn(|| a.update_notice_item(&acc, &[out("notice-a", 0)]));
+        let y = s.spawn(|| b.update_notice_item(&rej, &[out("notice-b", 0)]));
+        (x.join().expect("a"), y.join().expect("b"))
+    });
+    assert!(
+        ra.is_ok() != rb.is_ok(),
+        "exactly one decision wins: {ra:?} {rb:?}"
+    );
+    assert!(is_conflict(if ra.is_ok() { rb } else { ra }));
+    let stored = b.notice("n-1").unwrap().unwrap().items[0].clone();
+    let winner = if stored.state == NoticeItemState::Accepted {
+        &acc
+    } else {
+        &rej
+    };
+    assert_eq!(&stored, winner);
+    // Only the winner's webhook was written.
+    assert_eq!(a.outbox_counts().unwrap().pending, 1);
+    // A stale version is refused; the right one is taken.
+    assert!(is_conflict(a.update_notice_item(&acc, &[])));
+    let mut next = stored.clone();
+    next.version = 3;
+    next.due_at = Some(t(500));
+    next.state = NoticeItemState::Countered;
+    b.update_notice_item(&next, &[]).unwrap();
+    assert!(a.notice_items_due(t(499), 10).unwrap().is_empty());
+    assert_eq!(a.notice_items_due(t(500), 10).unwrap(), vec![next.clone()]);
+    // Accepted items count against the shop.
+    assert_eq!(b.accepted_notice_items("shop-l-1").unwrap(), 1);
+    assert_eq!(b.accepted_notice_items("shop-other").unwrap(), 0);
+    let mut missing = next;
+    missing.item_id = "l-9".into();
+    missing.version = 4;
+    assert!(is_conflict(a.update_notice_item(&missing, &[])));
 }

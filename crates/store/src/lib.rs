@@ -10,6 +10,9 @@
 //! * [`OutboxStore`]: webhook deliveries, claimed before they are sent.
 //! * [`ContentStore`]: short videos with their versions and decisions, and
 //!   livestream sessions (a stopped stream stays stopped).
+//! * [`NoticeStore`]: rights holders' notices and the state of each item
+//!   (pending, accepted, rejected, countered, restored, upheld), changed
+//!   only against the version it was read at.
 //! * [`ChangeFeed`]: how a process hears that another changed the registry.
 //!
 //! [`Store`] is all of them. [`SqliteStore`] implements it on an embedded
@@ -23,6 +26,7 @@
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod log;
+mod notice;
 mod sqlite;
 mod sweep;
 mod traits;
@@ -30,6 +34,10 @@ mod types;
 
 pub use log::{
     BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxCounts, OutboxRow, OutboxStatus, Snapshot,
+};
+pub use notice::{
+    Filed, FiledCounterNotice, ItemReview, NoticeFilter, NoticeItemRecord, NoticeRecord,
+    NoticeStore, RecordedCourtAction, StoredNotice,
 };
 pub use sqlite::SqliteStore;
 pub use sweep::{SweepCounts, SweepRecord, SweepState, SweepStore, SweepWatermark};

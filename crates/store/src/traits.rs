@@ -248,6 +248,7 @@ pub trait Store:
     + ChangeFeed
     + crate::SweepStore
     + ContentStore
+    + crate::NoticeStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -13,6 +13,7 @@ mod access;
 mod catalog;
 mod content;
 mod enforcement;
+mod notice;
 mod outbox;
 mod registry;
 mod sweep;
@@ -37,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_scale_out.sql"),
     include_str!("../../migrations/sqlite/0005_after_listing.sql"),
     include_str!("../../migrations/sqlite/0006_content.sql"),
+    include_str!("../../migrations/sqlite/0007_notices.sql"),
 ];
 
 /// Reader connections beside the writer, for a file database.

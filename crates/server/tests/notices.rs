@@ -1,0 +1,476 @@
+//! Notices and counter-notices over real HTTP with time injected: every
+//! legal element is required, a holder files only on its own rights, two
+//! reviewers never both decide one item, an accepted item takes the
+//! listing down (source `notice`, points, webhook), a counter-notice
+//! restores it after 10 business days unless the holder records a court
+//! action, and the transparency report counts it all.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::TimeZone;
+use common::Server;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shopshield_app::{AppConfig, FixedClock};
+use shopshield_model::Role;
+
+/// Friday 2026-11-27, 10:00 UTC.
+fn friday() -> chrono::DateTime<chrono::Utc> {
+    chrono::Utc
+        .with_ymd_and_hms(2026, 11, 27, 10, 0, 0)
+        .single()
+        .unwrap()
+}
+
+struct World {
+    s: Server,
+    clock: Arc<FixedClock>,
+    admin: String,
+    zorbex: String,
+    acme: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(friday()));
+    let config = AppConfig::parse("[notices]\npoll_interval_ms = 50\n").unwrap();
+    let s = Server::start_with(&dir.path().join("db.sqlite"), config, clock.clone()).await;
+    let admin = s.key(Role::Admin, None);
+    for (id, name) in [("zorbex", "Zorbex Inc"), ("acme", "Acme Ltd")] {
+        let (st, body) = s
+            .post(&admin, "/v1/holders", &json!({"id": id, "name": name}))
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{body}");
+        let (st, body) = s
+            .post(
+                &admin,
+                "/v1/rights",
+                &json!({"id": format!("r-{id}"), "holder": id, "kind": "trademark",
+                        "mark": format!("Qq{id}mark"), "nice_classes": [25], "regions": ["*"]}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{body}");
+    }
+    for i in 0..4 {
+        let (st, body) = s
+            .post(
+                &admin,
+                "/v1/listings",
+                &json!({"id": format!("l-{i}"), "shop_id": format!("shop-{i}"), "region": "US",
+                        "category": "apparel/shoes", "title": format!("Canvas walking shoe {i}"),
+                        "price": {"amount": 45.0, "currency": "USD"}}),
+            )
+            .await;
+        assert_eq!(st, StatusCode::CREATED, "{body}");
+        assert_eq!(body["action"], "approve", "{body}");
+    }
+    let zorbex = s.key(Role::RightsHolder, Some("zorbex"));
+    let acme = s.key(Role::RightsHolder, Some("acme"));
+    World {
+        s,
+        clock,
+        admin,
+        zorbex,
+        acme,
+        _dir: dir,
+    }
+}
+
+fn notice(id: &str, right: &str, items: &[&str]) -> Value {
+    json!({
+        "id": id,
+        "right_id": right,
+        "work": "Our registered word mark and the product photos of our shoe",
+        "items": items.iter().map(|i| json!({"kind": "listing", "id": i,
+            "material": "the product photo is ours, copied from our catalogue"})).collect::<Vec<_>>(),
+        "explanation": "The listing shows our copyrighted catalogue photo; we never licensed it.",
+        "complainant": {"name": "Ann Agent", "email": "ann@zorbex.example",
+                        "address": "1 Main St, Springfield"},
+        "statements": {"good_faith": true, "accuracy_under_penalty_of_perjury": true,
+                       "bona_fide": true},
+        "signature": "/Ann Agent/"
+    })
+}
+
+fn counter() -> Value {
+    json!({
+        "material": "my listing's product photo",
+        "location": "listing l-0",
+        "name": "Sam Seller", "address": "2 High St, Shelbyville", "phone": "+1 555 0101",
+        "statements": {"mistake_under_penalty_of_perjury": true,
+                       "consent_to_jurisdiction": true, "accept_service": true},
+        "signature": "Sam Seller"
+    })
+}
+
+fn err_field(body: &Value) -> &str {
+    body["error"]["field"].as_str().unwrap_or_default()
+}
+
+async fn status_of(s: &Server, key: &str, id: &str) -> String {
+    let (st, body) = s.get(key, &format!("/v1/listings/{id}/status")).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    body["status"].as_str().unwrap_or_default().to_string()
+}
+
+async fn decide(
+    s: &Server,
+    key: &str,
+    notice: &str,
+    item: &str,
+    outcome: &str,
+) -> (StatusCode, Value) {
+    s.post(
+        key,
+        &format!("/v1/notices/{notice}/items/{item}/decision"),
+        &json!({"outcome": outcome, "reason": "the photo is the holder's catalogue photo"}),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_legal_element_is_required_and_holders_file_only_on_their_rights() {
+    let w = world().await;
+    let s = &w.s;
+    // Each missing or false element: 422 naming it; nothing stored.
+    type Edit = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Edit)> = vec![
+        ("work", Box::new(|n| n["work"] = json!(""))),
+        ("items", Box::new(|n| n["items"] = json!([]))),
+        (
+            "items[0].kind",
+            Box::new(|n| {
+                n["items"][0]
+                    .as_object_mut()
+                    .unwrap()
+                    .retain(|k, _| k != "kind")
+            }),
+        ),
+        (
+            "items[0].material",
+            Box::new(|n| n["items"][0]["material"] = json!(" ")),
+        ),
+        (
+            "explanation",
+            Box::new(|n| {
+                n.as_object_mut().unwrap().remove("explanation");
+            }),
+        ),
+        (
+            "complainant.name",
+            Box::new(|n| n["complainant"]["name"] = json!("")),
+        ),
+        (
+            "complainant.email",
+            Box::new(|n| n["complainant"]["email"] = json!("not-an-email")),
+        ),
+        (
+            "complainant.address",
+            Box::new(|n| {
+                n["complainant"].as_object_mut().unwrap().remove("address");
+            }),
+        ),
+        (
+            "statements.good_faith",
+            Box::new(|n| n["statements"]["good_faith"] = json!(false)),
+        ),
+        (
+            "statements.accuracy_under_penalty_of_perjury",
+            Box::new(|n| {
+                n["statements"]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("accuracy_under_penalty_of_perjury");
+            }),
+        ),
+        (
+            "statements.bona_fide",
+            Box::new(|n| n["statements"]["bona_fide"] = json!(false)),
+        ),
+        ("signature", Box::new(|n| n["signature"] = json!(""))),
+        ("right_id", Box::new(|n| n["right_id"] = json!("r-nobody"))),
+        (
+            "items[1].id",
+            Box::new(|n| n["items"][1]["id"] = json!("no-such-listing")),
+        ),
+    ];
+    for (field, edit) in cases {
+        let mut n = notice("n-bad", "r-zorbex", &["l-0", "l-1"]);
+        edit(&mut n);
+        let (st, body) = s.post(&w.zorbex, "/v1/notices", &n).await;
+        assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {body}");
+        assert_eq!(err_field(&body), field, "{body}");
+    }
+    let (st, _) = s.get(&w.admin, "/v1/notices/n-bad").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // A holder filing on another holder's right: 403.
+    let (st, body) = s
+        .post(&w.acme, "/v1/notices", &notice("n-x", "r-zorbex", &["l-0"]))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+    // Sellers and reviewers file nothing.
+    let seller = s.key(Role::Seller, Some("shop-0"));
+    let (st, _) = s
+        .post(&seller, "/v1/notices", &notice("n-y", "r-zorbex", &["l-0"]))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    // Filed: 201 with the receipt; an identical re-filing: 200, the same
+    // receipt; other content under the same id: 409.
+    let full = notice("n-1", "r-zorbex", &["l-0", "l-1"]);
+    let (st, first) = s.post(&w.zorbex, "/v1/notices", &full).await;
+    assert_eq!(st, StatusCode::CREATED, "{first}");
+    assert_eq!(first["notice_id"], "n-1");
+    assert_eq!(first["item_count"], 2);
+    assert_eq!(first["items"][1]["state"], "pending");
+    let (st, again) = s.post(&w.zorbex, "/v1/notices", &full).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(again, first);
+    let mut changed = full.clone();
+    changed["explanation"] = json!("something else");
+    let (st, body) = s.post(&w.zorbex, "/v1/notices", &changed).await;
+    assert_eq!(st, StatusCode::CONFLICT, "{body}");
+    // Admins file on any right.
+    let (st, body) = s
+        .post(&w.admin, "/v1/notices", &notice("n-2", "r-acme", &["l-2"]))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    // Each holder sees its own notices; reviewers see all.
+    let (_, mine) = s.get(&w.zorbex, "/v1/notices").await;
+    let ids: Vec<&str> = mine
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["notice"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["n-1"]);
+    let (st, _) = s.get(&w.acme, "/v1/notices/n-1").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let reviewer = s.key(Role::Reviewer, None);
+    let (_, all) = s.get(&reviewer, "/v1/notices?state=pending").await;
+    assert_eq!(all.as_array().unwrap().len(), 2);
+    // Bodies and paths that make no sense are 4xx, never 5xx.
+    for raw in [
+        &b"not json"[..],
+        b"[]",
+        b"{\"items\": \"x\"}",
+        b"{\"statements\": {\"good_faith\": \"yes\"}}",
+        b"",
+    ] {
+        let (st, body) = s.post_raw(&w.zorbex, "/v1/notices", raw.to_vec()).await;
+        assert!(st.is_client_error(), "{st} {body}");
+    }
+    for path in [
+        "/v1/notices/%FF/items/x/decision",
+        "/v1/notices/n-1/items/%00/decision",
+        "/v1/notices/n-1/items/zz/decision",
+    ] {
+        let (st, body) = s
+            .post(
+                &reviewer,
+                path,
+                &json!({"outcome": "accept", "reason": "x"}),
+            )
+            .await;
+        assert!(st.is_client_error(), "{path}: {st} {body}");
+    }
+    let (st, body) = s.get(&reviewer, "/v1/notices?state=bogus").await;
+    assert!(st.is_client_error(), "{body}");
+    w.s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_reviewers_at_once_one_wins_and_two_holders_share_a_listing() {
+    let w = world().await;
+    let s = &w.s;
+    // Two holders file on one listing at the same time: both are stored.
+    let (nz, na) = (
+        notice("n-z", "r-zorbex", &["l-3"]),
+        notice("n-a", "r-acme", &["l-3"]),
+    );
+    let (a, b) = tokio::join!(
+        s.post(&w.zorbex, "/v1/notices", &nz),
+        s.post(&w.acme, "/v1/notices", &na),
+    );
+    assert_eq!(a.0, StatusCode::CREATED, "{}", a.1);
+    assert_eq!(b.0, StatusCode::CREATED, "{}", b.1);
+    let r1 = s.key_as(Role::Reviewer, "rev-1");
+    let r2 = s.key_as(Role::Reviewer, "rev-2");
+    let (st, queue) = s.get(&r1, "/v1/notices/queue").await;
+    assert_eq!(st, StatusCode::OK, "{queue}");
+    let q = queue.as_array().unwrap();
+    assert_eq!(q.len(), 2);
+    assert_eq!(q[0]["listing"]["id"], "l-3");
+    assert!(q[0]["right"]["holder_id"].is_string(), "{queue}");
+    assert!(
+        q[0]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("catalogue photo")
+    );
+    assert_eq!(q[0]["detectors"]["action"], "approve");
+    // Two reviewers decide one item at once: exactly one wins.
+    let (x, y) = tokio::join!(
+        decide(s, &r1, "n-z", "l-3", "accept"),
+        decide(s, &r2, "n-z", "l-3", "reject"),
+    );
+    let codes = [x.0, y.0];
+    assert!(
+        codes.contains(&StatusCode::OK) && codes.contains(&StatusCode::CONFLICT),
+        "{x:?} {y:?}"
+    );
+    let (_, n) = s.get(&r1, "/v1/notices/n-z").await;
+    let winner = if x.0 == StatusCode::OK {
+        "rev-1"
+    } else {
+        "rev-2"
+    };
+    assert_eq!(n["items"][0]["review"]["reviewer"], winner, "{n}");
+    // The other holder's item is decided on its own.
+    let (st, body) = decide(s, &r1, "n-a", "l-3", "reject").await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "rejected");
+    // Reviewers only; a holder cannot decide.
+    let (st, _) = decide(s, &w.acme, "n-a", "l-3", "accept").await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    w.s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn accept_takes_down_and_a_counter_notice_restores_after_ten_business_days() {
+    let w = world().await;
+    let s = &w.s;
+    let (st, body) = s
+        .post(
+            &w.zorbex,
+            "/v1/notices",
+            &notice("n-1", "r-zorbex", &["l-0", "l-1"]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let reviewer = s.key_as(Role::Reviewer, "rev-1");
+    for item in ["l-0", "l-1"] {
+        let (st, body) = decide(s, &reviewer, "n-1", item, "accept").await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+        assert_eq!(body["state"], "accepted");
+        assert!(body["takedown_decision_id"].is_string(), "{body}");
+    }
+    // The listing is taken down by a decision with source notice, naming
+    // the notice and the right; the shop gets points; both parties are
+    // told by webhook.
+    let (_, decisions) = s.get(&w.admin, "/v1/listings/l-0/decisions").await;
+    let last = decisions.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["source"], "notice", "{last}");
+    assert_eq!(last["action"], "reject");
+    assert_eq!(last["violations"][0]["right_id"], "r-zorbex");
+    assert!(
+        last["violations"][0]["evidence"]["why"]
+            .as_str()
+            .unwrap()
+            .contains("n-1")
+    );
+    assert_eq!(last["cause"]["change"], "notice");
+    assert_eq!(status_of(s, &w.admin, "l-0").await, "removed");
+    let seller = s.key(Role::Seller, Some("shop-0"));
+    let (_, record) = s.get(&seller, "/v1/shops/shop-0/enforcement").await;
+    assert!(record["points"].as_u64().unwrap_or(0) > 0, "{record}");
+    let (_, count) = s.get(&seller, "/v1/shops/shop-0/notices").await;
+    assert_eq!(count["accepted_items"], 1, "{count}");
+    let (_, rows) = s.get(&w.admin, "/v1/enforcement/outbox?limit=1000").await;
+    let kinds: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds
+            .iter()
+            .filter(|k| **k == "notice_item_accepted")
+            .count(),
+        2,
+        "{kinds:?}"
+    );
+    assert!(kinds.contains(&"violation_recorded"), "{kinds:?}");
+    // The seller sees the item and files a counter-notice (on Friday):
+    // every element is required; another shop's seller cannot.
+    let (_, mine) = s.get(&seller, "/v1/notices").await;
+    assert_eq!(mine[0]["items"].as_array().unwrap().len(), 1, "{mine}");
+    let other = s.key(Role::Seller, Some("shop-1"));
+    let path = "/v1/notices/n-1/items/l-0/counter-notice";
+    let (st, _) = s.post(&other, path, &counter()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let mut bad = counter();
+    bad["statements"]["consent_to_jurisdiction"] = json!(false);
+    let (st, body) = s.post(&seller, path, &bad).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(err_field(&body), "statements.consent_to_jurisdiction");
+    let (st, body) = s.post(&seller, path, &counter()).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "countered");
+    assert_eq!(body["counter_notice"]["restore_at"], "2026-12-11T10:00:00Z");
+    let (st, _) = s.post(&seller, path, &counter()).await;
+    assert_eq!(st, StatusCode::CONFLICT);
+    // Shop 1 counters too; its holder goes to court.
+    let seller1 = s.key(Role::Seller, Some("shop-1"));
+    let (st, body) = s
+        .post(
+            &seller1,
+            "/v1/notices/n-1/items/l-1/counter-notice",
+            &counter(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    let court = json!({"court": "N.D. Cal.", "reference": "3:26-cv-01234"});
+    let (st, _) = s
+        .post(&w.acme, "/v1/notices/n-1/items/l-1/court-action", &court)
+        .await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, body) = s
+        .post(&w.zorbex, "/v1/notices/n-1/items/l-1/court-action", &court)
+        .await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "upheld");
+    // Day 13 (Thursday, 9 business days): not restored yet.
+    w.clock.advance(chrono::Duration::days(13));
+    let due = s.app.notices().run_due().unwrap();
+    assert_eq!(due.restored, 0);
+    assert_eq!(status_of(s, &w.admin, "l-0").await, "removed");
+    // Day 14 (Friday, 10 business days): restored, once.
+    w.clock.advance(chrono::Duration::days(1));
+    s.app.notices().run_due().unwrap();
+    s.app.notices().run_due().unwrap();
+    assert_eq!(status_of(s, &w.admin, "l-0").await, "live");
+    let (_, decisions) = s.get(&w.admin, "/v1/listings/l-0/decisions").await;
+    let d = decisions.as_array().unwrap();
+    let restores: Vec<&Value> = d
+        .iter()
+        .filter(|d| d["cause"]["change"] == "counter_notice")
+        .collect();
+    assert_eq!(restores.len(), 1, "{decisions}");
+    assert_eq!(restores[0]["source"], "notice");
+    assert_eq!(restores[0]["action"], "approve");
+    let (_, n) = s.get(&w.zorbex, "/v1/notices/n-1").await;
+    assert_eq!(n["items"][0]["state"], "restored", "{n}");
+    assert_eq!(n["items"][1]["state"], "upheld", "{n}");
+    // The court action kept l-1 down.
+    assert_eq!(status_of(s, &w.admin, "l-1").await, "removed");
+    // The report counts the notice, its acceptance, the counter-notices,
+    // and the takedowns as reported by notices.
+    let (st, report) = s
+        .get(
+            &w.admin,
+            "/v1/reports/transparency?from=2026-11-01&to=2026-12-31",
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{report}");
+    let t = &report["totals"];
+    assert_eq!(t["notices_received"], 2, "{t}");
+    assert_eq!(t["notices_accepted"], 2, "{t}");
+    assert_eq!(t["counter_notices"], 2, "{t}");
+    assert_eq!(t["taken_down_after_listing"]["by_notice"], 2, "{t}");
+    assert_eq!(t["taken_down_after_listing"]["found_by_us"], 0, "{t}");
+    w.s.stop().await;
+}
