@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
-use shopshield_app::{App, AppConfig, Principal, SystemClock};
+use shopshield_app::{App, AppConfig, AppError, Principal, SystemClock};
 use shopshield_intake::ImageBase;
 use shopshield_model::{Listing, NewRight};
 use shopshield_store::{CatalogStore, SqliteStore};
@@ -129,6 +129,7 @@ fn main() {
         let start = Instant::now();
         let batch = 4_096;
         let mut i = 0;
+        let (mut refused, mut refused_affected) = (0usize, 0usize);
         while i < a.listings {
             let end = (i + batch).min(a.listings);
             let ls: Vec<Listing> = (i..end).map(|j| listing(j, stride, target)).collect();
@@ -136,7 +137,22 @@ fn main() {
                 .screening()
                 .submit_batch(&op, ls, ImageBase::DataOnly)
                 .expect("screen a batch");
-            assert!(out.iter().all(|r| r.is_ok()));
+            // A shop deactivated by penalties earlier in the build has its
+            // later listings refused, as the server would refuse them; they
+            // are counted, and anything else stops the build.
+            for (j, r) in (i..end).zip(&out) {
+                match r {
+                    Ok(_) => {}
+                    Err(e @ AppError::Forbidden(_)) => {
+                        if refused == 0 {
+                            eprintln!("first refusal: listing {j}: {e}");
+                        }
+                        refused += 1;
+                        refused_affected += usize::from(j.is_multiple_of(stride));
+                    }
+                    Err(e) => panic!("listing {j}: {e}"),
+                }
+            }
             i = end;
             if i % 100_000 < batch {
                 eprintln!(
@@ -146,12 +162,11 @@ fn main() {
             }
         }
         eprintln!(
-            "catalogue built: {} listings in {:.1}s",
+            "catalogue built: {} listings in {:.1}s ({refused} refused by penalties, {refused_affected} of them counterfeits of the new mark)",
             a.listings,
             start.elapsed().as_secs_f64()
         );
     }
-    let decisions_before = store.decisions_end().expect("decisions");
     let run = std::process::id();
     let right_id = format!("target-{run}");
     // Each run's mark must be new: a right with the same mark disabled by
@@ -169,6 +184,7 @@ fn main() {
     app.sweeps()
         .run_now(&op, None)
         .expect("earlier runs' sweeps");
+    let decisions_before = store.decisions_end().expect("decisions");
 
     let start = Instant::now();
     app.registry()
