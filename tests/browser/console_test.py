@@ -134,6 +134,28 @@ def main():
         s, d = api.call("POST", "/v1/listings", admin, coaster)
         assert s == 201 and d["action"] == "review", d
         quad = d["violations"][0]["evidence"]["quad"]
+        # A live listing the holder reports with a notice.
+        honest = {"id": "l-3", "shop_id": "shop-3", "region": "DE", "category": "apparel/shoes",
+                  "title": "Trail running shoes", "description": "Light shoes for forest paths."}
+        s, d = api.call("POST", "/v1/listings", admin, honest)
+        assert s == 201 and d["action"] == "approve", d
+        notice = {
+            "id": "n-1", "right_id": "r-nike",
+            "work": "The Nike word mark and our catalogue photos",
+            "items": [{"kind": "listing", "id": "l-3",
+                       "material": "the product photo, copied from our catalogue"}],
+            "explanation": "The photo is ours and was never licensed to this shop.",
+            "complainant": {"name": "Ann Agent", "email": "ann@nike.example",
+                            "address": "1 Main St, Beaverton"},
+            "statements": {"good_faith": True, "accuracy_under_penalty_of_perjury": True,
+                           "bona_fide": True},
+            "signature": "/Ann Agent/",
+        }
+        # The holder's key, once the holder exists (the CLI writes it into
+        # the running server's store).
+        holder = key(binary, data, "--role", "rights_holder", "--holder", "nike", "--principal", "nike-agent-1")
+        s, b = api.call("POST", "/v1/notices", holder, notice)
+        assert s == 201, b
         today = time.strftime("%Y-%m-%d", time.gmtime())
 
         with sync_playwright() as p:
@@ -224,6 +246,32 @@ def main():
                 assert svg["x"] <= drawn["x"] and drawn["x"] + drawn["width"] <= svg["x"] + svg["width"] + 2
                 page.screenshot(path=str(ARTIFACTS / "logo-case.png"), full_page=True)
 
+            def notice_accepted_in_console(page):
+                sign_in(page, reviewer)
+                page.get_by_role("link", name="Notices").click()
+                page.wait_for_load_state()
+                item = page.locator("section[data-notice=n-1][data-item=l-3]")
+                text = item.inner_text()
+                assert "Trail running shoes" in text and "never licensed" in text, text
+                assert "approve" in text, text  # our own detectors' view
+                page.screenshot(path=str(ARTIFACTS / "notices-queue.png"), full_page=True)
+                item.get_by_label("Accept: take the listing down").check()
+                item.get_by_label("Reason (both parties see it)").fill("The photo is the holder's catalogue photo.")
+                item.get_by_role("button", name="Decide notice item").click()
+                page.wait_for_load_state()
+                assert "No notice items are waiting." in page.locator("main").inner_text()
+                s, st = api.call("GET", "/v1/listings/l-3/status", admin)
+                assert s == 200 and st["status"] == "removed", st
+                page.get_by_role("button", name="Sign out").click()
+                page.wait_for_load_state()
+                sign_in(page, holder)
+                page.get_by_role("link", name="Notices").click()
+                page.wait_for_load_state()
+                row = page.locator("tr[data-notice=n-1][data-item=l-3]")
+                assert row.locator(".state").inner_text() == "accepted", row.inner_text()
+                assert "catalogue photo" in row.inner_text(), row.inner_text()
+                page.screenshot(path=str(ARTIFACTS / "notices-holder.png"), full_page=True)
+
             def report_renders(page):
                 sign_in(page, admin)
                 assert page.url.endswith("/console/report"), page.url
@@ -256,6 +304,7 @@ def main():
             check("sign_in_and_out", sign_in_and_out)
             check("reviewer_decides_seller_sees", reviewer_decides_seller_sees)
             check("logo_box_drawn", logo_box_drawn)
+            check("notice_accepted_in_console", notice_accepted_in_console)
             check("report_renders", report_renders)
             check("csrf_less_post_refused", csrf_less_post_refused)
             browser.close()

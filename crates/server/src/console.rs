@@ -24,7 +24,9 @@ use base64::Engine as _;
 use serde::Deserialize;
 use shopshield_app::enforce::{Party, Severity, Verdict};
 use shopshield_app::report::render::{self, escape};
-use shopshield_app::{App, AppError, Principal, ReportQuery, parse_queue};
+use shopshield_app::{
+    App, AppError, ItemDecisionInput, ItemOutcome, Principal, ReportQuery, parse_queue,
+};
 use shopshield_model::{Decision, Listing, Permission, Role, ViolationType};
 
 /// How long a console session lasts.
@@ -196,6 +198,9 @@ fn nav(who: &Signed) -> String {
     if p.role == Role::RightsHolder {
         links.push(("/console/rights", "My rights"));
     }
+    if p.can(Permission::ReviewNotices) || p.role == Role::RightsHolder {
+        links.push(("/console/notices", "Notices"));
+    }
     if p.can(Permission::ReadReports) {
         links.push(("/console/report", "Transparency report"));
     }
@@ -257,6 +262,11 @@ pub fn router(console: Arc<Console>) -> Router<Arc<App>> {
         .route("/seller", get(seller))
         .route("/violations/{id}/appeal", post(file_appeal))
         .route("/rights", get(rights))
+        .route("/notices", get(notices_page))
+        .route(
+            "/notices/{notice}/items/{item}/decide",
+            post(decide_notice_item),
+        )
         .route("/report", get(report))
         .with_state(console)
 }
@@ -1000,6 +1010,132 @@ fn serde_urlencoded_pairs(body: &[u8]) -> Vec<(String, String)> {
             None => (decode(kv), String::new()),
         })
         .collect()
+}
+
+// ---------------------------------------------------------------- notices
+
+/// Reviewers: the notice items waiting for a decision, oldest first, each
+/// with the listing, the right, the holder's statements and our own
+/// detectors' view, and a form to accept or reject it. Rights holders:
+/// their notices and each item's state.
+async fn notices_page(State(c): C, h: HeaderMap) -> PageResult {
+    let who = signed(&c, &h)?;
+    if who.principal.can(Permission::ReviewNotices) {
+        let queue = c
+            .run(&who.principal, |a, p| a.notices().queue(p, 100))
+            .await?;
+        let csrf = csrf_field(&who);
+        let mut b = String::new();
+        if queue.is_empty() {
+            b.push_str("<p>No notice items are waiting.</p>");
+        }
+        for (k, e) in queue.iter().enumerate() {
+            let nid = escape(&e.notice_id);
+            let iid = escape(&e.item.item_id);
+            let right = e
+                .right
+                .as_ref()
+                .map(|r| {
+                    format!(
+                        "right {} ({}{}) of holder {}",
+                        escape(&r.id),
+                        r.kind.as_str(),
+                        r.mark
+                            .as_ref()
+                            .map(|m| format!(", mark “{}”", escape(m)))
+                            .unwrap_or_default(),
+                        escape(&r.holder_id)
+                    )
+                })
+                .unwrap_or_else(|| "a right no longer registered".into());
+            let title = e
+                .listing
+                .as_ref()
+                .map(|l| escape(&l.title))
+                .unwrap_or_else(|| "(listing not found)".into());
+            let ours = match &e.detectors {
+                Some(d) => format!(
+                    "{} (score {:.2}){}",
+                    d.action.as_str(),
+                    d.score,
+                    d.violations
+                        .first()
+                        .map(|v| format!(": {}", escape(&v.evidence.why)))
+                        .unwrap_or_default()
+                ),
+                None => "no decision of ours".into(),
+            };
+            let _ = write!(
+                b,
+                "<section aria-labelledby=\"nh-{k}\" data-notice=\"{nid}\" data-item=\"{iid}\"><h2 id=\"nh-{k}\">Notice {nid}: listing {iid}</h2><p>Received {}, relying on {right}; shop {}.</p><dl><dt>Listing title</dt><dd>{title}</dd><dt>The work</dt><dd>{}</dd><dt>What infringes, says the holder</dt><dd>{}</dd><dt>The holder's explanation</dt><dd>{}</dd><dt>Our detectors</dt><dd>{ours}</dd></dl><form method=\"post\" action=\"/console/notices/{nid}/items/{iid}/decide\">{csrf}<fieldset><legend>Decision</legend><input type=\"radio\" id=\"acc-{k}\" name=\"outcome\" value=\"accept\" required><label for=\"acc-{k}\" style=\"display:inline\">Accept: take the listing down</label><br><input type=\"radio\" id=\"rej-{k}\" name=\"outcome\" value=\"reject\"><label for=\"rej-{k}\" style=\"display:inline\">Reject: the listing stays up</label></fieldset><label for=\"nreason-{k}\">Reason (both parties see it)</label><textarea id=\"nreason-{k}\" name=\"reason\" rows=\"3\" cols=\"60\" required></textarea><p><button type=\"submit\">Decide notice item</button></p></form></section>",
+                e.received_at.format("%Y-%m-%d %H:%M UTC"),
+                escape(&e.item.shop_id),
+                escape(&e.work),
+                escape(&e.material),
+                escape(&e.explanation),
+            );
+        }
+        return ok("Notice items waiting for a decision", &who, &b);
+    }
+    let list = c
+        .run(&who.principal, |a, p| a.notices().list(p, None, None, 200))
+        .await?;
+    let mut b = String::new();
+    if list.is_empty() {
+        b.push_str("<p>You have filed no notices.</p>");
+    } else {
+        b.push_str("<table><caption>Your notices, one row per item</caption><thead><tr><th scope=\"col\">notice</th><th scope=\"col\">right</th><th scope=\"col\">listing</th><th scope=\"col\">state</th><th scope=\"col\">reason</th><th scope=\"col\">updated</th></tr></thead><tbody>");
+        for n in &list {
+            for i in &n.items {
+                let _ = write!(
+                    b,
+                    "<tr data-notice=\"{nid}\" data-item=\"{iid}\"><th scope=\"row\">{nid}</th><td>{}</td><td>{iid}</td><td class=\"state\">{}</td><td>{}</td><td>{}</td></tr>",
+                    escape(&n.stored.notice.right_id),
+                    i.state.as_str(),
+                    i.review
+                        .as_ref()
+                        .map(|r| escape(&r.reason))
+                        .unwrap_or_default(),
+                    i.updated_at.format("%Y-%m-%d %H:%M UTC"),
+                    nid = escape(&n.stored.notice.id),
+                    iid = escape(&i.item_id),
+                );
+            }
+        }
+        b.push_str("</tbody></table>");
+    }
+    b.push_str("<p>Notices are filed through the API (<code>POST /v1/notices</code>) or in bulk with <code>shopshield notices file</code>.</p>");
+    ok("Notices", &who, &b)
+}
+
+#[derive(Deserialize)]
+struct NoticeItemForm {
+    csrf: Option<String>,
+    outcome: Option<String>,
+    reason: Option<String>,
+}
+
+async fn decide_notice_item(
+    State(c): C,
+    h: HeaderMap,
+    Path((notice, item)): Path<(String, String)>,
+    Form(f): Form<NoticeItemForm>,
+) -> PageResult {
+    let who = checked(&c, &h, f.csrf.as_deref())?;
+    let outcome = match f.outcome.as_deref() {
+        Some("accept") => ItemOutcome::Accept,
+        Some("reject") => ItemOutcome::Reject,
+        _ => return Err(invalid("outcome", "choose accept or reject")),
+    };
+    let input = ItemDecisionInput {
+        outcome: Some(outcome),
+        reason: f.reason.unwrap_or_default(),
+    };
+    c.run(&who.principal, move |a, p| {
+        a.notices().decide(p, &notice, &item, input)
+    })
+    .await?;
+    Ok(see_other("/console/notices"))
 }
 
 // ----------------------------------------------------------------- seller
