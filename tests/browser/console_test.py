@@ -156,6 +156,11 @@ def main():
         holder = key(binary, data, "--role", "rights_holder", "--holder", "nike", "--principal", "nike-agent-1")
         s, b = api.call("POST", "/v1/notices", holder, notice)
         assert s == 201, b
+        # A listing naming the mark, for the holder to find and report.
+        named = {"id": "l-4", "shop_id": "shop-4", "region": "DE", "category": "apparel/shoes",
+                 "title": "Nike Air runner", "description": "Running shoes."}
+        s, d = api.call("POST", "/v1/listings", admin, named)
+        assert s == 201 and d["action"] == "review", d
         today = time.strftime("%Y-%m-%d", time.gmtime())
 
         with sync_playwright() as p:
@@ -272,6 +277,41 @@ def main():
                 assert "catalogue photo" in row.inner_text(), row.inner_text()
                 page.screenshot(path=str(ARTIFACTS / "notices-holder.png"), full_page=True)
 
+            def holder_files_notice(page):
+                def fill(good_faith):
+                    page.goto(base + "/console/rights")
+                    section = page.locator("section[data-right=r-nike]")
+                    section.get_by_label("l-4: Nike Air runner").check()
+                    section.get_by_label("The work or mark infringed").fill("The Nike word mark")
+                    section.get_by_label("What infringes in each listing, and where").fill("the title uses our mark")
+                    section.get_by_label("Why it infringes").fill("The shop is not an authorised Nike reseller.")
+                    section.get_by_label("Your name", exact=True).fill("Ann Agent")
+                    section.get_by_label("Your email").fill("ann@nike.example")
+                    section.get_by_label("Postal address").fill("1 Main St, Beaverton")
+                    section.get_by_label("Signature (your full name)").fill("Ann Agent")
+                    section.get_by_label("Under penalty of perjury").check()
+                    section.get_by_label("bona fide").check()
+                    if good_faith:
+                        section.get_by_label("I believe in good faith").check()
+                    section.get_by_role("button", name="File notice").click()
+                    page.wait_for_load_state()
+
+                sign_in(page, holder)
+                assert page.url.endswith("/console/rights"), page.url
+                # The live catalogue searched for the holder's mark.
+                row = page.locator("section[data-right=r-nike] tr[data-listing=l-4]")
+                assert row.locator(".match").inner_text() == "exact", row.inner_text()
+                page.screenshot(path=str(ARTIFACTS / "rights.png"), full_page=True)
+                # Without the good-faith statement it is refused, naming it.
+                fill(good_faith=False)
+                assert "good_faith" in page.locator("body").inner_text(), page.locator("body").inner_text()
+                fill(good_faith=True)
+                assert page.url.endswith("/console/notices"), page.url
+                rows = page.locator("tr[data-item=l-4]")
+                assert rows.count() == 1 and rows.locator(".state").inner_text() == "pending", rows.all_inner_texts()
+                s, q = api.call("GET", "/v1/notices/queue", reviewer)
+                assert s == 200 and [e["item"]["item_id"] for e in q] == ["l-4"], q
+
             def report_renders(page):
                 sign_in(page, admin)
                 assert page.url.endswith("/console/report"), page.url
@@ -305,6 +345,7 @@ def main():
             check("reviewer_decides_seller_sees", reviewer_decides_seller_sees)
             check("logo_box_drawn", logo_box_drawn)
             check("notice_accepted_in_console", notice_accepted_in_console)
+            check("holder_files_notice", holder_files_notice)
             check("report_renders", report_renders)
             check("csrf_less_post_refused", csrf_less_post_refused)
             browser.close()

@@ -262,6 +262,7 @@ pub fn router(console: Arc<Console>) -> Router<Arc<App>> {
         .route("/seller", get(seller))
         .route("/violations/{id}/appeal", post(file_appeal))
         .route("/rights", get(rights))
+        .route("/rights/{right}/notices", post(file_notice))
         .route("/notices", get(notices_page))
         .route(
             "/notices/{notice}/items/{item}/decide",
@@ -1288,13 +1289,28 @@ async fn file_appeal(
 
 async fn rights(State(c): C, h: HeaderMap) -> PageResult {
     let who = signed(&c, &h)?;
+    let holder = who.principal.role == Role::RightsHolder;
     let rights = c
-        .run(&who.principal, |a, p| a.registry().rights(p, None))
+        .run(&who.principal, move |a, p| {
+            let mut out = Vec::new();
+            for r in a.registry().rights(p, None)? {
+                // A holder sees the live listings that hold its marks
+                // (exact or look-alike, normalised as the gate does).
+                let hits = if holder && r.enabled && r.mark.is_some() {
+                    a.sweeps()
+                        .search_catalogue(p, &r.id, &shopshield_store::Page::first(50))?
+                } else {
+                    Vec::new()
+                };
+                out.push((r, hits));
+            }
+            Ok(out)
+        })
         .await?;
     let mut b = String::from(
         "<table><caption>Registered rights</caption><thead><tr><th scope=\"col\">id</th><th scope=\"col\">kind</th><th scope=\"col\">mark</th><th scope=\"col\">regions</th><th scope=\"col\">in force</th></tr></thead><tbody>",
     );
-    for r in &rights {
+    for (r, _) in &rights {
         let v = serde_json::to_value(r).unwrap_or_default();
         let regions = v["regions"]
             .as_array()
@@ -1319,8 +1335,112 @@ async fn rights(State(c): C, h: HeaderMap) -> PageResult {
             },
         );
     }
-    b.push_str("</tbody></table><p>Notices and the listings that matched your rights are not in this build yet.</p>");
+    b.push_str("</tbody></table>");
+    if holder {
+        let csrf = csrf_field(&who);
+        for (k, (r, hits)) in rights.iter().enumerate().filter(|(_, (r, _))| r.enabled) {
+            let rid = escape(&r.id);
+            let _ = write!(
+                b,
+                "<section aria-labelledby=\"rh-{k}\" data-right=\"{rid}\"><h2 id=\"rh-{k}\">Right {rid}</h2>"
+            );
+            let mut boxes = String::new();
+            if hits.is_empty() {
+                b.push_str("<p>No live listing holds this right's marks.</p>");
+            } else {
+                b.push_str("<table><caption>Live listings that match this right's marks</caption><thead><tr><th scope=\"col\">listing</th><th scope=\"col\">shop</th><th scope=\"col\">title</th><th scope=\"col\">status</th><th scope=\"col\">match</th><th scope=\"col\">words</th></tr></thead><tbody>");
+                for (i, hit) in hits.iter().enumerate() {
+                    let lid = escape(&hit.listing_id);
+                    let _ = write!(
+                        b,
+                        "<tr data-listing=\"{lid}\"><th scope=\"row\">{lid}</th><td>{}</td><td>{}</td><td>{}</td><td class=\"match\">{}</td><td>{}</td></tr>",
+                        escape(&hit.shop_id),
+                        escape(&hit.title),
+                        hit.status,
+                        hit.matched.replace('_', "-"),
+                        escape(&hit.terms.join(", ")),
+                    );
+                    let _ = write!(
+                        boxes,
+                        "<input type=\"checkbox\" id=\"it-{k}-{i}\" name=\"item\" value=\"{lid}\"><label for=\"it-{k}-{i}\" style=\"display:inline\">{lid}: {}</label><br>",
+                        escape(&hit.title)
+                    );
+                }
+                b.push_str("</tbody></table>");
+            }
+            // Filing a notice: every element the law asks for is a field.
+            let _ = write!(
+                b,
+                "<h3>File a notice on right {rid}</h3><form method=\"post\" action=\"/console/rights/{rid}/notices\">{csrf}<fieldset><legend>Listings reported</legend>{boxes}<label for=\"more-{k}\">Other listing ids (comma-separated)</label><input id=\"more-{k}\" name=\"more\" size=\"60\"></fieldset><label for=\"work-{k}\">The work or mark infringed</label><input id=\"work-{k}\" name=\"work\" size=\"60\" required><label for=\"material-{k}\">What infringes in each listing, and where</label><input id=\"material-{k}\" name=\"material\" size=\"60\" required><label for=\"explanation-{k}\">Why it infringes</label><textarea id=\"explanation-{k}\" name=\"explanation\" rows=\"3\" cols=\"60\" required></textarea><label for=\"name-{k}\">Your name</label><input id=\"name-{k}\" name=\"name\" required><label for=\"email-{k}\">Your email</label><input id=\"email-{k}\" name=\"email\" type=\"email\" required><label for=\"address-{k}\">Postal address</label><input id=\"address-{k}\" name=\"address\" size=\"60\"><label for=\"phone-{k}\">Phone</label><input id=\"phone-{k}\" name=\"phone\"><fieldset><legend>Statements</legend><input type=\"checkbox\" id=\"gf-{k}\" name=\"good_faith\" value=\"true\"><label for=\"gf-{k}\" style=\"display:inline\">I believe in good faith that this use is not authorised by the rights owner, its agent or the law</label><br><input type=\"checkbox\" id=\"acc-{k}\" name=\"accuracy\" value=\"true\"><label for=\"acc-{k}\" style=\"display:inline\">Under penalty of perjury, this notice is accurate and I am authorised to act for the owner</label><br><input type=\"checkbox\" id=\"bf-{k}\" name=\"bona_fide\" value=\"true\"><label for=\"bf-{k}\" style=\"display:inline\">The explanation and allegations in this notice are accurate and complete (bona fide)</label></fieldset><label for=\"sig-{k}\">Signature (your full name)</label><input id=\"sig-{k}\" name=\"signature\" required><p><button type=\"submit\">File notice</button></p></form></section>"
+            );
+        }
+    }
     ok("My rights", &who, &b)
+}
+
+/// A notice filed from the console's rights page: the same checks as the
+/// API (a missing element is refused, naming it).
+async fn file_notice(
+    State(c): C,
+    h: HeaderMap,
+    Path(right): Path<String>,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let pairs = url_pairs(&body);
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.trim().to_string())
+            .unwrap_or_default()
+    };
+    let who = checked(&c, &h, Some(&get("csrf")))?;
+    let material = get("material");
+    let mut ids: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "item")
+        .map(|(_, v)| v.trim().to_string())
+        .collect();
+    ids.extend(
+        get("more")
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+    );
+    let mut seen = std::collections::HashSet::new();
+    ids.retain(|id| seen.insert(id.clone()));
+    let optional = |v: String| if v.is_empty() { None } else { Some(v) };
+    let ticked = |k: &str| get(k) == "true";
+    let notice = shopshield_model::NewNotice {
+        id: format!("console-{}", c.app.now().format("%Y%m%d%H%M%S%3f")),
+        right_id: right,
+        work: get("work"),
+        items: ids
+            .into_iter()
+            .map(|id| shopshield_model::NoticeItem {
+                kind: Some(shopshield_model::NoticeItemKind::Listing),
+                id,
+                material: material.clone(),
+            })
+            .collect(),
+        explanation: get("explanation"),
+        complainant: shopshield_model::Complainant {
+            name: get("name"),
+            email: get("email"),
+            address: optional(get("address")),
+            phone: optional(get("phone")),
+        },
+        statements: shopshield_model::NoticeStatements {
+            good_faith: ticked("good_faith"),
+            accuracy_under_penalty_of_perjury: ticked("accuracy"),
+            bona_fide: ticked("bona_fide"),
+        },
+        signature: get("signature"),
+    };
+    c.run(&who.principal, move |a, p| a.notices().file(p, notice))
+        .await?;
+    Ok(see_other("/console/notices"))
 }
 
 // ----------------------------------------------------------------- report
