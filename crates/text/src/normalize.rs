@@ -596,6 +596,7 @@ fn fold_one(
                 continue;
             }
             for q in p.to_lowercase() {
+                let q = settle(q);
                 let f = if changed && q.is_ascii() {
                     flags | Flags::HOMOGLYPH.0
                 } else {
@@ -605,6 +606,31 @@ fn fold_one(
             }
         }
     }
+}
+
+/// A prototype, once lowercased, can have a prototype of its own (`△` has
+/// `Δ`, whose small letter `δ` has `ẟ`): followed to the end, so that a
+/// second pass over the output changes nothing.
+fn settle(mut q: char) -> char {
+    for _ in 0..4 {
+        if q.is_ascii() || keep_script(q) {
+            break;
+        }
+        let mut tmp = [0u8; 4];
+        let mut sk = unicode_security::skeleton(q.encode_utf8(&mut tmp));
+        let (Some(p), None) = (sk.next(), sk.next()) else {
+            break;
+        };
+        let mut low = p.to_lowercase();
+        let (Some(next), None) = (low.next(), low.next()) else {
+            break;
+        };
+        if next == q || is_combining_mark(next) {
+            break;
+        }
+        q = next;
+    }
+    q
 }
 
 /// Letters after a leading number that make it a quantity, not a word.
@@ -1002,6 +1028,16 @@ mod tests {
         assert_eq!(n("ของแท้ ราคาถูก"), "ของแท้ ราคาถูก");
         assert_eq!(n("نايك"), "نايك");
         assert_eq!(n("Найк"), normalize("Найк").text());
+    }
+
+    #[test]
+    fn a_prototype_with_a_prototype_of_its_own_is_followed() {
+        // `△` → `Δ` → `δ`, and `δ` → `ẟ`: one pass goes all the way, so a
+        // second changes nothing (found by the idempotence property).
+        for s in ["△", "δ", "Δ", "x△y"] {
+            let once = normalize(s);
+            assert_eq!(normalize(once.text()).text(), once.text(), "{s}");
+        }
     }
 
     #[test]
