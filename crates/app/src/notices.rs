@@ -255,22 +255,13 @@ impl Notices {
                 )
                 .into());
             };
-            items.push(NoticeItemRecord {
-                notice_id: notice.id.clone(),
-                item_id: it.id.clone(),
-                kind: it.kind.unwrap_or(NoticeItemKind::Listing),
-                shop_id: stored.listing.shop_id,
-                state: NoticeItemState::Pending,
-                version: 1,
-                updated_at: now,
-                due_at: None,
-                review: None,
-                takedown_decision_id: None,
-                counter_notice: None,
-                court_action: None,
-                restore_decision_id: None,
-                restored_at: None,
-            });
+            items.push(NoticeItemRecord::pending(
+                &notice.id,
+                &it.id,
+                it.kind.unwrap_or(NoticeItemKind::Listing),
+                stored.listing.shop_id,
+                now,
+            ));
         }
         let body = serde_json::to_string(&notice)
             .map_err(|e| AppError::Store(StoreError::Database(format!("cannot encode: {e}"))))?;

@@ -1026,9 +1026,7 @@ pub fn content_pages_for_reports(a: &dyn Store, b: &dyn Store) {
 }
 
 fn notice(id: &str, holder: &str, items: &[&str]) -> (StoredNotice, Vec<NoticeItemRecord>) {
-    use shopshield_model::{
-        Complainant, NewNotice, NoticeItem, NoticeItemKind, NoticeItemState, NoticeStatements,
-    };
+    use shopshield_model::{Complainant, NewNotice, NoticeItem, NoticeItemKind, NoticeStatements};
     let n = NewNotice {
         id: id.into(),
         right_id: format!("r-{holder}"),
@@ -1058,21 +1056,14 @@ fn notice(id: &str, holder: &str, items: &[&str]) -> (StoredNotice, Vec<NoticeIt
     let received_at = t(10);
     let recs = items
         .iter()
-        .map(|i| NoticeItemRecord {
-            notice_id: id.into(),
-            item_id: (*i).into(),
-            kind: NoticeItemKind::Listing,
-            shop_id: format!("shop-{i}"),
-            state: NoticeItemState::Pending,
-            version: 1,
-            updated_at: received_at,
-            due_at: None,
-            review: None,
-            takedown_decision_id: None,
-            counter_notice: None,
-            court_action: None,
-            restore_decision_id: None,
-            restored_at: None,
+        .map(|i| {
+            NoticeItemRecord::pending(
+                id,
+                i,
+                NoticeItemKind::Listing,
+                format!("shop-{i}"),
+                received_at,
+            )
         })
         .collect();
     (

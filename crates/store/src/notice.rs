@@ -84,6 +84,34 @@ pub struct NoticeItemRecord {
     pub restored_at: Option<DateTime<Utc>>,
 }
 
+impl NoticeItemRecord {
+    /// A newly filed item: pending, version 1, nothing decided yet.
+    pub fn pending(
+        notice_id: &str,
+        item_id: &str,
+        kind: NoticeItemKind,
+        shop_id: String,
+        received_at: DateTime<Utc>,
+    ) -> NoticeItemRecord {
+        NoticeItemRecord {
+            notice_id: notice_id.to_string(),
+            item_id: item_id.to_string(),
+            kind,
+            shop_id,
+            state: NoticeItemState::Pending,
+            version: 1,
+            updated_at: received_at,
+            due_at: None,
+            review: None,
+            takedown_decision_id: None,
+            counter_notice: None,
+            court_action: None,
+            restore_decision_id: None,
+            restored_at: None,
+        }
+    }
+}
+
 /// A notice with its items, in the order filed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NoticeRecord {
