@@ -284,6 +284,10 @@ enum NoticesCommand {
         #[arg(long)]
         state: Option<String>,
     },
+    /// Print a rights holder's accuracy as a reporter over the rolling
+    /// window and its standing (self_service, standard, warned,
+    /// restricted) as JSON.
+    Standing { holder: String },
 }
 
 #[derive(Subcommand)]
@@ -563,6 +567,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             match command {
                 NoticesCommand::File { file } => notices::file(&app, file),
                 NoticesCommand::List { state } => notices::list(&app, state.as_deref()),
+                NoticesCommand::Standing { holder } => notices::standing(&app, holder),
             }
         }
         Command::Cases {

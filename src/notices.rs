@@ -88,3 +88,16 @@ pub fn list(app: &App, state: Option<&str>) -> Result<ExitCode> {
     out.flush()?;
     Ok(ExitCode::SUCCESS)
 }
+
+/// Prints a holder's accuracy as a reporter and its standing as JSON.
+pub fn standing(app: &App, holder: &str) -> Result<ExitCode> {
+    let r = app
+        .notices()
+        .standing(&operator(), holder)
+        .map_err(classify)?;
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut out, &r)?;
+    out.write_all(b"\n")?;
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -47,6 +47,10 @@ pub struct NoticesConfig {
     /// How often a server looks for restorations and takedowns due, in
     /// milliseconds.
     pub poll_interval_ms: u64,
+    /// Reporter accuracy (`[notices.reporters]`): when a holder's notices
+    /// take listings down at filing (self-service), and when a holder that
+    /// files mostly unfounded notices is warned and then restricted.
+    pub reporters: shopshield_enforce::reporter::ReporterPolicy,
 }
 
 impl Default for NoticesConfig {
@@ -54,6 +58,7 @@ impl Default for NoticesConfig {
         NoticesConfig {
             restore_after_business_days: 10,
             poll_interval_ms: 1_000,
+            reporters: Default::default(),
         }
     }
 }
@@ -69,7 +74,7 @@ impl NoticesConfig {
         if !(10..=3_600_000).contains(&self.poll_interval_ms) {
             return Err("notices.poll_interval_ms: must be 10..=3600000".into());
         }
-        Ok(())
+        self.reporters.validate()
     }
 }
 
@@ -441,6 +446,32 @@ mod tests {
                 .unwrap_err();
             assert!(e.contains("notices.restore_after_business_days"), "{e}");
         }
+    }
+
+    #[test]
+    fn reporter_thresholds_are_read_and_checked() {
+        let d = AppConfig::parse("").unwrap().notices.reporters;
+        assert_eq!(
+            (
+                d.window_days,
+                d.self_service_min_acceptance_pct,
+                d.self_service_max_counter_success_pct
+            ),
+            (182, 90, 5)
+        );
+        let c = AppConfig::parse(
+            "[notices.reporters]\nself_service_min_decided = 5\nrestriction_days = 7\n",
+        )
+        .unwrap();
+        assert_eq!(c.notices.reporters.self_service_min_decided, 5);
+        assert_eq!(c.notices.reporters.restriction_days, 7);
+        let e = AppConfig::parse("[notices.reporters]\nabuse_below_acceptance_pct = 120\n")
+            .unwrap_err();
+        assert!(
+            e.contains("notices.reporters.abuse_below_acceptance_pct"),
+            "{e}"
+        );
+        assert!(AppConfig::parse("[notices.reporters]\nbogus = 1\n").is_err());
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub use keys::{KeyView, Keys, NewKey, generate_key, hash_key};
 pub use metrics::Metrics;
 pub use notices::{
     DetectorView, DueReport, ItemDecisionInput, ItemOutcome, NoticeReceipt, Notices, QueueEntry,
-    ReceiptItem, RightSummary, ShopNoticeCount,
+    ReceiptItem, ReporterStanding, RightSummary, ShopNoticeCount,
 };
 pub use registry::{ImageHashes, ImageMatches, PolicyReload, Registry};
 pub use reports::{ReportData, ReportQuery, Reports, decision_source};
@@ -68,6 +68,7 @@ pub use review::{
 pub use screening::{ScreenedBatch, Screening, Submitted};
 /// The enforcement crate, for callers of the enforcement API.
 pub use shopshield_enforce as enforce;
+pub use shopshield_enforce::reporter::{ReporterPolicy, ReporterRecord, Standing};
 pub use shopshield_model::Principal;
 use shopshield_model::Taxonomy;
 /// The report crate, for callers of the reports API.

@@ -42,6 +42,8 @@ use shopshield_store::{
     OutboxStatus, RecordedCourtAction, Screened, Store, StoreError, StoredNotice,
 };
 
+use shopshield_enforce::reporter::{self, ReporterRecord, Standing};
+
 use crate::config::NoticesConfig;
 use crate::review::Review;
 use crate::screening::Screening;
@@ -91,6 +93,9 @@ pub struct NoticeReceipt {
     pub received_at: DateTime<Utc>,
     pub item_count: usize,
     pub items: Vec<ReceiptItem>,
+    /// Filed with self-service removal: the listings were taken down at
+    /// filing and a reviewer checks them afterwards.
+    pub self_service: bool,
 }
 
 impl NoticeReceipt {
@@ -108,6 +113,7 @@ impl NoticeReceipt {
                     state: i.state,
                 })
                 .collect(),
+            self_service: n.items.iter().any(|i| i.self_service),
         }
     }
 }
@@ -170,6 +176,19 @@ pub struct ShopNoticeCount {
 pub struct DueReport {
     pub taken_down: u64,
     pub restored: u64,
+}
+
+/// A rights holder's accuracy as a reporter and the standing it earns
+/// (`[notices.reporters]`; see `shopshield_enforce::reporter`).
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ReporterStanding {
+    pub holder_id: String,
+    #[serde(flatten)]
+    pub record: ReporterRecord,
+}
+
+fn reversal_tag(notice_id: &str, item_id: &str) -> String {
+    format!("rejected self-service removal, notice {notice_id} item {item_id}")
 }
 
 /// The notices service.
@@ -246,6 +265,24 @@ impl Notices {
             )));
         }
         let now = self.now();
+        // A re-filing of a stored notice answers its receipt whatever the
+        // holder's standing is now; a new one is refused while the holder
+        // is restricted, and taken down at once with self-service.
+        let self_service = if self.store.notice(&notice.id)?.is_some() {
+            false
+        } else {
+            let record = self.record_of(&right.holder_id)?;
+            match record.standing {
+                Standing::Restricted => {
+                    return Err(AppError::Forbidden(format!(
+                        "holder {:?} may not file notices now: {}",
+                        right.holder_id, record.why
+                    )));
+                }
+                Standing::SelfService => true,
+                Standing::Standard | Standing::Warned => false,
+            }
+        };
         let mut items = Vec::with_capacity(notice.items.len());
         for (i, it) in notice.items.iter().enumerate() {
             let Some(stored) = self.store.latest_listing(&it.id)? else {
@@ -255,13 +292,18 @@ impl Notices {
                 )
                 .into());
             };
-            items.push(NoticeItemRecord::pending(
+            let mut item = NoticeItemRecord::pending(
                 &notice.id,
                 &it.id,
                 it.kind.unwrap_or(NoticeItemKind::Listing),
                 stored.listing.shop_id,
                 now,
-            ));
+            );
+            if self_service {
+                item.self_service = true;
+                item.due_at = Some(now);
+            }
+            items.push(item);
         }
         let body = serde_json::to_string(&notice)
             .map_err(|e| AppError::Store(StoreError::Database(format!("cannot encode: {e}"))))?;
@@ -277,8 +319,20 @@ impl Notices {
             received_at: now,
         };
         match self.store.file_notice(&stored, &items)? {
-            Filed::New(r) => {
-                tracing::info!(notice = %r.stored.notice.id, items = r.items.len(), "notice filed");
+            Filed::New(mut r) => {
+                tracing::info!(notice = %r.stored.notice.id, items = r.items.len(), self_service, "notice filed");
+                if self_service {
+                    let filed = r.clone();
+                    for item in &mut r.items {
+                        // Not stored now: the due-work round takes it down.
+                        match self.take_down(&filed, item.clone()) {
+                            Ok(done) => *item = done,
+                            Err(e) => {
+                                tracing::error!(notice = %item.notice_id, item = %item.item_id, error = %e, "self-service removal left to the next round")
+                            }
+                        }
+                    }
+                }
                 Ok((true, NoticeReceipt::of(&r)))
             }
             Filed::Existing(r) => Ok((false, NoticeReceipt::of(&r))),
@@ -422,6 +476,89 @@ impl Notices {
         })
     }
 
+    /// A holder's accuracy as a reporter and its standing now: the holder
+    /// itself, reviewers and admins.
+    pub fn standing(&self, p: &Principal, holder_id: &str) -> Result<ReporterStanding, AppError> {
+        p.require(Permission::ReadNotices)?;
+        if validate_id("holder_id", holder_id).is_err() || !p.sees_holder(holder_id) {
+            return Err(AppError::not_found("holder", holder_id));
+        }
+        if self.store.holder(holder_id)?.is_none() {
+            return Err(AppError::not_found("holder", holder_id));
+        }
+        Ok(ReporterStanding {
+            holder_id: holder_id.to_string(),
+            record: self.record_of(holder_id)?,
+        })
+    }
+
+    /// The holder's record over the configured window, from its decided
+    /// notice items.
+    fn record_of(&self, holder_id: &str) -> Result<ReporterRecord, AppError> {
+        let outcomes = self
+            .outcomes(Some(holder_id))?
+            .remove(holder_id)
+            .unwrap_or_default();
+        Ok(reporter::assess(
+            &outcomes,
+            self.now(),
+            &self.config.reporters,
+        ))
+    }
+
+    /// When each holder's restrictions began, for the transparency report.
+    pub(crate) fn restriction_facts(&self) -> Result<Vec<DateTime<Utc>>, AppError> {
+        let now = self.now();
+        let mut out: Vec<DateTime<Utc>> = self
+            .outcomes(None)?
+            .values()
+            .flat_map(|o| reporter::restrictions(o, now, &self.config.reporters))
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// The decided items of one holder's notices (or everyone's), by
+    /// holder, as the reporter record reads them.
+    fn outcomes(
+        &self,
+        holder_id: Option<&str>,
+    ) -> Result<HashMap<String, Vec<reporter::ItemOutcome>>, AppError> {
+        const PAGE: usize = 500;
+        let mut out: HashMap<String, Vec<reporter::ItemOutcome>> = HashMap::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.notices(&NoticeFilter {
+                holder_id: holder_id.map(str::to_string),
+                after: after.clone(),
+                limit: PAGE,
+                ..NoticeFilter::default()
+            })?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.stored.notice.id.clone());
+            let full = page.len() == PAGE;
+            for n in &page {
+                for i in &n.items {
+                    let Some(review) = &i.review else { continue };
+                    let countered =
+                        i.state == NoticeItemState::Restored && i.counter_notice.is_some();
+                    out.entry(n.stored.holder_id.clone()).or_default().push(
+                        reporter::ItemOutcome {
+                            received_at: n.stored.received_at,
+                            decided_at: review.decided_at,
+                            accepted: review.accepted,
+                            restored_at: if countered { i.restored_at } else { None },
+                        },
+                    );
+                }
+            }
+            if !full {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
     fn item(
         &self,
         notice_id: &str,
@@ -533,7 +670,9 @@ impl Notices {
         } else {
             NoticeItemState::Rejected
         };
-        item.due_at = accepted.then_some(now);
+        // Work due: the takedown of an accepted item, or putting back the
+        // listing a self-service removal took down.
+        item.due_at = (accepted || item.self_service).then_some(now);
         item.review = Some(ItemReview {
             accepted,
             reason: input.reason.clone(),
@@ -563,7 +702,78 @@ impl Notices {
                 }
             };
         }
+        if item.self_service {
+            return match self.reverse(&n, item.clone()) {
+                Ok(done) => Ok(done),
+                Err(e) => {
+                    tracing::error!(notice = %notice_id, item = %item_id, error = %e, "putting the listing back left to the next round");
+                    Ok(item)
+                }
+            };
+        }
         Ok(item)
+    }
+
+    /// Puts back a listing taken down by a self-service removal that a
+    /// reviewer rejected (a decision with source `notice` and action
+    /// `approve`), when that takedown is still what stands and no other
+    /// notice holds the listing down. Idempotent like the others.
+    fn reverse(
+        &self,
+        n: &NoticeRecord,
+        mut item: NoticeItemRecord,
+    ) -> Result<NoticeItemRecord, AppError> {
+        let tag = reversal_tag(&item.notice_id, &item.item_id);
+        let decision_id = match self.decision_by(&item.item_id, &tag)? {
+            Some(id) => Some(id),
+            None => {
+                let down =
+                    self.decision_by(&item.item_id, &takedown_tag(&item.notice_id, &item.item_id))?;
+                let stands = match (down, self.store.latest_listing(&item.item_id)?) {
+                    (Some(d), Some(s)) => d == Decision::decision_id(&item.item_id, s.version),
+                    _ => false,
+                };
+                if stands && !self.other_takedown_stands(&item)? {
+                    let reason = item
+                        .review
+                        .as_ref()
+                        .map(|r| r.reason.clone())
+                        .unwrap_or_default();
+                    let why = format!(
+                        "Restored: a reviewer rejected the self-service removal on notice {} from holder {}: {}",
+                        item.notice_id, n.stored.holder_id, reason
+                    );
+                    let cause = Cause {
+                        change: "notice_rejected".into(),
+                        right_id: Some(n.stored.notice.right_id.clone()),
+                        rule_ids: Vec::new(),
+                        version: n.stored.notice.id.clone(),
+                        by: tag.clone(),
+                        why,
+                    };
+                    Some(self.record(&item.item_id, Action::Approve, Vec::new(), 0.0, cause)?)
+                } else {
+                    None
+                }
+            }
+        };
+        let now = self.now();
+        item.version += 1;
+        item.updated_at = now;
+        item.due_at = None;
+        item.restored_at = decision_id.as_ref().map(|_| now);
+        item.restore_decision_id = decision_id.clone();
+        let row = self.webhook(
+            "listing_restored",
+            n,
+            &item,
+            serde_json::json!({"decision_id": decision_id, "after": "self_service_removal_rejected"}),
+        )?;
+        match self.store.update_notice_item(&item, &[row]) {
+            Ok(()) => Ok(item),
+            Err(StoreError::Conflict(_)) => Ok(self.item(&item.notice_id, &item.item_id)?.1),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Stores the takedown decision of an accepted item (once: a decision
@@ -583,16 +793,34 @@ impl Notices {
         item.due_at = None;
         item.takedown_decision_id = Some(decision_id.clone());
         let reason = item.review.as_ref().map(|r| r.reason.clone());
+        // A self-service removal is told as such; an accepted item with
+        // its reviewer's reason.
+        let kind = if item.state == NoticeItemState::Pending {
+            "notice_item_removed"
+        } else {
+            "notice_item_accepted"
+        };
         let row = self.webhook(
-            "notice_item_accepted",
+            kind,
             n,
             &item,
-            serde_json::json!({"reason": reason, "decision_id": decision_id}),
+            serde_json::json!({"reason": reason, "decision_id": decision_id,
+                               "self_service": item.self_service}),
         )?;
         match self.store.update_notice_item(&item, &[row]) {
             Ok(()) => Ok(item),
-            // Another round marked it first.
-            Err(StoreError::Conflict(_)) => Ok(self.item(&item.notice_id, &item.item_id)?.1),
+            // Another round marked it first, or a reviewer rejected the
+            // self-service removal meanwhile: then it goes back up.
+            Err(StoreError::Conflict(_)) => {
+                let now = self.item(&item.notice_id, &item.item_id)?.1;
+                if now.self_service
+                    && now.state == NoticeItemState::Rejected
+                    && now.restore_decision_id.is_none()
+                {
+                    return self.reverse(n, now);
+                }
+                Ok(now)
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -623,10 +851,17 @@ impl Notices {
             .as_ref()
             .map(|r| r.reason.clone())
             .unwrap_or_default();
-        let why = format!(
-            "Taken down on notice {} from holder {}, relying on right {}; a reviewer accepted it: {}",
-            notice.id, n.stored.holder_id, notice.right_id, reason
-        );
+        let why = if item.state == NoticeItemState::Pending && item.self_service {
+            format!(
+                "Taken down at filing on notice {} from holder {}, relying on right {}: the holder has self-service removal (its notices were accurate), and a reviewer checks the item next",
+                notice.id, n.stored.holder_id, notice.right_id
+            )
+        } else {
+            format!(
+                "Taken down on notice {} from holder {}, relying on right {}; a reviewer accepted it: {}",
+                notice.id, n.stored.holder_id, notice.right_id, reason
+            )
+        };
         let violation = Violation {
             kind,
             right_id: Some(notice.right_id.clone()),
@@ -837,7 +1072,17 @@ impl Notices {
                     report.taken_down += 1;
                     false
                 }
+                // A self-service removal not yet stored.
+                NoticeItemState::Pending if item.self_service => {
+                    self.take_down(&n, item)?;
+                    report.taken_down += 1;
+                    false
+                }
                 NoticeItemState::Countered => self.restore(&n, item)?,
+                // A rejected self-service removal not yet put back.
+                NoticeItemState::Rejected if item.self_service => {
+                    self.reverse(&n, item)?.restore_decision_id.is_some()
+                }
                 _ => false,
             };
             report.restored += u64::from(restored);
@@ -920,7 +1165,10 @@ impl Notices {
             let stands = page.iter().flat_map(|n| &n.items).any(|o| {
                 o.item_id == item.item_id
                     && o.notice_id != item.notice_id
-                    && matches!(o.state, NoticeItemState::Accepted | NoticeItemState::Upheld)
+                    && (matches!(o.state, NoticeItemState::Accepted | NoticeItemState::Upheld)
+                        || (o.state == NoticeItemState::Pending
+                            && o.self_service
+                            && o.takedown_decision_id.is_some()))
             });
             if stands {
                 return Ok(true);

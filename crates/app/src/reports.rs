@@ -63,6 +63,7 @@ pub struct ReportData {
     pub events: Vec<shopshield_enforce::Event>,
     pub decisions: Vec<DecisionFact>,
     pub notices: Vec<NoticeFact>,
+    pub reporter_restrictions: Vec<chrono::DateTime<chrono::Utc>>,
 }
 
 impl ReportData {
@@ -71,6 +72,7 @@ impl ReportData {
             events: &self.events,
             decisions: &self.decisions,
             notices: &self.notices,
+            reporter_restrictions: &self.reporter_restrictions,
         }
     }
 }
@@ -125,6 +127,7 @@ impl Reports {
             events,
             decisions,
             notices: self.notices.report_facts()?,
+            reporter_restrictions: self.notices.restriction_facts()?,
         })
     }
 

@@ -12,6 +12,8 @@
 //!   signatures, retry schedule.
 //! * [`access`]: who may run which command and see which record.
 //! * [`Journal`]: an in-memory reference store.
+//! * [`reporter`]: a rights holder's standing as a reporter of notices
+//!   (self-service removal, warnings, restriction), from its record.
 //!
 //! See `docs/enforcement.md` for the model and the reversal semantics.
 
@@ -25,6 +27,7 @@ mod ladder;
 pub mod outbox;
 pub mod queue;
 mod queue_key;
+pub mod reporter;
 pub mod snapshot;
 mod state;
 

@@ -84,6 +84,9 @@ pub struct Input<'a> {
     /// Every stored `review` and `reject` decision.
     pub decisions: &'a [DecisionFact],
     pub notices: &'a [NoticeFact],
+    /// When each restriction of a rights holder for unfounded notices
+    /// began (DSA Art. 23(2)).
+    pub reporter_restrictions: &'a [DateTime<Utc>],
 }
 
 /// A report's period: `[from, to)`.
@@ -332,6 +335,11 @@ pub struct Totals {
     pub notices_received: u64,
     pub notices_accepted: u64,
     pub counter_notices: u64,
+    /// Rights holders whose notices were suspended for a time because they
+    /// kept filing unfounded ones after a warning (DSA Art. 23(2), counted
+    /// as Art. 24(1)(b) asks). Holders have no region: a report for one
+    /// region leaves this at 0.
+    pub reporters_restricted: u64,
     pub appeals_filed: u64,
     pub appeals_decided: u64,
     /// Decided appeals that reversed the violation.
@@ -558,6 +566,13 @@ impl TransparencyReport {
             if n.counter_notice_at.is_some_and(|c| period.contains(c)) {
                 t.counter_notices += 1;
             }
+        }
+        if region.is_none() {
+            t.reporters_restricted = input
+                .reporter_restrictions
+                .iter()
+                .filter(|at| period.contains(**at))
+                .count() as u64;
         }
 
         TransparencyReport {

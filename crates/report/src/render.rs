@@ -71,6 +71,10 @@ pub fn headline(r: &TransparencyReport) -> Vec<(&'static str, String)> {
         ("Notices received", t.notices_received.to_string()),
         ("Notices accepted", t.notices_accepted.to_string()),
         ("Counter-notices", t.counter_notices.to_string()),
+        (
+            "Notice filers suspended (unfounded notices)",
+            t.reporters_restricted.to_string(),
+        ),
         ("Review cases opened", t.cases_opened.to_string()),
         ("Review cases cleared", t.cases_cleared.to_string()),
         ("Appeals filed", t.appeals_filed.to_string()),

@@ -1066,9 +1066,14 @@ async fn notices_page(State(c): C, h: HeaderMap) -> PageResult {
                 ),
                 None => "no decision of ours".into(),
             };
+            let removed = if e.item.self_service {
+                "<p class=\"self-service\"><strong>Already taken down at filing</strong> (the holder has self-service removal): accepting keeps it down, rejecting puts it back at once.</p>"
+            } else {
+                ""
+            };
             let _ = write!(
                 b,
-                "<section aria-labelledby=\"nh-{k}\" data-notice=\"{nid}\" data-item=\"{iid}\"><h2 id=\"nh-{k}\">Notice {nid}: listing {iid}</h2><p>Received {}, relying on {right}; shop {}.</p><dl><dt>Listing title</dt><dd>{title}</dd><dt>The work</dt><dd>{}</dd><dt>What infringes, says the holder</dt><dd>{}</dd><dt>The holder's explanation</dt><dd>{}</dd><dt>Our detectors</dt><dd>{ours}</dd></dl><form method=\"post\" action=\"/console/notices/{nid}/items/{iid}/decide\">{csrf}<fieldset><legend>Decision</legend><input type=\"radio\" id=\"acc-{k}\" name=\"outcome\" value=\"accept\" required><label for=\"acc-{k}\" style=\"display:inline\">Accept: take the listing down</label><br><input type=\"radio\" id=\"rej-{k}\" name=\"outcome\" value=\"reject\"><label for=\"rej-{k}\" style=\"display:inline\">Reject: the listing stays up</label></fieldset><label for=\"nreason-{k}\">Reason (both parties see it)</label><textarea id=\"nreason-{k}\" name=\"reason\" rows=\"3\" cols=\"60\" required></textarea><p><button type=\"submit\">Decide notice item</button></p></form></section>",
+                "<section aria-labelledby=\"nh-{k}\" data-notice=\"{nid}\" data-item=\"{iid}\"><h2 id=\"nh-{k}\">Notice {nid}: listing {iid}</h2><p>Received {}, relying on {right}; shop {}.</p>{removed}<dl><dt>Listing title</dt><dd>{title}</dd><dt>The work</dt><dd>{}</dd><dt>What infringes, says the holder</dt><dd>{}</dd><dt>The holder's explanation</dt><dd>{}</dd><dt>Our detectors</dt><dd>{ours}</dd></dl><form method=\"post\" action=\"/console/notices/{nid}/items/{iid}/decide\">{csrf}<fieldset><legend>Decision</legend><input type=\"radio\" id=\"acc-{k}\" name=\"outcome\" value=\"accept\" required><label for=\"acc-{k}\" style=\"display:inline\">Accept: take the listing down</label><br><input type=\"radio\" id=\"rej-{k}\" name=\"outcome\" value=\"reject\"><label for=\"rej-{k}\" style=\"display:inline\">Reject: the listing stays up</label></fieldset><label for=\"nreason-{k}\">Reason (both parties see it)</label><textarea id=\"nreason-{k}\" name=\"reason\" rows=\"3\" cols=\"60\" required></textarea><p><button type=\"submit\">Decide notice item</button></p></form></section>",
                 e.received_at.format("%Y-%m-%d %H:%M UTC"),
                 escape(&e.item.shop_id),
                 escape(&e.work),
@@ -1082,6 +1087,18 @@ async fn notices_page(State(c): C, h: HeaderMap) -> PageResult {
         .run(&who.principal, |a, p| a.notices().list(p, None, None, 200))
         .await?;
     let mut b = String::new();
+    if let Some(holder) = who.principal.holder_id.clone() {
+        let r = c
+            .run(&who.principal, move |a, p| a.notices().standing(p, &holder))
+            .await?;
+        let _ = write!(
+            b,
+            "<section aria-labelledby=\"standing-h\" data-standing=\"{}\"><h2 id=\"standing-h\">Your standing as a reporter: {}</h2><p>{}</p></section>",
+            r.record.standing.as_str(),
+            r.record.standing.as_str().replace('_', "-"),
+            escape(&r.record.why),
+        );
+    }
     if list.is_empty() {
         b.push_str("<p>You have filed no notices.</p>");
     } else {

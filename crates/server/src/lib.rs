@@ -107,6 +107,7 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(utoipa_axum::routes!(notices::counter_notice))
         .routes(utoipa_axum::routes!(notices::court_action))
         .routes(utoipa_axum::routes!(notices::shop_notices))
+        .routes(utoipa_axum::routes!(notices::holder_standing))
         .routes(utoipa_axum::routes!(reports::transparency))
         .routes(utoipa_axum::routes!(healthz))
         .routes(utoipa_axum::routes!(metrics))

@@ -2,14 +2,17 @@
 //! `POST /v1/notices`, `GET /v1/notices`, `GET /v1/notices/{id}`,
 //! `GET /v1/notices/queue`, and per item `.../decision`,
 //! `.../counter-notice`, `.../court-action`; `GET
-//! /v1/shops/{shop_id}/notices` counts a shop's accepted items.
+//! /v1/shops/{shop_id}/notices` counts a shop's accepted items; `GET
+//! /v1/holders/{id}/standing` is a holder's accuracy as a reporter.
 
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::http::StatusCode;
 use serde::Deserialize;
-use shopshield_app::{ItemDecisionInput, NoticeReceipt, QueueEntry, ShopNoticeCount};
+use shopshield_app::{
+    ItemDecisionInput, NoticeReceipt, QueueEntry, ReporterStanding, ShopNoticeCount,
+};
 use shopshield_model::{CounterNotice, CourtAction, NewNotice, NoticeItemState};
 use shopshield_store::{NoticeItemRecord, NoticeRecord};
 use utoipa::IntoParams;
@@ -150,4 +153,16 @@ pub async fn shop_notices(
 ) -> ApiResult<Json<ShopNoticeCount>> {
     c.json(move |a, p| a.notices().shop_count(p, &shop_id))
         .await
+}
+
+#[utoipa::path(get, path = "/v1/holders/{id}/standing", tag = "notices",
+    description = "A rights holder's accuracy as a reporter over the rolling window (`[notices.reporters]`, 182 days by default) and the standing it earns: `self_service` (its notices take listings down at filing and are reviewed afterwards: at least 20 items decided, at least 90% accepted, at most 5% restored after a counter-notice), `standard`, `warned` (under 50% accepted over at least 10 decided items), or `restricted` (warned, then another unfounded notice: notices are refused until `restricted_until`). The holder itself, reviewers and admins.",
+    responses((status = 200, body = ReporterStanding, description = "the holder's record and standing"),
+        (status = 404, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn holder_standing(
+    c: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ReporterStanding>> {
+    c.json(move |a, p| a.notices().standing(p, &id)).await
 }

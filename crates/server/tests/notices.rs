@@ -34,9 +34,18 @@ struct World {
 }
 
 async fn world() -> World {
+    world_with("", 4).await
+}
+
+/// The world with `[notices.reporters]` set to `reporters` and `listings`
+/// live listings `l-0`, `l-1`... of shops `shop-0`, `shop-1`...
+async fn world_with(reporters: &str, listings: usize) -> World {
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(friday()));
-    let config = AppConfig::parse("[notices]\npoll_interval_ms = 50\n").unwrap();
+    let config = AppConfig::parse(&format!(
+        "[notices]\npoll_interval_ms = 50\n[notices.reporters]\n{reporters}"
+    ))
+    .unwrap();
     let s = Server::start_with(&dir.path().join("db.sqlite"), config, clock.clone()).await;
     let admin = s.key(Role::Admin, None);
     for (id, name) in [("zorbex", "Zorbex Inc"), ("acme", "Acme Ltd")] {
@@ -54,7 +63,7 @@ async fn world() -> World {
             .await;
         assert_eq!(st, StatusCode::CREATED, "{body}");
     }
-    for i in 0..4 {
+    for i in 0..listings {
         let (st, body) = s
             .post(
                 &admin,
@@ -472,5 +481,218 @@ async fn accept_takes_down_and_a_counter_notice_restores_after_ten_business_days
     assert_eq!(t["counter_notices"], 2, "{t}");
     assert_eq!(t["taken_down_after_listing"]["by_notice"], 2, "{t}");
     assert_eq!(t["taken_down_after_listing"]["found_by_us"], 0, "{t}");
+    w.s.stop().await;
+}
+
+async fn standing(s: &Server, key: &str, holder: &str) -> Value {
+    let (st, body) = s.get(key, &format!("/v1/holders/{holder}/standing")).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn self_service_removal_is_gained_on_accurate_notices_and_lost_on_a_rejection() {
+    let w = world_with("self_service_min_decided = 4\n", 7).await;
+    let s = &w.s;
+    let reviewer = s.key_as(Role::Reviewer, "rev-1");
+    // Only the holder itself, reviewers and admins see its standing.
+    let (st, _) = s.get(&w.acme, "/v1/holders/zorbex/standing").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let seller = s.key(Role::Seller, Some("shop-0"));
+    let (st, _) = s.get(&seller, "/v1/holders/zorbex/standing").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, _) = s.get(&reviewer, "/v1/holders/nobody/standing").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    assert_eq!(
+        standing(s, &w.zorbex, "zorbex").await["standing"],
+        "standard"
+    );
+    // A first notice waits for review: nothing is taken down at filing.
+    let (st, body) = s
+        .post(
+            &w.zorbex,
+            "/v1/notices",
+            &notice("n-1", "r-zorbex", &["l-0", "l-1", "l-2", "l-3"]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["self_service"], false, "{body}");
+    assert_eq!(status_of(s, &w.admin, "l-0").await, "live");
+    for item in ["l-0", "l-1", "l-2", "l-3"] {
+        let (st, body) = decide(s, &reviewer, "n-1", item, "accept").await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+    }
+    // Four of four accepted: self-service removal.
+    let r = standing(s, &w.zorbex, "zorbex").await;
+    assert_eq!(r["standing"], "self_service", "{r}");
+    assert_eq!(
+        (r["decided"].as_u64(), r["accepted"].as_u64()),
+        (Some(4), Some(4))
+    );
+    // The next notice takes the listing down at filing; the item waits for
+    // a reviewer, flagged.
+    let (st, body) = s
+        .post(
+            &w.zorbex,
+            "/v1/notices",
+            &notice("n-2", "r-zorbex", &["l-4"]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["self_service"], true, "{body}");
+    assert_eq!(body["items"][0]["state"], "pending", "{body}");
+    assert_eq!(status_of(s, &w.admin, "l-4").await, "removed");
+    let (_, decisions) = s.get(&w.admin, "/v1/listings/l-4/decisions").await;
+    let last = decisions.as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["source"].as_str(), last["action"].as_str()),
+        (Some("notice"), Some("reject"))
+    );
+    let why = last["violations"][0]["evidence"]["why"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(why.contains("self-service removal"), "{why}");
+    let (_, queue) = s.get(&reviewer, "/v1/notices/queue").await;
+    let entry = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["notice_id"] == "n-2")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["item"]["self_service"], true, "{queue}");
+    assert!(entry["item"]["takedown_decision_id"].is_string(), "{entry}");
+    // The holder and the seller are told by webhook.
+    let (_, rows) = s.get(&w.admin, "/v1/enforcement/outbox?limit=1000").await;
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["kind"] == "notice_item_removed"),
+        "{rows}"
+    );
+    // The reviewer rejects it: the listing goes back up, once, and the
+    // holder loses self-service (4 of 5 is under 90%).
+    let (st, body) = decide(s, &reviewer, "n-2", "l-4", "reject").await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "rejected");
+    assert!(body["restore_decision_id"].is_string(), "{body}");
+    s.app.notices().run_due().unwrap();
+    assert_eq!(status_of(s, &w.admin, "l-4").await, "live");
+    let (_, decisions) = s.get(&w.admin, "/v1/listings/l-4/decisions").await;
+    let back: Vec<&Value> = decisions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["cause"]["change"] == "notice_rejected")
+        .collect();
+    assert_eq!(back.len(), 1, "{decisions}");
+    assert_eq!(back[0]["action"], "approve");
+    let r = standing(s, &w.zorbex, "zorbex").await;
+    assert_eq!(r["standing"], "standard", "{r}");
+    assert_eq!(r["acceptance_pct"], 80.0, "{r}");
+    // Without it, the next notice waits for review again.
+    let (st, body) = s
+        .post(
+            &w.zorbex,
+            "/v1/notices",
+            &notice("n-3", "r-zorbex", &["l-5"]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["self_service"], false, "{body}");
+    assert_eq!(status_of(s, &w.admin, "l-5").await, "live");
+    // Accepting it brings the holder back to 5 of 6 (83%): still standard;
+    // a second accepted one, 6 of 7 (85.7%): still standard.
+    let (st, _) = decide(s, &reviewer, "n-3", "l-5", "accept").await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        standing(s, &w.zorbex, "zorbex").await["standing"],
+        "standard"
+    );
+    // Half a year later the window has forgotten the rejection and
+    // everything else: standard, nothing decided.
+    w.clock.advance(chrono::Duration::days(183));
+    let r = standing(s, &w.admin, "zorbex").await;
+    assert_eq!(
+        (r["standing"].as_str(), r["decided"].as_u64()),
+        (Some("standard"), Some(0)),
+        "{r}"
+    );
+    w.s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abusive_reporter_is_warned_then_restricted_and_let_back_after_the_restriction() {
+    let w = world_with("abuse_min_decided = 3\nrestriction_days = 30\n", 4).await;
+    let s = &w.s;
+    let reviewer = s.key_as(Role::Reviewer, "rev-1");
+    let (st, body) = s
+        .post(
+            &w.acme,
+            "/v1/notices",
+            &notice("a-1", "r-acme", &["l-0", "l-1", "l-2"]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    for item in ["l-0", "l-1", "l-2"] {
+        let (st, _) = decide(s, &reviewer, "a-1", item, "reject").await;
+        assert_eq!(st, StatusCode::OK);
+    }
+    // Three of three rejected: a warning, no restriction yet.
+    let r = standing(s, &w.acme, "acme").await;
+    assert_eq!(r["standing"], "warned", "{r}");
+    assert!(
+        r["why"].as_str().unwrap_or_default().contains("Warned"),
+        "{r}"
+    );
+    // Filed after the warning, rejected again: restricted for 30 days.
+    w.clock.advance(chrono::Duration::hours(1));
+    let (st, body) = s
+        .post(&w.acme, "/v1/notices", &notice("a-2", "r-acme", &["l-3"]))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let (st, _) = decide(s, &reviewer, "a-2", "l-3", "reject").await;
+    assert_eq!(st, StatusCode::OK);
+    let r = standing(s, &w.acme, "acme").await;
+    assert_eq!(r["standing"], "restricted", "{r}");
+    assert_eq!(r["restricted_until"], "2026-12-27T11:00:00Z", "{r}");
+    // New notices are refused, with the reason; a re-filing of a stored
+    // one still answers its receipt.
+    let (st, body) = s
+        .post(&w.acme, "/v1/notices", &notice("a-3", "r-acme", &["l-0"]))
+        .await;
+    assert_eq!(st, StatusCode::FORBIDDEN, "{body}");
+    assert!(body.to_string().contains("refused until"), "{body}");
+    let (st, _) = s
+        .post(&w.acme, "/v1/notices", &notice("a-2", "r-acme", &["l-3"]))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    // Another holder is not affected.
+    let (st, body) = s
+        .post(
+            &w.zorbex,
+            "/v1/notices",
+            &notice("z-1", "r-zorbex", &["l-0"]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    // The transparency report counts the suspension (DSA Art. 24(1)(b)).
+    let (st, report) = s
+        .get(
+            &w.admin,
+            "/v1/reports/transparency?from=2026-11-01&to=2026-11-30",
+        )
+        .await;
+    assert_eq!(st, StatusCode::OK, "{report}");
+    assert_eq!(report["totals"]["reporters_restricted"], 1, "{report}");
+    // After the restriction: warned again, and allowed to file.
+    w.clock.advance(chrono::Duration::days(30));
+    let r = standing(s, &w.acme, "acme").await;
+    assert_eq!(r["standing"], "warned", "{r}");
+    let (st, body) = s
+        .post(&w.acme, "/v1/notices", &notice("a-3", "r-acme", &["l-0"]))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
     w.s.stop().await;
 }

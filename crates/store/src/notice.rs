@@ -82,6 +82,11 @@ pub struct NoticeItemRecord {
     pub restore_decision_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub restored_at: Option<DateTime<Utc>>,
+    /// Filed by a holder with self-service removal: the listing is taken
+    /// down at filing while the item waits for review; a rejection puts
+    /// it back (`restore_decision_id`, the item staying `rejected`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub self_service: bool,
 }
 
 impl NoticeItemRecord {
@@ -108,6 +113,7 @@ impl NoticeItemRecord {
             court_action: None,
             restore_decision_id: None,
             restored_at: None,
+            self_service: false,
         }
     }
 }
