@@ -187,6 +187,10 @@ pub struct ReporterStanding {
     pub record: ReporterRecord,
 }
 
+fn removal_tag(notice_id: &str, item_id: &str) -> String {
+    format!("self-service removal, notice {notice_id} item {item_id}")
+}
+
 fn reversal_tag(notice_id: &str, item_id: &str) -> String {
     format!("rejected self-service removal, notice {notice_id} item {item_id}")
 }
@@ -728,7 +732,7 @@ impl Notices {
             Some(id) => Some(id),
             None => {
                 let down =
-                    self.decision_by(&item.item_id, &takedown_tag(&item.notice_id, &item.item_id))?;
+                    self.decision_by(&item.item_id, &removal_tag(&item.notice_id, &item.item_id))?;
                 let stands = match (down, self.store.latest_listing(&item.item_id)?) {
                     (Some(d), Some(s)) => d == Decision::decision_id(&item.item_id, s.version),
                     _ => false,
@@ -783,10 +787,18 @@ impl Notices {
         n: &NoticeRecord,
         mut item: NoticeItemRecord,
     ) -> Result<NoticeItemRecord, AppError> {
-        let tag = takedown_tag(&item.notice_id, &item.item_id);
+        // Before review, a self-service item's takedown is provisional
+        // (nothing is recorded against the seller); an accepted item's is
+        // the reviewer's, a decision of its own.
+        let provisional = item.state == NoticeItemState::Pending && item.self_service;
+        let tag = if provisional {
+            removal_tag(&item.notice_id, &item.item_id)
+        } else {
+            takedown_tag(&item.notice_id, &item.item_id)
+        };
         let decision_id = match self.decision_by(&item.item_id, &tag)? {
             Some(id) => id,
-            None => self.record_takedown(n, &item, &tag)?,
+            None => self.record_takedown(n, &item, &tag, provisional)?,
         };
         item.version += 1;
         item.updated_at = self.now();
@@ -795,7 +807,7 @@ impl Notices {
         let reason = item.review.as_ref().map(|r| r.reason.clone());
         // A self-service removal is told as such; an accepted item with
         // its reviewer's reason.
-        let kind = if item.state == NoticeItemState::Pending {
+        let kind = if provisional {
             "notice_item_removed"
         } else {
             "notice_item_accepted"
@@ -840,6 +852,7 @@ impl Notices {
         n: &NoticeRecord,
         item: &NoticeItemRecord,
         tag: &str,
+        provisional: bool,
     ) -> Result<String, AppError> {
         let notice = &n.stored.notice;
         let right = self.store.right(&notice.right_id)?.map(|r| r.right);
@@ -851,9 +864,9 @@ impl Notices {
             .as_ref()
             .map(|r| r.reason.clone())
             .unwrap_or_default();
-        let why = if item.state == NoticeItemState::Pending && item.self_service {
+        let why = if provisional {
             format!(
-                "Taken down at filing on notice {} from holder {}, relying on right {}: the holder has self-service removal (its notices were accurate), and a reviewer checks the item next",
+                "Taken down at filing on notice {} from holder {}, relying on right {}: the holder has self-service removal (its notices were accurate). A reviewer checks the item next; nothing counts against the shop unless the reviewer accepts it",
                 notice.id, n.stored.holder_id, notice.right_id
             )
         } else {
@@ -876,7 +889,11 @@ impl Notices {
             },
         };
         let cause = Cause {
-            change: "notice".into(),
+            change: if provisional {
+                Cause::SELF_SERVICE_REMOVAL.into()
+            } else {
+                "notice".into()
+            },
             right_id: Some(notice.right_id.clone()),
             rule_ids: Vec::new(),
             version: notice.id.clone(),

@@ -332,6 +332,10 @@ impl Enforcer {
                     },
                 );
             }
+            // A provisional removal (a self-service notice before review):
+            // the listing is down, nothing is recorded against anyone; the
+            // reviewer's acceptance comes as a decision of its own.
+            Action::Reject if decision.is_provisional() => {}
             Action::Reject => {
                 let cfg = &self.config;
                 let evidence: Vec<Violation> = decision

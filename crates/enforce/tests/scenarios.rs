@@ -779,3 +779,48 @@ fn event_json_shape_is_stable() {
     assert_eq!(body["source"], serde_json::json!({"by": "auto"}));
     assert_eq!(body["expires_at"], "2026-04-01T00:00:00Z");
 }
+
+#[test]
+fn a_provisional_removal_records_nothing_until_a_decision_of_its_own() {
+    let e = enforcer();
+    let mut j = Journal::new();
+    let s = shop("s1");
+    let mut provisional = decision(
+        "l1",
+        Action::Reject,
+        vec![finding(ViolationType::Trademark, 1.0)],
+        t0(),
+    );
+    provisional.source = shopshield_model::DecisionSource::Notice;
+    provisional.cause = Some(Box::new(shopshield_model::Cause {
+        change: shopshield_model::Cause::SELF_SERVICE_REMOVAL.into(),
+        right_id: Some("r1".into()),
+        rule_ids: Vec::new(),
+        version: "n-1".into(),
+        by: "self-service removal, notice n-1 item l1".into(),
+        why: "taken down at filing".into(),
+    }));
+    assert!(provisional.is_provisional());
+    let cmd = Command::Ingest {
+        subject: subject("l1", "s1", None),
+        decision: provisional.clone(),
+    };
+    run(&mut j, &e, cmd, t0()).unwrap();
+    assert_eq!(j.state().points_at(&s, e.config(), t0()), 0);
+    assert!(j.entries().is_empty(), "no event for a provisional removal");
+    // The reviewer's acceptance is a decision like any other: points.
+    let mut accepted = provisional;
+    accepted.cause = None;
+    accepted.listing_version = 2;
+    accepted.decision_id = shopshield_model::Decision::decision_id("l1", 2);
+    assert!(!accepted.is_provisional());
+    let mut sub = subject("l1", "s1", None);
+    sub.decision_id = accepted.decision_id.clone();
+    sub.listing_version = 2;
+    let cmd = Command::Ingest {
+        subject: sub,
+        decision: accepted,
+    };
+    run(&mut j, &e, cmd, t0()).unwrap();
+    assert!(j.state().points_at(&s, e.config(), t0()) > 0);
+}

@@ -280,7 +280,9 @@ impl DecisionSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cause {
     /// `right_created`, `right_enabled`, `right_disabled`, `policy_reloaded`,
-    /// `rule_effective`, `notice`, `counter_notice`.
+    /// `rule_effective`, `notice`, `counter_notice`, `self_service_removal`
+    /// (a notice from a holder with self-service removal, before review),
+    /// `notice_rejected` (that removal undone by a reviewer).
     pub change: String,
     /// The right that changed (or that a notice relies on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -297,7 +299,23 @@ pub struct Cause {
     pub why: String,
 }
 
+impl Cause {
+    /// The change of a takedown on a self-service notice, before review.
+    pub const SELF_SERVICE_REMOVAL: &'static str = "self_service_removal";
+}
+
 impl Decision {
+    /// A provisional removal: the listing is taken down at once on a
+    /// self-service notice, but nothing is recorded against anyone until a
+    /// reviewer accepts the notice (a rejection puts the listing back).
+    pub fn is_provisional(&self) -> bool {
+        self.action == Action::Reject
+            && self
+                .cause
+                .as_ref()
+                .is_some_and(|c| c.change == Cause::SELF_SERVICE_REMOVAL)
+    }
+
     pub fn decision_id(listing_id: &str, version: u32) -> String {
         format!("{listing_id}@v{version}")
     }

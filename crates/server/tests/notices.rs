@@ -535,13 +535,21 @@ async fn self_service_removal_is_gained_on_accurate_notices_and_lost_on_a_reject
         .post(
             &w.zorbex,
             "/v1/notices",
-            &notice("n-2", "r-zorbex", &["l-4"]),
+            &notice("n-2", "r-zorbex", &["l-4", "l-6"]),
         )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
     assert_eq!(body["self_service"], true, "{body}");
     assert_eq!(body["items"][0]["state"], "pending", "{body}");
     assert_eq!(status_of(s, &w.admin, "l-4").await, "removed");
+    assert_eq!(status_of(s, &w.admin, "l-6").await, "removed");
+    // Nothing counts against the shops before a reviewer accepts.
+    for shop in ["shop-4", "shop-6"] {
+        let (_, record) = s
+            .get(&w.admin, &format!("/v1/shops/{shop}/enforcement"))
+            .await;
+        assert_eq!(record["points"].as_u64().unwrap_or(0), 0, "{record}");
+    }
     let (_, decisions) = s.get(&w.admin, "/v1/listings/l-4/decisions").await;
     let last = decisions.as_array().unwrap().last().unwrap().clone();
     assert_eq!(
@@ -571,8 +579,15 @@ async fn self_service_removal_is_gained_on_accurate_notices_and_lost_on_a_reject
             .any(|r| r["kind"] == "notice_item_removed"),
         "{rows}"
     );
-    // The reviewer rejects it: the listing goes back up, once, and the
-    // holder loses self-service (4 of 5 is under 90%).
+    // The reviewer accepts l-6: the takedown now counts, by a decision of
+    // its own.
+    let (st, body) = decide(s, &reviewer, "n-2", "l-6", "accept").await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(status_of(s, &w.admin, "l-6").await, "removed");
+    let (_, record) = s.get(&w.admin, "/v1/shops/shop-6/enforcement").await;
+    assert!(record["points"].as_u64().unwrap_or(0) > 0, "{record}");
+    // The reviewer rejects l-4: the listing goes back up, once, with no
+    // points, and the holder loses self-service (5 of 6 is under 90%).
     let (st, body) = decide(s, &reviewer, "n-2", "l-4", "reject").await;
     assert_eq!(st, StatusCode::OK, "{body}");
     assert_eq!(body["state"], "rejected");
@@ -588,9 +603,15 @@ async fn self_service_removal_is_gained_on_accurate_notices_and_lost_on_a_reject
         .collect();
     assert_eq!(back.len(), 1, "{decisions}");
     assert_eq!(back[0]["action"], "approve");
+    let (_, record) = s.get(&w.admin, "/v1/shops/shop-4/enforcement").await;
+    assert_eq!(record["points"].as_u64().unwrap_or(0), 0, "{record}");
     let r = standing(s, &w.zorbex, "zorbex").await;
     assert_eq!(r["standing"], "standard", "{r}");
-    assert_eq!(r["acceptance_pct"], 80.0, "{r}");
+    assert_eq!(
+        (r["decided"].as_u64(), r["accepted"].as_u64()),
+        (Some(6), Some(5)),
+        "{r}"
+    );
     // Without it, the next notice waits for review again.
     let (st, body) = s
         .post(
@@ -602,8 +623,7 @@ async fn self_service_removal_is_gained_on_accurate_notices_and_lost_on_a_reject
     assert_eq!(st, StatusCode::CREATED, "{body}");
     assert_eq!(body["self_service"], false, "{body}");
     assert_eq!(status_of(s, &w.admin, "l-5").await, "live");
-    // Accepting it brings the holder back to 5 of 6 (83%): still standard;
-    // a second accepted one, 6 of 7 (85.7%): still standard.
+    // Accepting it brings the holder to 6 of 7 (85.7%): still standard.
     let (st, _) = decide(s, &reviewer, "n-3", "l-5", "accept").await;
     assert_eq!(st, StatusCode::OK);
     assert_eq!(

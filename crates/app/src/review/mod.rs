@@ -907,6 +907,7 @@ impl Review {
                 match decision.action {
                     Action::Approve => "live",
                     Action::Review => "pending_review",
+                    Action::Reject if decision.is_provisional() => "removed",
                     Action::Reject => "rejected",
                 },
                 None,
