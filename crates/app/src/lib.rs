@@ -154,6 +154,10 @@ impl App {
             review.clone(),
             clock.clone(),
             config.sweep.clone(),
+            config
+                .images
+                .photo_max_distance
+                .max(config.images.logo_max_distance),
         );
         let notices = Arc::new(Notices::new(
             store.clone(),

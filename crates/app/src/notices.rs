@@ -939,7 +939,11 @@ impl Notices {
                 cause: Some(Box::new(cause.clone())),
             };
             let screened = Screened {
-                terms: crate::sweep::listing_terms(&stored.listing, &decision),
+                terms: crate::sweep::listing_terms(
+                    &stored.listing,
+                    &decision,
+                    &self.screening.image_hashes(&stored.listing),
+                ),
                 listing: stored.listing,
                 version,
                 content_hash: stored.content_hash,

@@ -150,14 +150,16 @@ impl Screening {
         })
     }
 
-    /// Reads, decodes and hashes a listing's images. With no image rights
-    /// registered nothing could match, so images are only checked to exist.
+    /// Reads, decodes and hashes a listing's images. Every image is hashed
+    /// (its whole-image PDQ hash goes into the sweep index, so a photo
+    /// registered later finds it); tiles and local features only when
+    /// image rights are registered for them to match.
     fn load_images(
         &self,
         listing: &Listing,
         base: ImageBase<'_>,
     ) -> Result<Vec<ImageSignal>, AppError> {
-        let (hash, keypoints) = {
+        let (banks, keypoints) = {
             let banks = self.registry.image_banks();
             (
                 !banks.is_empty(),
@@ -168,27 +170,52 @@ impl Screening {
         for (i, reference) in listing.images.iter().enumerate() {
             let field = format!("images[{i}]");
             let bytes = read_image(&field, reference, base)?;
-            if hash {
-                out.push(crate::images::listing_image_signal(
-                    &field,
-                    &bytes,
-                    self.config.images.logo_tiles,
-                    keypoints,
-                )?);
+            match crate::images::listing_image_signal(
+                &field,
+                &bytes,
+                banks && self.config.images.logo_tiles,
+                keypoints,
+            ) {
+                Ok(signal) => out.push(signal),
+                Err(e) if banks => return Err(e.into()),
+                // With no image rights an image that does not decode
+                // could match nothing: it is only checked to exist, as
+                // before, and the index gets no hash for it.
+                Err(_) => {}
             }
         }
         Ok(out)
     }
 
+    /// The whole-image PDQ hashes (hex) of a stored listing's images that
+    /// can be read again (`data:` URLs), for the sweep index of a decision
+    /// taken without screening (a notice's takedown or restoration).
+    pub(crate) fn image_hashes(&self, listing: &Listing) -> Vec<String> {
+        let mut signals = Vec::new();
+        for (i, reference) in listing.images.iter().enumerate() {
+            let field = format!("images[{i}]");
+            let Ok(bytes) = read_image(&field, reference, ImageBase::DataOnly) else {
+                continue;
+            };
+            if let Ok(s) = crate::images::listing_image_signal(&field, &bytes, false, false) {
+                signals.push(s);
+            }
+        }
+        crate::sweep::image_terms(&signals)
+    }
+
+    /// The engine's verdict on a listing, and the whole-image PDQ hashes of
+    /// its images (hex) for the sweep index.
     fn verdict(
         &self,
         engine: &Engine,
         listing: &Listing,
         qualifications: &[Qualification],
         base: ImageBase<'_>,
-    ) -> Result<Verdict, AppError> {
+    ) -> Result<(Verdict, Vec<String>), AppError> {
         let category = self.taxonomy.resolve("category", &listing.category)?;
         let images = self.load_images(listing, base)?;
+        let hashes = crate::sweep::image_terms(&images);
         let start = Instant::now();
         let normalized = shopshield_text::NormalizedFields::new(listing);
         let verdict = engine.screen(&ScreenInput {
@@ -202,7 +229,7 @@ impl Screening {
         self.metrics
             .screen_seconds
             .observe(start.elapsed().as_secs_f64());
-        Ok(verdict)
+        Ok((verdict, hashes))
     }
 
     fn make_decision(&self, listing: &Listing, version: u32, v: Verdict) -> Decision {
@@ -235,7 +262,7 @@ impl Screening {
         let listing = &stored.listing;
         let quals = self.qualifications.qualifications(&listing.shop_id)?;
         let engine = self.registry.engine();
-        let (verdict, images_read) =
+        let ((verdict, hashes), images_read) =
             match self.verdict(&engine, listing, &quals, ImageBase::DataOnly) {
                 Ok(v) => (v, true),
                 Err(AppError::Intake(_)) => {
@@ -254,7 +281,7 @@ impl Screening {
         decision.cause = Some(Box::new(cause.clone()));
         Ok((
             Screened {
-                terms: crate::sweep::listing_terms(listing, &decision),
+                terms: crate::sweep::listing_terms(listing, &decision, &hashes),
                 listing: listing.clone(),
                 version,
                 content_hash: stored.content_hash.clone(),
@@ -382,10 +409,10 @@ impl Screening {
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             let engine = self.registry.engine();
-            let verdict = self.verdict(&engine, &listing, quals, base)?;
+            let (verdict, hashes) = self.verdict(&engine, &listing, quals, base)?;
             let decision = self.make_decision(&listing, version, verdict);
             let screened = Screened {
-                terms: crate::sweep::listing_terms(&listing, &decision),
+                terms: crate::sweep::listing_terms(&listing, &decision, &hashes),
                 listing: listing.clone(),
                 version,
                 content_hash: hash.clone(),
@@ -513,10 +540,10 @@ impl Screening {
                         .map(Vec::as_slice)
                         .unwrap_or_default();
                     match self.verdict(&engine, &l, quals, base) {
-                        Ok(v) => {
+                        Ok((v, hashes)) => {
                             let decision = self.make_decision(&l, *version, v);
                             Item::Screened(Screened {
-                                terms: crate::sweep::listing_terms(&l, &decision),
+                                terms: crate::sweep::listing_terms(&l, &decision, &hashes),
                                 decision,
                                 listing: l,
                                 version: *version,

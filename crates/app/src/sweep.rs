@@ -6,8 +6,9 @@
 //! an index from terms to listings, written with every listing version
 //! ([`listing_terms`]), and a sweep looks the change's terms up in the
 //! index's vocabulary (a new mark's words and the words within its fuzzy
-//! budget; a rule's keywords; `cat:` categories; `right:ID` for the
-//! listings a right's decisions named), then only those listings.
+//! budget; a new photo or logo's hashes, against the listings' `pdq:`
+//! whole-image hashes; a rule's keywords; `cat:` categories; `right:ID`
+//! for the listings a right's decisions named), then only those listings.
 //!
 //! Sweeps are durable: [`Sweeps::open_due`] turns registry changes (made by
 //! any process) and passing rule dates into sweep records in the store,
@@ -29,9 +30,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use shopshield_model::{
-    Action, Cause, Decision, DecisionSource, Listing, Permission, Principal, RightKind,
-};
+use shopshield_model::{Action, Cause, Decision, DecisionSource, Listing, Permission, Principal};
 use shopshield_store::{
     Page, RegistryStore, Screened, StoreError, StoredListing, SweepCounts, SweepRecord, SweepState,
     SweepStore,
@@ -55,13 +54,38 @@ const VOCABULARY_PAGE: usize = 50_000;
 /// else changed.
 const RULE_CHECK_EVERY: chrono::Duration = chrono::Duration::seconds(60);
 
+/// Prefix of an image hash term: `pdq:` and the whole-image PDQ hash of
+/// one of the listing's images, in hex.
+const PDQ_TERM: &str = "pdq:";
+
+/// The whole-image PDQ hashes (hex) of a listing's decoded images, for
+/// [`listing_terms`]. Degenerate hashes (a blank image) are left out: they
+/// would match every other blank image.
+pub(crate) fn image_terms(images: &[shopshield_gate::ImageSignal]) -> Vec<String> {
+    images
+        .iter()
+        .filter_map(|s| s.views.iter().find(|v| v.view == "full"))
+        .map(|v| v.hashes.original())
+        .filter(|h| !h.degenerate)
+        .map(|h| h.hash.to_hex())
+        .collect()
+}
+
 /// The sweep index entries of a listing version with its decision: the
-/// normalised words of its title, brand and description and its category
-/// (`cat:ID`) while it may be live (not rejected), and `right:ID` for every
-/// right its decision names.
-pub(crate) fn listing_terms(listing: &Listing, decision: &Decision) -> Vec<String> {
+/// normalised words of its title, brand and description, its category
+/// (`cat:ID`) and its images' hashes (`pdq:HEX`, from [`image_terms`])
+/// while it may be live (not rejected), and `right:ID` for every right its
+/// decision names.
+pub(crate) fn listing_terms(
+    listing: &Listing,
+    decision: &Decision,
+    image_hashes: &[String],
+) -> Vec<String> {
     let mut out: BTreeSet<String> = BTreeSet::new();
     if decision.action != Action::Reject {
+        for h in image_hashes {
+            out.insert(format!("{PDQ_TERM}{h}"));
+        }
         for text in [
             Some(listing.title.as_str()),
             listing.brand.as_deref(),
@@ -110,6 +134,10 @@ pub(crate) struct Keys {
     fuzzy: Vec<(Vec<char>, usize)>,
     /// Categories a rule covers without a keyword.
     categories: Vec<String>,
+    /// A registered image's hashes: a `pdq:` term within `image_distance`
+    /// of one matches.
+    images: Vec<shopshield_pdq::Hash256>,
+    image_distance: u32,
 }
 
 impl Keys {
@@ -118,6 +146,7 @@ impl Keys {
             && self.contained.is_empty()
             && self.fuzzy.is_empty()
             && self.categories.is_empty()
+            && self.images.is_empty()
     }
 
     /// The words of a mark or alias: each word, and the whole without
@@ -165,6 +194,15 @@ impl Keys {
         }
         if term.starts_with("right:") {
             return false;
+        }
+        if let Some(hex) = term.strip_prefix(PDQ_TERM) {
+            let Ok(h) = shopshield_pdq::Hash256::from_hex(hex) else {
+                return false;
+            };
+            return self
+                .images
+                .iter()
+                .any(|k| k.distance(&h) <= self.image_distance);
         }
         if self.contained.iter().any(|k| term.contains(k.as_str())) {
             return true;
@@ -249,6 +287,9 @@ pub struct Sweeps {
     review: Arc<Review>,
     clock: Arc<dyn Clock>,
     config: SweepConfig,
+    /// The largest distance at which a listing image's hash is looked at
+    /// for a registered image (the image banks' largest threshold).
+    image_distance: u32,
     /// This process's name in sweep claims.
     claimer: String,
 }
@@ -263,6 +304,7 @@ impl Sweeps {
         review: Arc<Review>,
         clock: Arc<dyn Clock>,
         config: SweepConfig,
+        image_distance: u32,
     ) -> Sweeps {
         let claimer = format!(
             "{}-{}-{:08x}",
@@ -278,6 +320,7 @@ impl Sweeps {
             review,
             clock,
             config,
+            image_distance,
             claimer,
         }
     }
@@ -537,8 +580,17 @@ impl Sweeps {
                 for a in &r.aliases {
                     keys.add_mark(a);
                 }
-                if r.kind != RightKind::Trademark && r.mark.is_none() {
-                    tracing::warn!(right = %r.id, "image right without a word mark: the sweep index holds no image hashes, so no live listing is looked at");
+                // A registered photo or logo: listings whose images are
+                // near copies of one of its views (a logo inside a larger
+                // photo is not in the index; see docs).
+                keys.image_distance = self.image_distance;
+                for h in r.image_hashes.iter().filter(|h| !h.degenerate) {
+                    match shopshield_pdq::Hash256::from_hex(&h.pdq) {
+                        Ok(hash) => keys.images.push(hash),
+                        Err(e) => {
+                            tracing::warn!(right = %r.id, view = %h.view, error = %e, "a registered image hash does not parse; left out of the sweep")
+                        }
+                    }
                 }
             }
             _ => {
@@ -571,7 +623,11 @@ impl Sweeps {
     /// listings).
     fn matching_terms(&self, keys: &Keys) -> Result<Vec<String>, AppError> {
         let mut out: Vec<String> = keys.exact.iter().cloned().collect();
-        if keys.contained.is_empty() && keys.fuzzy.is_empty() && keys.categories.is_empty() {
+        if keys.contained.is_empty()
+            && keys.fuzzy.is_empty()
+            && keys.categories.is_empty()
+            && keys.images.is_empty()
+        {
             return Ok(out);
         }
         let mut after: Option<String> = None;
@@ -782,7 +838,7 @@ impl Sweeps {
                 if !matches!(status, "live" | "pending_review") || out.len() >= want {
                     continue;
                 }
-                let own: BTreeSet<String> = listing_terms(&stored.listing, decision)
+                let own: BTreeSet<String> = listing_terms(&stored.listing, decision, &[])
                     .into_iter()
                     .filter(|t| terms.binary_search(t).is_ok())
                     .collect();

@@ -298,3 +298,89 @@ fn a_sweep_cut_off_mid_way_is_resumed_by_another_process_after_its_lease() {
         assert_eq!(swept, 1, "{}", l.id);
     }
 }
+
+/// A textured test photo (PDQ needs structure to hash with quality):
+/// `seed` changes the pattern, `size` the pixel size of the same scene.
+fn photo(seed: u32, size: u32) -> Vec<u8> {
+    let img = image::RgbImage::from_fn(size, size, |x, y| {
+        let (u, v) = (x as f32 / size as f32, y as f32 / size as f32);
+        let s = seed as f32;
+        let a = ((u * (7.0 + s) + v * 3.0).sin() * 0.5 + 0.5) * 255.0;
+        let b = ((v * (11.0 + 2.0 * s) - u * 5.0).cos() * 0.5 + 0.5) * 255.0;
+        let c = if (u - 0.3 - 0.05 * s).abs() < 0.15 && (v - 0.6).abs() < 0.2 {
+            30.0
+        } else {
+            220.0
+        };
+        image::Rgb([a as u8, b as u8, c as u8])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+fn data_url(png: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
+#[test]
+fn a_new_photo_right_takes_down_live_copies_found_by_their_image_hash() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shopshield.db");
+    let app = open(&db, AppConfig::default(), clock());
+    let with_image = |id: &str, png: &[u8]| -> Listing {
+        let mut l = listing(id, &format!("Ceramic coaster set {id}"), "18");
+        l.images = vec![data_url(png)];
+        l
+    };
+    // A copy of the photo (smaller, re-encoded), a different photo, and a
+    // listing without images; nothing is registered yet: all go live.
+    let got = app
+        .screening()
+        .submit_batch(
+            &op(),
+            vec![
+                with_image("copy", &photo(1, 240)),
+                with_image("other", &photo(4, 256)),
+                listing("text", "Ceramic coaster set", "18"),
+            ],
+            ImageBase::DataOnly,
+        )
+        .unwrap();
+    assert!(
+        got.iter()
+            .all(|r| r.as_ref().unwrap().decision.action == Action::Approve)
+    );
+    // The holder registers the original photo. It has no word mark: only
+    // the image hashes in the index can name the copy.
+    let right: NewRight = serde_json::from_value(serde_json::json!({
+        "id": "r-photo", "holder": "Coasterco", "kind": "copyright_image",
+        "image": "photo.png", "regions": ["*"]
+    }))
+    .unwrap();
+    app.registry()
+        .import_rights(&op(), vec![(right, Some(photo(1, 256)))])
+        .unwrap();
+    let report = app.sweeps().run_now(&op(), None).unwrap();
+    assert_eq!(report.sweeps.len(), 1, "{report:?}");
+    assert_eq!(report.counts.looked_at, 1, "{report:?}");
+    assert_eq!(report.counts.rescreened, 1);
+    assert_eq!(report.counts.taken_down, 1, "{report:?}");
+    let d = &report.decisions[0];
+    assert_eq!(d.id, "copy");
+    assert_eq!(d.source, DecisionSource::Sweep);
+    assert!(
+        d.violations
+            .iter()
+            .any(|v| v.right_id.as_deref() == Some("r-photo")
+                && v.evidence.field.as_deref() == Some("images[0]")),
+        "{d:?}"
+    );
+    assert_eq!(status(&app, "copy"), "removed");
+    assert_eq!(status(&app, "other"), "live");
+    assert_eq!(status(&app, "text"), "live");
+}
