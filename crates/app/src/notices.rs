@@ -39,7 +39,7 @@ use shopshield_model::{
 };
 use shopshield_store::{
     Filed, FiledCounterNotice, ItemReview, NoticeFilter, NoticeItemRecord, NoticeRecord, OutboxRow,
-    OutboxStatus, RecordedCourtAction, Screened, Store, StoreError, StoredNotice,
+    OutboxStatus, RecordedCourtAction, Screened, Store, StoreError, StoredNotice, StoredVideo,
 };
 
 use shopshield_enforce::reporter::{self, ReporterRecord, Standing};
@@ -148,9 +148,12 @@ pub struct QueueEntry {
     pub item: NoticeItemRecord,
     /// What the holder says infringes in this item.
     pub material: String,
-    /// The listing's latest version.
+    /// The listing's latest version (a listing item).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub listing: Option<Listing>,
+    /// The video's latest version (a video item).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video: Option<shopshield_model::Video>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub right: Option<RightSummary>,
     /// The work the holder names.
@@ -289,20 +292,29 @@ impl Notices {
         };
         let mut items = Vec::with_capacity(notice.items.len());
         for (i, it) in notice.items.iter().enumerate() {
-            let Some(stored) = self.store.latest_listing(&it.id)? else {
-                return Err(ValidationError::new(
+            let kind = it.kind.unwrap_or(NoticeItemKind::Listing);
+            let missing = || -> AppError {
+                ValidationError::new(
                     format!("items[{i}].id"),
-                    format!("no listing {:?} exists", it.id),
+                    format!("no {} {:?} exists", kind.as_str(), it.id),
                 )
-                .into());
+                .into()
             };
-            let mut item = NoticeItemRecord::pending(
-                &notice.id,
-                &it.id,
-                it.kind.unwrap_or(NoticeItemKind::Listing),
-                stored.listing.shop_id,
-                now,
-            );
+            let (shop_id, creator_id) = match kind {
+                NoticeItemKind::Listing => {
+                    let stored = self.store.latest_listing(&it.id)?.ok_or_else(missing)?;
+                    (stored.listing.shop_id, None)
+                }
+                NoticeItemKind::Video => {
+                    let stored = self.store.latest_video(&it.id)?.ok_or_else(missing)?;
+                    (
+                        stored.video.shop_id.unwrap_or_default(),
+                        Some(stored.video.creator_id),
+                    )
+                }
+            };
+            let mut item = NoticeItemRecord::pending(&notice.id, &it.id, kind, shop_id, now);
+            item.creator_id = creator_id;
             if self_service {
                 item.self_service = true;
                 item.due_at = Some(now);
@@ -373,11 +385,19 @@ impl Notices {
         let mut out = self.store.notices(&f)?;
         for n in &mut out {
             if let Some(shop) = &f.shop_id {
-                n.items.retain(|i| &i.shop_id == shop);
+                n.items
+                    .retain(|i| &i.shop_id == shop && i.kind == NoticeItemKind::Listing);
+            }
+            if p.role == Role::Creator {
+                n.items
+                    .retain(|i| i.creator_id.is_some() && i.creator_id == p.creator_id);
             }
             if let Some(s) = state {
                 n.items.retain(|i| i.state == s);
             }
+        }
+        if p.role == Role::Creator {
+            out.retain(|n| !n.items.is_empty());
         }
         Ok(out)
     }
@@ -398,7 +418,15 @@ impl Notices {
             }
             Role::Seller => {
                 let shop = p.shop_id.as_deref().unwrap_or_default();
-                n.items.retain(|i| i.shop_id == shop);
+                n.items
+                    .retain(|i| i.shop_id == shop && i.kind == NoticeItemKind::Listing);
+                if n.items.is_empty() {
+                    return Err(AppError::not_found("notice", id));
+                }
+            }
+            Role::Creator => {
+                n.items
+                    .retain(|i| i.creator_id.is_some() && i.creator_id == p.creator_id);
                 if n.items.is_empty() {
                     return Err(AppError::not_found("notice", id));
                 }
@@ -438,10 +466,18 @@ impl Notices {
                 mark: r.right.mark,
                 enabled: r.right.enabled,
             });
-            let listing = self.store.latest_listing(&item.item_id)?.map(|s| s.listing);
+            let (listing, video) = match item.kind {
+                NoticeItemKind::Listing => (
+                    self.store.latest_listing(&item.item_id)?.map(|s| s.listing),
+                    None,
+                ),
+                NoticeItemKind::Video => (
+                    None,
+                    self.store.latest_video(&item.item_id)?.map(|s| s.video),
+                ),
+            };
             let detectors = self
-                .store
-                .decisions_for_listing(&item.item_id)?
+                .decisions_of(&item)?
                 .into_iter()
                 .rev()
                 .find(|d| d.source != DecisionSource::Notice)
@@ -457,6 +493,7 @@ impl Notices {
                 received_at: n.stored.received_at,
                 material,
                 listing,
+                video,
                 right,
                 work: notice.work.clone(),
                 explanation: notice.explanation.clone(),
@@ -728,13 +765,12 @@ impl Notices {
         mut item: NoticeItemRecord,
     ) -> Result<NoticeItemRecord, AppError> {
         let tag = reversal_tag(&item.notice_id, &item.item_id);
-        let decision_id = match self.decision_by(&item.item_id, &tag)? {
+        let decision_id = match self.decision_by(&item, &tag)? {
             Some(id) => Some(id),
             None => {
-                let down =
-                    self.decision_by(&item.item_id, &removal_tag(&item.notice_id, &item.item_id))?;
-                let stands = match (down, self.store.latest_listing(&item.item_id)?) {
-                    (Some(d), Some(s)) => d == Decision::decision_id(&item.item_id, s.version),
+                let down = self.decision_by(&item, &removal_tag(&item.notice_id, &item.item_id))?;
+                let stands = match (down, self.latest_decision_id(&item)?) {
+                    (Some(d), Some(latest)) => d == latest,
                     _ => false,
                 };
                 if stands && !self.other_takedown_stands(&item)? {
@@ -755,7 +791,7 @@ impl Notices {
                         by: tag.clone(),
                         why,
                     };
-                    Some(self.record(&item.item_id, Action::Approve, Vec::new(), 0.0, cause)?)
+                    Some(self.record(&item, Action::Approve, Vec::new(), 0.0, cause)?)
                 } else {
                     None
                 }
@@ -796,7 +832,7 @@ impl Notices {
         } else {
             takedown_tag(&item.notice_id, &item.item_id)
         };
-        let decision_id = match self.decision_by(&item.item_id, &tag)? {
+        let decision_id = match self.decision_by(&item, &tag)? {
             Some(id) => id,
             None => self.record_takedown(n, &item, &tag, provisional)?,
         };
@@ -837,11 +873,38 @@ impl Notices {
         }
     }
 
-    /// The id of a stored decision on the listing whose cause names `tag`.
-    fn decision_by(&self, listing_id: &str, tag: &str) -> Result<Option<String>, AppError> {
+    /// Every stored decision on the item's listing or video, oldest first.
+    fn decisions_of(&self, item: &NoticeItemRecord) -> Result<Vec<Decision>, AppError> {
+        Ok(match item.kind {
+            NoticeItemKind::Listing => self.store.decisions_for_listing(&item.item_id)?,
+            NoticeItemKind::Video => self
+                .store
+                .video_history(&item.item_id)?
+                .into_iter()
+                .map(|v| v.decision)
+                .collect(),
+        })
+    }
+
+    /// The decision of the item's latest listing or video version.
+    fn latest_decision_id(&self, item: &NoticeItemRecord) -> Result<Option<String>, AppError> {
+        Ok(match item.kind {
+            NoticeItemKind::Listing => self
+                .store
+                .latest_listing(&item.item_id)?
+                .map(|s| Decision::decision_id(&item.item_id, s.version)),
+            NoticeItemKind::Video => self
+                .store
+                .latest_video(&item.item_id)?
+                .map(|v| Decision::decision_id(&v.video.subject_id(), v.version)),
+        })
+    }
+
+    /// The id of a stored decision on the item's content whose cause
+    /// names `tag`.
+    fn decision_by(&self, item: &NoticeItemRecord, tag: &str) -> Result<Option<String>, AppError> {
         Ok(self
-            .store
-            .decisions_for_listing(listing_id)?
+            .decisions_of(item)?
             .into_iter()
             .find(|d| d.cause.as_ref().is_some_and(|c| c.by == tag))
             .map(|d| d.decision_id))
@@ -900,7 +963,7 @@ impl Notices {
             by: tag.to_string(),
             why,
         };
-        self.record(&item.item_id, Action::Reject, vec![violation], 1.0, cause)
+        self.record(item, Action::Reject, vec![violation], 1.0, cause)
     }
 
     /// Stores a decision taken on a notice as the listing's next version
@@ -908,15 +971,19 @@ impl Notices {
     /// enforcement. An open case on the previous version closes.
     fn record(
         &self,
-        listing_id: &str,
+        item: &NoticeItemRecord,
         action: Action,
         violations: Vec<Violation>,
         score: f64,
         cause: Cause,
     ) -> Result<String, AppError> {
+        if item.kind == NoticeItemKind::Video {
+            return self.record_video(item, action, violations, score, cause);
+        }
+        let listing_id = item.item_id.as_str();
         for _ in 0..TRIES {
             // Another process may have stored it meanwhile.
-            if let Some(id) = self.decision_by(listing_id, &cause.by)? {
+            if let Some(id) = self.decision_by(item, &cause.by)? {
                 return Ok(id);
             }
             let stored = self
@@ -975,6 +1042,94 @@ impl Notices {
         )))
     }
 
+    /// Stores a decision taken on a notice as a video's next version (same
+    /// content), retrying when the video changes meanwhile, and hands it to
+    /// enforcement against the creator (a removal) like a screening's. An
+    /// open case on the previous version closes.
+    fn record_video(
+        &self,
+        item: &NoticeItemRecord,
+        action: Action,
+        violations: Vec<Violation>,
+        score: f64,
+        cause: Cause,
+    ) -> Result<String, AppError> {
+        for _ in 0..TRIES {
+            if let Some(id) = self.decision_by(item, &cause.by)? {
+                return Ok(id);
+            }
+            let prior = self
+                .store
+                .latest_video(&item.item_id)?
+                .ok_or_else(|| AppError::not_found("video", &item.item_id))?;
+            let subject_id = prior.video.subject_id();
+            let prev = prior.decision.clone();
+            let version = prior.version + 1;
+            let now = self.now();
+            let decision = Decision {
+                id: subject_id.clone(),
+                decision_id: Decision::decision_id(&subject_id, version),
+                listing_version: version,
+                action,
+                score,
+                violations: violations.clone(),
+                registry_version: self.store.registry_version()?,
+                policy_versions: Default::default(),
+                decided_at: now,
+                source: DecisionSource::Notice,
+                cause: Some(Box::new(cause.clone())),
+            };
+            let stored = StoredVideo {
+                video: prior.video.clone(),
+                version,
+                content_hash: prior.content_hash.clone(),
+                decision: decision.clone(),
+                submitted_at: now,
+            };
+            match self.store.record_video(&stored) {
+                Ok(()) => {}
+                Err(StoreError::Conflict(_)) => continue,
+                Err(e) => return Err(e.into()),
+            }
+            if action != Action::Approve {
+                match shopshield_enforce::Subject::of_content(
+                    "video",
+                    &subject_id,
+                    &prior.video.creator_id,
+                    None,
+                    prior.video.region,
+                    &decision,
+                ) {
+                    Ok(subject) => {
+                        if let Err(e) = self.review.ingest_subjects(&[(subject, &decision)]) {
+                            tracing::error!(decision = %decision.decision_id, error = %e, "video decision stored but not enforced");
+                        }
+                    }
+                    Err(e) => {
+                        tracing::warn!(decision = %decision.decision_id, error = %e, "video decision not enforceable")
+                    }
+                }
+            }
+            let open = self
+                .review
+                .standings(&[(prev.decision_id.as_str(), prev.action)])?
+                .first()
+                .is_some_and(|(_, open)| *open);
+            if open {
+                let reason = format!("superseded by {} ({})", decision.decision_id, cause.by);
+                match self.review.close_case(&prev.decision_id, &reason) {
+                    Ok(()) | Err(AppError::Conflict(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(decision.decision_id);
+        }
+        Err(AppError::Conflict(format!(
+            "video {:?} kept changing; try again",
+            item.item_id
+        )))
+    }
+
     /// The seller of a taken-down item files a counter-notice: the listing
     /// is restored after the configured business days unless the holder
     /// records a court action.
@@ -987,7 +1142,15 @@ impl Notices {
     ) -> Result<NoticeItemRecord, AppError> {
         p.require(Permission::FileCounterNotices)?;
         let (n, old) = self.item(notice_id, item_id)?;
-        if p.shop_id.as_deref() != Some(old.shop_id.as_str()) {
+        let party = match old.kind {
+            NoticeItemKind::Listing => {
+                p.role == Role::Seller && p.shop_id.as_deref() == Some(old.shop_id.as_str())
+            }
+            NoticeItemKind::Video => {
+                p.role == Role::Creator && p.creator_id.is_some() && p.creator_id == old.creator_id
+            }
+        };
+        if !party {
             return Err(AppError::not_found("notice item", item_id));
         }
         counter.validate()?;
@@ -1117,14 +1280,11 @@ impl Notices {
     /// as restored without a decision. Returns whether this call did it.
     fn restore(&self, n: &NoticeRecord, mut item: NoticeItemRecord) -> Result<bool, AppError> {
         let tag = restore_tag(&item.notice_id, &item.item_id);
-        let decision_id = match self.decision_by(&item.item_id, &tag)? {
+        let decision_id = match self.decision_by(&item, &tag)? {
             Some(id) => Some(id),
             None => {
-                let stands = match self.store.latest_listing(&item.item_id)? {
-                    Some(s) => {
-                        item.takedown_decision_id.as_deref()
-                            == Some(Decision::decision_id(&item.item_id, s.version).as_str())
-                    }
+                let stands = match self.latest_decision_id(&item)? {
+                    Some(latest) => item.takedown_decision_id.as_deref() == Some(latest.as_str()),
                     None => false,
                 };
                 if stands && !self.other_takedown_stands(&item)? {
@@ -1140,7 +1300,7 @@ impl Notices {
                         by: tag.clone(),
                         why,
                     };
-                    Some(self.record(&item.item_id, Action::Approve, Vec::new(), 0.0, cause)?)
+                    Some(self.record(&item, Action::Approve, Vec::new(), 0.0, cause)?)
                 } else {
                     None
                 }
@@ -1238,10 +1398,15 @@ impl Notices {
             let full = page.len() == PAGE;
             for n in &page {
                 for i in &n.items {
-                    let region = self
-                        .store
-                        .latest_listing(&i.item_id)?
-                        .map(|s| s.listing.region);
+                    let region = match i.kind {
+                        NoticeItemKind::Listing => self
+                            .store
+                            .latest_listing(&i.item_id)?
+                            .map(|s| s.listing.region),
+                        NoticeItemKind::Video => {
+                            self.store.latest_video(&i.item_id)?.map(|s| s.video.region)
+                        }
+                    };
                     out.push(shopshield_report::NoticeFact {
                         received_at: n.stored.received_at,
                         region,

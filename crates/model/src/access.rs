@@ -140,9 +140,9 @@ impl Permission {
             Permission::ReadSweeps => &[Admin, Reviewer, Service],
             Permission::SearchCatalogue => &[Admin, Reviewer, RightsHolder],
             Permission::FileNotices => &[Admin, RightsHolder],
-            Permission::ReadNotices => &[Admin, Reviewer, Seller, RightsHolder],
+            Permission::ReadNotices => &[Admin, Reviewer, Seller, Creator, RightsHolder],
             Permission::ReviewNotices => &[Admin, Reviewer],
-            Permission::FileCounterNotices => &[Seller],
+            Permission::FileCounterNotices => &[Seller, Creator],
         }
     }
 

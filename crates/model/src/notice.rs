@@ -25,17 +25,20 @@ pub const MAX_NOTICE_TEXT_LEN: usize = 8_192;
 /// Longest name, address, signature or other short field, in bytes.
 pub const MAX_NOTICE_FIELD_LEN: usize = 1_024;
 
-/// What kind of content a notice item names. Only listings for now.
+/// What kind of content a notice item names: a listing, or a short video
+/// (its creator answers it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeItemKind {
     Listing,
+    Video,
 }
 
 impl NoticeItemKind {
     pub fn as_str(self) -> &'static str {
         match self {
             NoticeItemKind::Listing => "listing",
+            NoticeItemKind::Video => "video",
         }
     }
 }
@@ -44,11 +47,11 @@ impl NoticeItemKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeItem {
-    /// `listing`.
+    /// `listing` or `video`.
     #[serde(default)]
     pub kind: Option<NoticeItemKind>,
-    /// The listing's id: the exact location of the material on the
-    /// platform (§512(c)(3)(A)(iii), DSA Art. 16(2)(b)).
+    /// The listing's or video's id: the exact location of the material on
+    /// the platform (§512(c)(3)(A)(iii), DSA Art. 16(2)(b)).
     #[serde(default)]
     pub id: String,
     /// Identification of the material claimed to infringe

@@ -1049,11 +1049,15 @@ async fn notices_page(State(c): C, h: HeaderMap) -> PageResult {
                     )
                 })
                 .unwrap_or_else(|| "a right no longer registered".into());
-            let title = e
-                .listing
-                .as_ref()
-                .map(|l| escape(&l.title))
-                .unwrap_or_else(|| "(listing not found)".into());
+            let title = match (&e.listing, &e.video) {
+                (Some(l), _) => escape(&l.title),
+                (None, Some(v)) => format!(
+                    "video by creator {}: {}",
+                    escape(&v.creator_id),
+                    escape(v.caption.as_deref().unwrap_or("(no caption)"))
+                ),
+                (None, None) => "(listing not found)".into(),
+            };
             let ours = match &e.detectors {
                 Some(d) => format!(
                     "{} (score {:.2}){}",
@@ -1073,12 +1077,13 @@ async fn notices_page(State(c): C, h: HeaderMap) -> PageResult {
             };
             let _ = write!(
                 b,
-                "<section aria-labelledby=\"nh-{k}\" data-notice=\"{nid}\" data-item=\"{iid}\"><h2 id=\"nh-{k}\">Notice {nid}: listing {iid}</h2><p>Received {}, relying on {right}; shop {}.</p>{removed}<dl><dt>Listing title</dt><dd>{title}</dd><dt>The work</dt><dd>{}</dd><dt>What infringes, says the holder</dt><dd>{}</dd><dt>The holder's explanation</dt><dd>{}</dd><dt>Our detectors</dt><dd>{ours}</dd></dl><form method=\"post\" action=\"/console/notices/{nid}/items/{iid}/decide\">{csrf}<fieldset><legend>Decision</legend><input type=\"radio\" id=\"acc-{k}\" name=\"outcome\" value=\"accept\" required><label for=\"acc-{k}\" style=\"display:inline\">Accept: take the listing down</label><br><input type=\"radio\" id=\"rej-{k}\" name=\"outcome\" value=\"reject\"><label for=\"rej-{k}\" style=\"display:inline\">Reject: the listing stays up</label></fieldset><label for=\"nreason-{k}\">Reason (both parties see it)</label><textarea id=\"nreason-{k}\" name=\"reason\" rows=\"3\" cols=\"60\" required></textarea><p><button type=\"submit\">Decide notice item</button></p></form></section>",
+                "<section aria-labelledby=\"nh-{k}\" data-notice=\"{nid}\" data-item=\"{iid}\"><h2 id=\"nh-{k}\">Notice {nid}: {kind} {iid}</h2><p>Received {}, relying on {right}; shop {}.</p>{removed}<dl><dt>Listing title</dt><dd>{title}</dd><dt>The work</dt><dd>{}</dd><dt>What infringes, says the holder</dt><dd>{}</dd><dt>The holder's explanation</dt><dd>{}</dd><dt>Our detectors</dt><dd>{ours}</dd></dl><form method=\"post\" action=\"/console/notices/{nid}/items/{iid}/decide\">{csrf}<fieldset><legend>Decision</legend><input type=\"radio\" id=\"acc-{k}\" name=\"outcome\" value=\"accept\" required><label for=\"acc-{k}\" style=\"display:inline\">Accept: take the listing down</label><br><input type=\"radio\" id=\"rej-{k}\" name=\"outcome\" value=\"reject\"><label for=\"rej-{k}\" style=\"display:inline\">Reject: the listing stays up</label></fieldset><label for=\"nreason-{k}\">Reason (both parties see it)</label><textarea id=\"nreason-{k}\" name=\"reason\" rows=\"3\" cols=\"60\" required></textarea><p><button type=\"submit\">Decide notice item</button></p></form></section>",
                 e.received_at.format("%Y-%m-%d %H:%M UTC"),
                 escape(&e.item.shop_id),
                 escape(&e.work),
                 escape(&e.material),
                 escape(&e.explanation),
+                kind = e.item.kind.as_str(),
             );
         }
         return ok("Notice items waiting for a decision", &who, &b);

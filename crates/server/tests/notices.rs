@@ -716,3 +716,93 @@ async fn an_abusive_reporter_is_warned_then_restricted_and_let_back_after_the_re
     assert_eq!(st, StatusCode::CREATED, "{body}");
     w.s.stop().await;
 }
+
+/// `n` frames, one a second, of pseudo-random scenes from `seed`, in
+/// Meta's vPDQ line format.
+fn hash_list(seed: u64, n: usize) -> String {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut out = String::new();
+    for i in 0..n {
+        let mut hex = String::new();
+        for _ in 0..4 {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            hex.push_str(&format!("{s:016x}"));
+        }
+        out.push_str(&format!("{},100,{hex},{i}.000\n", i * 25));
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_on_a_video_takes_it_down_and_its_creator_counters() {
+    let w = world().await;
+    let s = &w.s;
+    let video = json!({"id": "v-1", "creator_id": "c-1", "region": "US",
+                       "caption": "unboxing my new shoes", "vpdq": hash_list(7, 12)});
+    let (st, body) = s.post(&w.admin, "/v1/videos", &video).await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["action"], "approve", "{body}");
+    // An unknown video refuses the notice, naming the item.
+    let mut n = notice("nv-1", "r-zorbex", &["v-404"]);
+    n["items"][0]["kind"] = json!("video");
+    let (st, body) = s.post(&w.zorbex, "/v1/notices", &n).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(err_field(&body), "items[0].id");
+    assert!(body.to_string().contains("no video"), "{body}");
+    let mut n = notice("nv-1", "r-zorbex", &["v-1"]);
+    n["items"][0]["kind"] = json!("video");
+    let (st, body) = s.post(&w.zorbex, "/v1/notices", &n).await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["items"][0]["kind"], "video");
+    // The queue shows the video; the reviewer accepts.
+    let reviewer = s.key_as(Role::Reviewer, "rev-1");
+    let (_, queue) = s.get(&reviewer, "/v1/notices/queue").await;
+    let entry = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["notice_id"] == "nv-1")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["video"]["creator_id"], "c-1", "{queue}");
+    assert_eq!(entry["detectors"]["action"], "approve", "{entry}");
+    let (st, body) = decide(s, &reviewer, "nv-1", "v-1", "accept").await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["takedown_decision_id"], "video:v-1@v2", "{body}");
+    let (st, v) = s.get(&w.admin, "/v1/videos/v-1").await;
+    assert_eq!(st, StatusCode::OK, "{v}");
+    assert_eq!(v["decision"]["action"], "reject", "{v}");
+    assert_eq!(v["decision"]["source"], "notice", "{v}");
+    assert_eq!(v["version"], 2, "{v}");
+    // Enforcement records it against the creator.
+    let (_, record) = s.get(&w.admin, "/v1/creators/c-1/enforcement").await;
+    assert!(record["points"].as_u64().unwrap_or(0) > 0, "{record}");
+    // The creator sees the item and counters; another creator and the
+    // shops' sellers cannot.
+    let creator = s.key(Role::Creator, Some("c-1"));
+    let (st, mine) = s.get(&creator, "/v1/notices").await;
+    assert_eq!(st, StatusCode::OK, "{mine}");
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    let other = s.key(Role::Creator, Some("c-2"));
+    let (_, theirs) = s.get(&other, "/v1/notices").await;
+    assert_eq!(theirs.as_array().map(Vec::len), Some(0), "{theirs}");
+    let path = "/v1/notices/nv-1/items/v-1/counter-notice";
+    let (st, _) = s.post(&other, path, &counter()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let seller = s.key(Role::Seller, Some("shop-0"));
+    let (st, _) = s.post(&seller, path, &counter()).await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    let (st, body) = s.post(&creator, path, &counter()).await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "countered");
+    // Ten business days later the video is back.
+    w.clock.advance(chrono::Duration::days(14));
+    s.app.notices().run_due().unwrap();
+    let (_, v) = s.get(&w.admin, "/v1/videos/v-1").await;
+    assert_eq!(v["decision"]["action"], "approve", "{v}");
+    assert_eq!(v["decision"]["cause"]["change"], "counter_notice", "{v}");
+    assert_eq!(v["version"], 3, "{v}");
+    w.s.stop().await;
+}

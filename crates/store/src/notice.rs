@@ -87,6 +87,10 @@ pub struct NoticeItemRecord {
     /// it back (`restore_decision_id`, the item staying `rejected`).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub self_service: bool,
+    /// For a video: its creator, who may answer with a counter-notice
+    /// (`shop_id` is then the shop whose products it showcases, or empty).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creator_id: Option<String>,
 }
 
 impl NoticeItemRecord {
@@ -114,6 +118,7 @@ impl NoticeItemRecord {
             restore_decision_id: None,
             restored_at: None,
             self_service: false,
+            creator_id: None,
         }
     }
 }
