@@ -280,11 +280,16 @@ impl DecisionSource {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Cause {
     /// `right_created`, `right_enabled`, `right_disabled`, `policy_reloaded`,
-    /// `rule_effective`, `notice`, `counter_notice`.
+    /// `rule_effective`, `notice`, `counter_notice`,
+    /// `authorization_approved`, `authorization_revoked`.
     pub change: String,
     /// The right that changed (or that a notice relies on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub right_id: Option<String>,
+    /// The one shop a change concerns (an authorisation of that shop on the
+    /// right): only its listings are looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_id: Option<String>,
     /// The rules that changed, with their pack.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_ids: Vec<String>,
