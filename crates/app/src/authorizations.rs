@@ -219,10 +219,12 @@ impl Authorizations {
                 Ok((true, a))
             }
             // Another request for the shop and right was stored first.
-            Err(StoreError::Conflict(e)) => match self.store.pending_authorization(right_id, &shop)? {
-                Some(existing) => self.same_or_conflict(existing, right_id, &shop, &new),
-                None => Err(AppError::Conflict(e)),
-            },
+            Err(StoreError::Conflict(e)) => {
+                match self.store.pending_authorization(right_id, &shop)? {
+                    Some(existing) => self.same_or_conflict(existing, right_id, &shop, &new),
+                    None => Err(AppError::Conflict(e)),
+                }
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -371,7 +373,9 @@ impl Authorizations {
             let right = self
                 .store
                 .right(&old.right_id)?
-                .ok_or_else(|| AppError::Conflict(format!("right {:?} no longer exists", old.right_id)))?
+                .ok_or_else(|| {
+                    AppError::Conflict(format!("right {:?} no longer exists", old.right_id))
+                })?
                 .right;
             if !right.authorizes(&old.shop_id)
                 && right.authorized_sellers.len() >= MAX_AUTHORIZED_SELLERS

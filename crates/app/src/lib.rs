@@ -49,7 +49,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-pub use authorizations::{AuthorizationOutcome, Authorizations, DecisionInput, Decided};
+pub use authorizations::{AuthorizationOutcome, Authorizations, Decided, DecisionInput};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{
     AppConfig, Bucket, ConfigError, NoticesConfig, PixelConfig, PolicyConfig, RateConfig,

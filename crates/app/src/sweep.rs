@@ -311,7 +311,9 @@ impl Sweeps {
             // Read after the rights: an authorisation's log entry is
             // written with its right's change, so every change seen above
             // has its entry here.
-            let auths = self.auths.authorization_changes_since(mark.registry_version)?;
+            let auths = self
+                .auths
+                .authorization_changes_since(mark.registry_version)?;
             let by_auth: BTreeSet<(&str, u64)> = auths
                 .iter()
                 .map(|a| (a.right_id.as_str(), a.registry_version))
@@ -800,7 +802,9 @@ impl Sweeps {
         };
         let approved = cause.change == AUTHORIZATION_APPROVED;
         if approved {
-            if !names_right || decision.source == DecisionSource::Notice || current == Action::Approve
+            if !names_right
+                || decision.source == DecisionSource::Notice
+                || current == Action::Approve
             {
                 return Ok(());
             }
@@ -1020,7 +1024,10 @@ fn shop_scope(cause: &Cause) -> Option<&str> {
 }
 
 pub(crate) fn authorization_sweep_id(a: &shopshield_store::AuthorizationChange) -> String {
-    format!("authorization:{}@{}", a.authorization_id, a.registry_version)
+    format!(
+        "authorization:{}@{}",
+        a.authorization_id, a.registry_version
+    )
 }
 
 /// The cause of an authorisation's sweep (its `by` is set when the sweep

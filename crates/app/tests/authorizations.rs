@@ -11,8 +11,8 @@ use chrono::TimeZone;
 use shopshield_app::{App, AppConfig, AppError, AuthorizationOutcome, DecisionInput, FixedClock};
 use shopshield_intake::ImageBase;
 use shopshield_model::{
-    Action, AuthorizationState, DecisionSource, Listing, NewAuthorization, Principal,
-    Relationship, Role,
+    Action, AuthorizationState, DecisionSource, Listing, NewAuthorization, Principal, Relationship,
+    Role,
 };
 use shopshield_store::{OutboxStore, RegistryStore, SqliteStore};
 
@@ -80,7 +80,10 @@ fn world() -> World {
             .unwrap(),
     ));
     let app = App::new(store.clone(), AppConfig::default(), clock).unwrap();
-    for (h, r, m) in [("h-zorbex", "r-zorbex", "Zorbex"), ("h-other", "r-other", "Quellax")] {
+    for (h, r, m) in [
+        ("h-zorbex", "r-zorbex", "Zorbex"),
+        ("h-other", "r-other", "Quellax"),
+    ] {
         app.registry()
             .create_holder(&op(), Some(h.into()), &format!("{m} Inc"))
             .unwrap();
@@ -119,7 +122,11 @@ fn approval_restores_only_the_authorised_shops_listings() {
     for (id, shop) in [("mine", "shop-1"), ("theirs", "shop-2")] {
         let s = app
             .screening()
-            .submit(&op(), listing(id, shop, "Zorbex sneakers"), ImageBase::DataOnly)
+            .submit(
+                &op(),
+                listing(id, shop, "Zorbex sneakers"),
+                ImageBase::DataOnly,
+            )
             .unwrap();
         assert_ne!(s.decision.action, Action::Approve, "{:?}", s.decision);
     }
@@ -130,7 +137,11 @@ fn approval_restores_only_the_authorised_shops_listings() {
     // The seller asks; the same request again answers it.
     let (created, req) = app
         .authorizations()
-        .request(&seller("shop-1"), "r-zorbex", ask("We buy from the EU distributor."))
+        .request(
+            &seller("shop-1"),
+            "r-zorbex",
+            ask("We buy from the EU distributor."),
+        )
         .unwrap();
     assert!(created);
     assert_eq!(req.state, AuthorizationState::Pending);
@@ -138,7 +149,11 @@ fn approval_restores_only_the_authorised_shops_listings() {
     assert_eq!(req.holder_id, "h-zorbex");
     let (again, same) = app
         .authorizations()
-        .request(&seller("shop-1"), "r-zorbex", ask("We buy from the EU distributor."))
+        .request(
+            &seller("shop-1"),
+            "r-zorbex",
+            ask("We buy from the EU distributor."),
+        )
         .unwrap();
     assert!(!again);
     assert_eq!(same.id, req.id);
@@ -204,11 +219,10 @@ fn approval_restores_only_the_authorised_shops_listings() {
         ),
         Err(AppError::Forbidden(_))
     ));
-    match app.authorizations().decide(
-        &holder("h-zorbex"),
-        &req.id,
-        DecisionInput::default(),
-    ) {
+    match app
+        .authorizations()
+        .decide(&holder("h-zorbex"), &req.id, DecisionInput::default())
+    {
         Err(AppError::Invalid(e)) => assert_eq!(e.field, "outcome"),
         other => panic!("{other:?}"),
     }
@@ -334,7 +348,10 @@ fn refusal_changes_nothing_and_two_decisions_one_wins() {
         )
         .unwrap();
     assert_eq!(refused.authorization.state, AuthorizationState::Refused);
-    assert_eq!(refused.authorization.decision.unwrap().reason, "not a partner");
+    assert_eq!(
+        refused.authorization.decision.unwrap().reason,
+        "not a partner"
+    );
     assert_eq!(w.store.registry_version().unwrap(), v0);
     assert!(
         app.registry()
@@ -371,8 +388,11 @@ fn refusal_changes_nothing_and_two_decisions_one_wins() {
                 .decide(&h, &req.id, decision(AuthorizationOutcome::Approve, ""))
         });
         let y = s.spawn(|| {
-            app.authorizations()
-                .decide(&op(), &req.id, decision(AuthorizationOutcome::Refuse, "no"))
+            app.authorizations().decide(
+                &op(),
+                &req.id,
+                decision(AuthorizationOutcome::Refuse, "no"),
+            )
         });
         (x.join().unwrap(), y.join().unwrap())
     });

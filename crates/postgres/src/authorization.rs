@@ -128,7 +128,12 @@ impl AuthorizationStore for PgStore {
             right.updated_at = a.updated_at;
             tx.execute(
                 "UPDATE rights SET doc = $2, updated_at = $3, changed_version = $4 WHERE id = $1",
-                &[&right.id, &to_json(&right)?, &right.updated_at, &seq_i64(v)?],
+                &[
+                    &right.id,
+                    &to_json(&right)?,
+                    &right.updated_at,
+                    &seq_i64(v)?,
+                ],
             )?;
             tx.execute(
                 "INSERT INTO authorization_changes (registry_version, authorization_id, right_id, \

@@ -18,7 +18,10 @@ async fn holders_authorise_sellers_and_their_listings_come_back() {
     let dir = tempfile::tempdir().unwrap();
     let s = Server::start(&dir.path().join("db.sqlite")).await;
     let admin = s.key(Role::Admin, None);
-    for (id, name, mark) in [("zorbex", "Zorbex Inc", "Zorbex"), ("acme", "Acme Ltd", "Quellax")] {
+    for (id, name, mark) in [
+        ("zorbex", "Zorbex Inc", "Zorbex"),
+        ("acme", "Acme Ltd", "Quellax"),
+    ] {
         let (st, body) = s
             .post(&admin, "/v1/holders", &json!({"id": id, "name": name}))
             .await;
@@ -117,11 +120,19 @@ async fn holders_authorise_sellers_and_their_listings_come_back() {
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
     let approve = json!({"outcome": "approve", "reason": "our distributor"});
     let (st, _) = s
-        .post(&acme, &format!("/v1/authorizations/{id}/decision"), &approve)
+        .post(
+            &acme,
+            &format!("/v1/authorizations/{id}/decision"),
+            &approve,
+        )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _) = s
-        .post(&seller1, &format!("/v1/authorizations/{id}/decision"), &approve)
+        .post(
+            &seller1,
+            &format!("/v1/authorizations/{id}/decision"),
+            &approve,
+        )
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, body) = s
@@ -145,7 +156,11 @@ async fn holders_authorise_sellers_and_their_listings_come_back() {
 
     // The holder approves.
     let (st, done) = s
-        .post(&zorbex, &format!("/v1/authorizations/{id}/decision"), &approve)
+        .post(
+            &zorbex,
+            &format!("/v1/authorizations/{id}/decision"),
+            &approve,
+        )
         .await;
     assert_eq!(st, StatusCode::OK, "{done}");
     assert_eq!(done["authorization"]["state"], "approved");
@@ -153,7 +168,11 @@ async fn holders_authorise_sellers_and_their_listings_come_back() {
     let (_, right) = s.get(&admin, "/v1/rights/r-zorbex").await;
     assert_eq!(right["authorized_sellers"], json!(["shop-1"]), "{right}");
     let (_, d) = s.get(&admin, "/v1/listings/mine/decisions").await;
-    let last = d.as_array().and_then(|a| a.last()).cloned().unwrap_or_default();
+    let last = d
+        .as_array()
+        .and_then(|a| a.last())
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(last["action"], "approve", "{d}");
     assert_eq!(last["source"], "sweep", "{d}");
     assert_eq!(last["cause"]["change"], "authorization_approved", "{d}");
@@ -167,7 +186,11 @@ async fn holders_authorise_sellers_and_their_listings_come_back() {
     assert_eq!(d.as_array().map(Vec::len), Some(1), "{d}");
     // Deciding again: 409.
     let (st, _) = s
-        .post(&zorbex, &format!("/v1/authorizations/{id}/decision"), &approve)
+        .post(
+            &zorbex,
+            &format!("/v1/authorizations/{id}/decision"),
+            &approve,
+        )
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
 
@@ -196,7 +219,10 @@ async fn holders_authorise_sellers_and_their_listings_come_back() {
         .post(&seller2, "/v1/rights/r-zorbex/authorizations", &ask)
         .await;
     assert_eq!(st, StatusCode::CREATED, "{req3}");
-    let path = format!("/v1/authorizations/{}/decision", req3["id"].as_str().unwrap());
+    let path = format!(
+        "/v1/authorizations/{}/decision",
+        req3["id"].as_str().unwrap()
+    );
     let refuse = json!({"outcome": "refuse", "reason": "no"});
     let ((a, _), (b, _)) = tokio::join!(
         s.post(&zorbex, &path, &approve),

@@ -1274,7 +1274,9 @@ pub fn authorizations_one_pending_per_shop_and_right(a: &dyn Store, b: &dyn Stor
     );
     // Same shop and right, another id: refused while the first is pending.
     let dup = authorization("auth-2", "r-1", "shop-1");
-    assert!(is_conflict(b.insert_authorization(&dup, &[out("auth-2-v1", 0)])));
+    assert!(is_conflict(
+        b.insert_authorization(&dup, &[out("auth-2-v1", 0)])
+    ));
     // The same id again: refused.
     assert!(is_conflict(b.insert_authorization(&first, &[])));
     assert_eq!(a.outbox_counts().unwrap().pending, 1);
@@ -1404,7 +1406,14 @@ pub fn authorization_decisions_change_the_right_once(a: &dyn Store, b: &dyn Stor
             .update_authorization(&revoke, Some(SellerChange::Remove), &[])
             .unwrap();
         assert_eq!(revoked.registry_version, Some(v1 + 1));
-        assert!(b.right("r-1").unwrap().unwrap().right.authorized_sellers.is_empty());
+        assert!(
+            b.right("r-1")
+                .unwrap()
+                .unwrap()
+                .right
+                .authorized_sellers
+                .is_empty()
+        );
         let log = b.authorization_changes_since(v1).unwrap();
         assert_eq!(log.len(), 1);
         assert_eq!(log[0].change, SellerChange::Remove);
