@@ -7,6 +7,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod audit;
+mod authorizations;
 mod demo;
 mod eval;
 mod hash;
@@ -162,6 +163,11 @@ enum Command {
         #[command(subcommand)]
         command: EnforcementCommand,
     },
+    /// Brand authorisation requests: list them, decide one.
+    Authorizations {
+        #[command(subcommand)]
+        command: AuthorizationsCommand,
+    },
     /// Rights holders' notices: file them in bulk, list them.
     Notices {
         #[command(subcommand)]
@@ -267,6 +273,31 @@ enum ReportCommand {
         to: Option<String>,
         #[arg(long)]
         out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthorizationsCommand {
+    /// Print the requests as JSONL.
+    List {
+        /// Only requests in this state (pending, approved, refused,
+        /// withdrawn, revoked).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only requests on this right.
+        #[arg(long)]
+        right: Option<String>,
+    },
+    /// Approve, refuse or revoke one request as the operator; prints the
+    /// request and what rescreening the shop's listings did.
+    Decide {
+        id: String,
+        /// approve, refuse or revoke.
+        #[arg(long)]
+        outcome: String,
+        /// Why (required to refuse or revoke).
+        #[arg(long)]
+        reason: Option<String>,
     },
 }
 
@@ -561,6 +592,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let app = open_app(&cli)?;
             audit::tick(&app)
+        }
+        Command::Authorizations { command } => {
+            let app = open_app(&cli)?;
+            match command {
+                AuthorizationsCommand::List { state, right } => {
+                    authorizations::list(&app, state.as_deref(), right.as_deref())
+                }
+                AuthorizationsCommand::Decide {
+                    id,
+                    outcome,
+                    reason,
+                } => authorizations::decide(&app, id, outcome, reason.as_deref()),
+            }
         }
         Command::Notices { command } => {
             let app = open_app(&cli)?;

@@ -16,6 +16,9 @@
 //! * [`Notices`]: rights holders' notices, their review queue, takedowns
 //!   with source `notice`, sellers' counter-notices and restoration after
 //!   the configured business days.
+//! * [`Authorizations`]: sellers' requests for brand authorisation (letters
+//!   of authorisation); an approval adds the shop to the right's
+//!   authorised sellers and rescreens that shop's affected listings.
 //! * [`Delivery`]: webhooks from the outbox.
 //! * [`Keys`]: API keys and the principals they authenticate as.
 //! * [`Reports`]: transparency reports and DSA statements of reasons.
@@ -23,6 +26,7 @@
 //! [`App`] opens them on one store; the HTTP server, the CLI and the
 //! workers are doors onto them and reach the store only through them.
 
+mod authorizations;
 mod clock;
 mod config;
 mod content;
@@ -45,6 +49,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+pub use authorizations::{AuthorizationOutcome, Authorizations, Decided, DecisionInput};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{
     AppConfig, Bucket, ConfigError, NoticesConfig, PixelConfig, PolicyConfig, RateConfig,
@@ -98,7 +103,8 @@ pub struct App {
     registry: Arc<Registry>,
     review: Arc<Review>,
     screening: Arc<Screening>,
-    sweeps: Sweeps,
+    sweeps: Arc<Sweeps>,
+    authorizations: Authorizations,
     notices: Arc<Notices>,
     videos: Videos,
     streams: Streams,
@@ -146,7 +152,9 @@ impl App {
             clock.clone(),
             metrics.clone(),
         ));
-        let sweeps = Sweeps::new(
+        let sweeps = Arc::new(Sweeps::new(
+            store.clone(),
+            store.clone(),
             store.clone(),
             store.clone(),
             registry.clone(),
@@ -158,7 +166,7 @@ impl App {
                 .images
                 .photo_max_distance
                 .max(config.images.logo_max_distance),
-        );
+        ));
         let notices = Arc::new(Notices::new(
             store.clone(),
             screening.clone(),
@@ -166,6 +174,12 @@ impl App {
             clock.clone(),
             config.notices.clone(),
         ));
+        let authorizations = Authorizations::new(
+            store.clone(),
+            registry.clone(),
+            sweeps.clone(),
+            clock.clone(),
+        );
         let content = content::ContentDeps {
             content: store.clone(),
             catalog: store.clone(),
@@ -200,6 +214,7 @@ impl App {
             review,
             screening,
             sweeps,
+            authorizations,
             notices,
             videos,
             streams,
@@ -222,6 +237,10 @@ impl App {
     }
 
     /// Rights holders' notices and sellers' counter-notices (issue #11).
+    pub fn authorizations(&self) -> &Authorizations {
+        &self.authorizations
+    }
+
     pub fn notices(&self) -> &Notices {
         &self.notices
     }

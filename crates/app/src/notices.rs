@@ -786,6 +786,7 @@ impl Notices {
                     let cause = Cause {
                         change: "notice_rejected".into(),
                         right_id: Some(n.stored.notice.right_id.clone()),
+                        shop_id: None,
                         rule_ids: Vec::new(),
                         version: n.stored.notice.id.clone(),
                         by: tag.clone(),
@@ -959,6 +960,7 @@ impl Notices {
             },
             right_id: Some(notice.right_id.clone()),
             rule_ids: Vec::new(),
+            shop_id: None,
             version: notice.id.clone(),
             by: tag.to_string(),
             why,
@@ -1296,6 +1298,7 @@ impl Notices {
                         change: "counter_notice".into(),
                         right_id: Some(n.stored.notice.right_id.clone()),
                         rule_ids: Vec::new(),
+                        shop_id: None,
                         version: n.stored.notice.id.clone(),
                         by: tag.clone(),
                         why,

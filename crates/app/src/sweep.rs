@@ -32,8 +32,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use shopshield_model::{Action, Cause, Decision, DecisionSource, Listing, Permission, Principal};
 use shopshield_store::{
-    Page, RegistryStore, Screened, StoreError, StoredListing, SweepCounts, SweepRecord, SweepState,
-    SweepStore,
+    AuthorizationStore, CatalogStore, Page, RegistryStore, Screened, SellerChange, StoreError,
+    StoredListing, SweepCounts, SweepRecord, SweepState, SweepStore,
 };
 
 use crate::config::SweepConfig;
@@ -282,6 +282,8 @@ pub struct CatalogueHit {
 pub struct Sweeps {
     store: Arc<dyn SweepStore>,
     rights: Arc<dyn RegistryStore>,
+    auths: Arc<dyn AuthorizationStore>,
+    catalog: Arc<dyn CatalogStore>,
     registry: Arc<Registry>,
     screening: Arc<Screening>,
     review: Arc<Review>,
@@ -299,6 +301,8 @@ impl Sweeps {
     pub(crate) fn new(
         store: Arc<dyn SweepStore>,
         rights: Arc<dyn RegistryStore>,
+        auths: Arc<dyn AuthorizationStore>,
+        catalog: Arc<dyn CatalogStore>,
         registry: Arc<Registry>,
         screening: Arc<Screening>,
         review: Arc<Review>,
@@ -315,6 +319,8 @@ impl Sweeps {
         Sweeps {
             store,
             rights,
+            auths,
+            catalog,
             registry,
             screening,
             review,
@@ -344,7 +350,26 @@ impl Sweeps {
         let mut new = mark.clone();
         let mut sweeps = Vec::new();
         if version > mark.registry_version {
-            for c in self.rights.rights_changed_since(mark.registry_version)? {
+            let changed = self.rights.rights_changed_since(mark.registry_version)?;
+            // Read after the rights: an authorisation's log entry is
+            // written with its right's change, so every change seen above
+            // has its entry here.
+            let auths = self
+                .auths
+                .authorization_changes_since(mark.registry_version)?;
+            let by_auth: BTreeSet<(&str, u64)> = auths
+                .iter()
+                .map(|a| (a.right_id.as_str(), a.registry_version))
+                .collect();
+            for a in &auths {
+                sweeps.push(self.record(authorization_sweep_id(a), authorization_cause(a)));
+            }
+            for c in changed {
+                // A right whose last change is an authorisation: its sweep,
+                // scoped to the shop, is opened above.
+                if by_auth.contains(&(c.right.id.as_str(), c.version)) {
+                    continue;
+                }
                 let r = &c.right;
                 let change = if !r.enabled {
                     "right_disabled"
@@ -375,6 +400,7 @@ impl Sweeps {
                         change: change.into(),
                         right_id: Some(r.id.clone()),
                         rule_ids: Vec::new(),
+                        shop_id: None,
                         version: c.version.to_string(),
                         by: String::new(),
                         why,
@@ -410,6 +436,7 @@ impl Sweeps {
                                 rules.join(", ")
                             ),
                             rule_ids: rules,
+                            shop_id: None,
                             version: packs.into_iter().collect::<Vec<_>>().join(","),
                             by: String::new(),
                         },
@@ -497,7 +524,7 @@ impl Sweeps {
             return self.run_one(skip, budget);
         }
         let keys = self.keys(&rec.cause)?;
-        let terms = if keys.is_empty() {
+        let terms = if keys.is_empty() || shop_scope(&rec.cause).is_some() {
             Vec::new()
         } else {
             self.matching_terms(&keys)?
@@ -512,13 +539,18 @@ impl Sweeps {
                 shown.counts = this_run;
                 return Ok(Some((shown, decisions)));
             }
-            let ids =
-                self.store
-                    .listings_with_terms(&terms, rec.cursor.as_deref(), self.config.page)?;
+            let ids = match shop_scope(&rec.cause) {
+                Some(shop) => self.shop_page(shop, rec.cursor.clone())?,
+                None => self.store.listings_with_terms(
+                    &terms,
+                    rec.cursor.as_deref(),
+                    self.config.page,
+                )?,
+            };
             let Some(last) = ids.last().cloned() else {
                 break;
             };
-            let (counts, mut taken) = self.handle_page(&rec.cause, &ids)?;
+            let (counts, mut taken) = self.handle_page(&rec.cause, &keys, &ids)?;
             add(&mut this_run, &counts);
             add(&mut rec.counts, &counts);
             decisions.append(&mut taken);
@@ -563,7 +595,7 @@ impl Sweeps {
                     keys.exact.insert(format!("right:{id}"));
                 }
             }
-            "right_created" | "right_enabled" => {
+            "right_created" | "right_enabled" | AUTHORIZATION_APPROVED | AUTHORIZATION_REVOKED => {
                 let Some(id) = &cause.right_id else {
                     return Ok(keys);
                 };
@@ -650,6 +682,7 @@ impl Sweeps {
     fn handle_page(
         &self,
         cause: &Cause,
+        keys: &Keys,
         ids: &[String],
     ) -> Result<(SweepCounts, Vec<Decision>), AppError> {
         let rows = self.store.latest_decided(ids)?;
@@ -665,7 +698,25 @@ impl Sweeps {
         let mut batch: Vec<Screened> = Vec::new();
         let mut to_close: Vec<(String, String)> = Vec::new();
         let disabled = cause.change == "right_disabled";
+        let scoped = shop_scope(cause);
         for ((stored, decision), (status, open_case)) in rows.iter().zip(standings) {
+            if let Some(shop) = scoped {
+                if stored.listing.shop_id != shop {
+                    continue;
+                }
+                self.after_authorization(
+                    cause,
+                    keys,
+                    stored,
+                    decision,
+                    status,
+                    open_case,
+                    &mut counts,
+                    &mut batch,
+                    &mut to_close,
+                )?;
+                continue;
+            }
             if disabled {
                 self.after_disable(
                     cause,
@@ -727,6 +778,127 @@ impl Sweeps {
             }
         }
         Ok((counts, stored.into_iter().map(|s| s.decision).collect()))
+    }
+
+    /// One page of a shop's listing ids, in id order, after `after`.
+    fn shop_page(&self, shop: &str, after: Option<String>) -> Result<Vec<String>, AppError> {
+        Ok(self
+            .catalog
+            .listings_by_shop(
+                shop,
+                &Page {
+                    after,
+                    limit: self.config.page,
+                },
+            )?
+            .into_iter()
+            .map(|s| s.listing.id)
+            .collect())
+    }
+
+    /// Rescreens, now and in this process, the one shop's listings an
+    /// authorisation change affects (what its durable sweep does; the
+    /// sweep, run later by any process, then finds nothing left to do).
+    /// Answers the counts and the decisions taken.
+    pub(crate) fn rescreen_shop(
+        &self,
+        cause: &Cause,
+    ) -> Result<(SweepCounts, Vec<Decision>), AppError> {
+        let Some(shop) = shop_scope(cause) else {
+            return Ok((SweepCounts::default(), Vec::new()));
+        };
+        self.registry.refresh()?;
+        let keys = self.keys(cause)?;
+        let mut total = SweepCounts::default();
+        let mut decisions = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let ids = self.shop_page(shop, after.clone())?;
+            let Some(last) = ids.last().cloned() else {
+                break;
+            };
+            let (counts, mut taken) = self.handle_page(cause, &keys, &ids)?;
+            add(&mut total, &counts);
+            decisions.append(&mut taken);
+            after = Some(last);
+        }
+        Ok((total, decisions))
+    }
+
+    /// A shop was authorised on a right (or its authorisation revoked).
+    /// Approved: a listing of the shop whose latest decision names the
+    /// right is screened again and, when that comes out milder (the right
+    /// no longer counts against it), gets the new decision and its open
+    /// case closes; a notice's takedown is left to the notice. Revoked: a
+    /// live or pending listing of the shop that holds the mark (or whose
+    /// decision names the right) is screened again and, when that comes
+    /// out stricter, gets the new decision.
+    #[allow(clippy::too_many_arguments)]
+    fn after_authorization(
+        &self,
+        cause: &Cause,
+        keys: &Keys,
+        stored: &StoredListing,
+        decision: &Decision,
+        status: &str,
+        open_case: bool,
+        counts: &mut SweepCounts,
+        batch: &mut Vec<Screened>,
+        to_close: &mut Vec<(String, String)>,
+    ) -> Result<(), AppError> {
+        let right = cause.right_id.as_deref().unwrap_or_default();
+        let names_right = decision
+            .violations
+            .iter()
+            .any(|v| v.right_id.as_deref() == Some(right));
+        let current = match status {
+            "live" => Action::Approve,
+            "pending_review" => Action::Review,
+            _ => Action::Reject,
+        };
+        let approved = cause.change == AUTHORIZATION_APPROVED;
+        if approved {
+            if !names_right
+                || decision.source == DecisionSource::Notice
+                || current == Action::Approve
+            {
+                return Ok(());
+            }
+        } else {
+            if current == Action::Reject {
+                return Ok(());
+            }
+            let holds_mark = listing_terms(&stored.listing, decision, &[])
+                .iter()
+                .any(|t| keys.matches(t));
+            if !names_right && !holds_mark {
+                return Ok(());
+            }
+        }
+        counts.rescreened += 1;
+        let (mut screened, images_read) =
+            self.screening
+                .rescreen(stored, DecisionSource::Sweep, cause)?;
+        let d = &mut screened.decision;
+        if approved {
+            // Without its images the rescreen cannot clear a listing.
+            if d.action == Action::Approve && !images_read && !stored.listing.images.is_empty() {
+                d.action = Action::Review;
+            }
+            if d.action >= current {
+                return Ok(());
+            }
+        } else if d.action <= current {
+            return Ok(());
+        }
+        if open_case {
+            to_close.push((
+                decision.decision_id.clone(),
+                format!("superseded by {} ({})", d.decision_id, cause.by),
+            ));
+        }
+        batch.push(screened);
+        Ok(())
     }
 
     /// A right was disabled: an open case resting on it closes and the
@@ -895,6 +1067,62 @@ impl Sweeps {
     }
 }
 
+/// The change kinds of an authorisation's sweep: scoped to one shop.
+pub(crate) const AUTHORIZATION_APPROVED: &str = "authorization_approved";
+pub(crate) const AUTHORIZATION_REVOKED: &str = "authorization_revoked";
+
+/// The shop a sweep is scoped to: an authorisation's.
+fn shop_scope(cause: &Cause) -> Option<&str> {
+    match cause.change.as_str() {
+        AUTHORIZATION_APPROVED | AUTHORIZATION_REVOKED => cause.shop_id.as_deref(),
+        _ => None,
+    }
+}
+
+pub(crate) fn authorization_sweep_id(a: &shopshield_store::AuthorizationChange) -> String {
+    format!(
+        "authorization:{}@{}",
+        a.authorization_id, a.registry_version
+    )
+}
+
+/// The cause of an authorisation's sweep (its `by` is set when the sweep
+/// record is made).
+pub(crate) fn authorization_cause(a: &shopshield_store::AuthorizationChange) -> Cause {
+    let (change, why) = match a.change {
+        SellerChange::Add => (
+            AUTHORIZATION_APPROVED,
+            format!(
+                "the holder of right {} authorised shop {} (authorisation {}) at registry version {}: the right no longer counts against this listing",
+                a.right_id, a.shop_id, a.authorization_id, a.registry_version
+            ),
+        ),
+        SellerChange::Remove => (
+            AUTHORIZATION_REVOKED,
+            format!(
+                "the holder of right {} revoked shop {}'s authorisation {} at registry version {}",
+                a.right_id, a.shop_id, a.authorization_id, a.registry_version
+            ),
+        ),
+    };
+    Cause {
+        change: change.into(),
+        right_id: Some(a.right_id.clone()),
+        rule_ids: Vec::new(),
+        shop_id: Some(a.shop_id.clone()),
+        version: a.registry_version.to_string(),
+        by: String::new(),
+        why,
+    }
+}
+
+/// The cause an authorisation's sweep carries, `by` included.
+pub(crate) fn authorization_sweep_cause(a: &shopshield_store::AuthorizationChange) -> Cause {
+    let mut c = authorization_cause(a);
+    c.by = format!("sweep {}", authorization_sweep_id(a));
+    c
+}
+
 fn new_record(id: String, mut cause: Cause, now: DateTime<Utc>) -> SweepRecord {
     cause.by = format!("sweep {id}");
     SweepRecord {
@@ -936,6 +1164,7 @@ pub(crate) fn policy_sweep(
                 rules.join(", ")
             ),
             rule_ids: rules,
+            shop_id: None,
             version,
             by: String::new(),
         },

@@ -795,6 +795,7 @@ fn a_provisional_removal_records_nothing_until_a_decision_of_its_own() {
     provisional.cause = Some(Box::new(shopshield_model::Cause {
         change: shopshield_model::Cause::SELF_SERVICE_REMOVAL.into(),
         right_id: Some("r1".into()),
+        shop_id: None,
         rule_ids: Vec::new(),
         version: "n-1".into(),
         by: "self-service removal, notice n-1 item l1".into(),

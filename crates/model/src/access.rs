@@ -76,11 +76,20 @@ pub enum Permission {
     ReviewNotices,
     /// File a counter-notice to an item taken down from one's own shop.
     FileCounterNotices,
+    /// Ask a rights holder for authorisation on a right (scoped: a seller
+    /// asks for its own shop) and withdraw a pending request.
+    RequestAuthorization,
+    /// Approve, refuse or revoke authorisation requests (scoped: a rights
+    /// holder decides on its own holder's rights).
+    DecideAuthorization,
+    /// Read authorisation requests (scoped: a seller its shop's, a rights
+    /// holder those on its rights).
+    ReadAuthorizations,
 }
 
 impl Permission {
     /// Every permission, in table order.
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 31] = [
         Permission::CreateHolders,
         Permission::ReadRights,
         Permission::ManageRights,
@@ -109,6 +118,9 @@ impl Permission {
         Permission::ReadNotices,
         Permission::ReviewNotices,
         Permission::FileCounterNotices,
+        Permission::RequestAuthorization,
+        Permission::DecideAuthorization,
+        Permission::ReadAuthorizations,
     ];
 
     /// The permission table: the roles that hold this permission.
@@ -143,6 +155,9 @@ impl Permission {
             Permission::ReadNotices => &[Admin, Reviewer, Seller, Creator, RightsHolder],
             Permission::ReviewNotices => &[Admin, Reviewer],
             Permission::FileCounterNotices => &[Seller, Creator],
+            Permission::RequestAuthorization => &[Admin, Seller],
+            Permission::DecideAuthorization => &[Admin, RightsHolder],
+            Permission::ReadAuthorizations => &[Admin, Reviewer, Seller, RightsHolder],
         }
     }
 
@@ -176,6 +191,9 @@ impl Permission {
             Permission::ReadNotices => "read_notices",
             Permission::ReviewNotices => "review_notices",
             Permission::FileCounterNotices => "file_counter_notices",
+            Permission::RequestAuthorization => "request_authorization",
+            Permission::DecideAuthorization => "decide_authorization",
+            Permission::ReadAuthorizations => "read_authorizations",
         }
     }
 
@@ -229,6 +247,9 @@ fn describe(p: Permission) -> &'static str {
         Permission::ReadNotices => "read notices",
         Permission::ReviewNotices => "review notices",
         Permission::FileCounterNotices => "file counter-notices",
+        Permission::RequestAuthorization => "request brand authorisation",
+        Permission::DecideAuthorization => "decide brand authorisation requests",
+        Permission::ReadAuthorizations => "read brand authorisation requests",
     }
 }
 
@@ -335,6 +356,25 @@ impl Principal {
         }
     }
 
+    /// May ask for authorisation for a shop (and see its requests).
+    pub fn acts_for_shop(&self, shop_id: &str) -> bool {
+        match self.role {
+            Role::Admin => true,
+            Role::Seller => self.shop_id.as_deref() == Some(shop_id),
+            _ => false,
+        }
+    }
+
+    /// May see an authorisation request between this shop and holder.
+    pub fn sees_authorization(&self, holder_id: &str, shop_id: &str) -> bool {
+        match self.role {
+            Role::Admin | Role::Reviewer => true,
+            Role::Seller => self.shop_id.as_deref() == Some(shop_id),
+            Role::RightsHolder => self.holder_id.as_deref() == Some(holder_id),
+            Role::Service | Role::Creator => false,
+        }
+    }
+
     /// May see a creator's enforcement record.
     pub fn sees_creator(&self, creator_id: &str) -> bool {
         match self.role {
@@ -404,6 +444,24 @@ mod tests {
         assert!(reviewer.sees_shop("s1") && !reviewer.submits_for("s1"));
         assert!(!reviewer.manages_holder("h1"));
         assert!(reviewer.sees_creator("c9") && reviewer.sees_shop_record("s9"));
+    }
+
+    #[test]
+    fn authorisations_are_asked_by_sellers_and_decided_by_holders() {
+        let seller = principal(Role::Seller);
+        assert!(seller.can(Permission::RequestAuthorization));
+        assert!(!seller.can(Permission::DecideAuthorization));
+        assert!(seller.acts_for_shop("s1") && !seller.acts_for_shop("s2"));
+        assert!(seller.sees_authorization("h9", "s1") && !seller.sees_authorization("h1", "s2"));
+        let holder = principal(Role::RightsHolder);
+        assert!(holder.can(Permission::DecideAuthorization));
+        assert!(!holder.can(Permission::RequestAuthorization));
+        assert!(holder.sees_authorization("h1", "s9") && !holder.sees_authorization("h2", "s1"));
+        assert!(!holder.acts_for_shop("s1"));
+        let reviewer = principal(Role::Reviewer);
+        assert!(reviewer.can(Permission::ReadAuthorizations));
+        assert!(!reviewer.can(Permission::DecideAuthorization));
+        assert!(!principal(Role::Creator).sees_authorization("h1", "s1"));
     }
 
     /// docs/model.md shows this very table.

@@ -282,11 +282,16 @@ pub struct Cause {
     /// `right_created`, `right_enabled`, `right_disabled`, `policy_reloaded`,
     /// `rule_effective`, `notice`, `counter_notice`, `self_service_removal`
     /// (a notice from a holder with self-service removal, before review),
-    /// `notice_rejected` (that removal undone by a reviewer).
+    /// `notice_rejected` (that removal undone by a reviewer),
+    /// `authorization_approved`, `authorization_revoked`.
     pub change: String,
     /// The right that changed (or that a notice relies on).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub right_id: Option<String>,
+    /// The one shop a change concerns (an authorisation of that shop on the
+    /// right): only its listings are looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shop_id: Option<String>,
     /// The rules that changed, with their pack.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rule_ids: Vec<String>,

@@ -12,6 +12,7 @@
 //! Nothing here performs I/O.
 
 mod access;
+mod authorization;
 mod decision;
 mod error;
 mod ids;
@@ -27,6 +28,10 @@ mod taxonomy;
 mod video;
 
 pub use access::{Denied, Permission, Principal};
+pub use authorization::{
+    Authorization, AuthorizationDecision, AuthorizationState, MAX_AUTHORIZATION_DOCUMENT_LEN,
+    MAX_AUTHORIZATION_TEXT_LEN, NewAuthorization, Relationship, validate_authorization_reason,
+};
 pub use decision::{
     Action, Cause, Decision, DecisionSource, Evidence, Violation, ViolationType, format_time,
     format_time_range,
@@ -43,7 +48,8 @@ pub use notice::{
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
 pub use right::{
-    ImageHash, MAX_ALIASES, MAX_MARK_LEN, MAX_VPDQ_LEN, NewRight, Right, RightKind, RightsHolder,
+    ImageHash, MAX_ALIASES, MAX_AUTHORIZED_SELLERS, MAX_MARK_LEN, MAX_VPDQ_LEN, NewRight, Right,
+    RightKind, RightsHolder,
 };
 pub use role::Role;
 pub use stream::{

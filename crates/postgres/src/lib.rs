@@ -20,6 +20,7 @@
 //! threads (or `spawn_blocking`), never from inside an async task.
 
 mod access;
+mod authorization;
 mod catalog;
 mod conn;
 mod content;
@@ -57,6 +58,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         7,
         "0007_notices",
         include_str!("../migrations/0007_notices.sql"),
+    ),
+    (
+        8,
+        "0008_authorizations",
+        include_str!("../migrations/0008_authorizations.sql"),
     ),
 ];
 

@@ -29,7 +29,7 @@ fn holder_from(row: &Row) -> Result<RightsHolder> {
 
 /// Bumps the registry version inside the transaction (locking it until
 /// commit) and queues the notification of it.
-fn bump_registry(tx: &mut Conn) -> Result<u64> {
+pub(crate) fn bump_registry(tx: &mut Conn) -> Result<u64> {
     let row = tx.query_opt(
         "WITH bumped AS (UPDATE meta SET value = value + 1 WHERE key = $1 RETURNING value) \
          SELECT value, pg_notify($2, value::text)::text FROM bumped",

@@ -6,6 +6,7 @@
 //! JSON [`ErrorBody`](error::ErrorBody) with a 4xx or 5xx status.
 
 pub mod auth;
+pub mod authorizations;
 mod conn;
 pub mod console;
 pub mod content;
@@ -108,6 +109,11 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(utoipa_axum::routes!(notices::court_action))
         .routes(utoipa_axum::routes!(notices::shop_notices))
         .routes(utoipa_axum::routes!(notices::holder_standing))
+        .routes(utoipa_axum::routes!(authorizations::request_authorization))
+        .routes(utoipa_axum::routes!(authorizations::list_authorizations))
+        .routes(utoipa_axum::routes!(authorizations::get_authorization))
+        .routes(utoipa_axum::routes!(authorizations::decide_authorization))
+        .routes(utoipa_axum::routes!(authorizations::withdraw_authorization))
         .routes(utoipa_axum::routes!(reports::transparency))
         .routes(utoipa_axum::routes!(healthz))
         .routes(utoipa_axum::routes!(metrics))

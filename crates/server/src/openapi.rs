@@ -37,6 +37,10 @@ use shopshield_model::{
         shopshield_app::ItemDecisionInput, shopshield_app::ItemOutcome,
         shopshield_store::NoticeRecord, shopshield_store::NoticeItemRecord, shopshield_store::StoredNotice,
         shopshield_store::ItemReview, shopshield_store::FiledCounterNotice, shopshield_store::RecordedCourtAction,
+        shopshield_model::NewAuthorization, shopshield_model::Authorization, shopshield_model::AuthorizationState,
+        shopshield_model::AuthorizationDecision, shopshield_model::Relationship,
+        shopshield_app::DecisionInput, shopshield_app::AuthorizationOutcome, shopshield_app::Decided,
+        shopshield_store::SweepCounts,
     )),
     modifiers(&SecurityAddon),
 )]

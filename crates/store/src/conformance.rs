@@ -28,7 +28,9 @@ use crate::{
     Screened, Snapshot, Store, StoreError, StoredStream, StoredVideo, SweepCounts, SweepRecord,
     SweepState, SweepWatermark,
 };
-use crate::{Filed, NoticeFilter, NoticeItemRecord, StoredNotice};
+use crate::{
+    AuthorizationFilter, Filed, NoticeFilter, NoticeItemRecord, SellerChange, StoredNotice,
+};
 
 /// Two handles on one fresh database, and whatever keeps it alive (a
 /// temporary directory, a database dropped at the end).
@@ -62,7 +64,9 @@ macro_rules! conformance_tests {
             stopped_streams_stay_stopped,
             content_pages_for_reports,
             notices_file_once_by_id,
-            notice_items_change_once_per_version
+            notice_items_change_once_per_version,
+            authorizations_one_pending_per_shop_and_right,
+            authorization_decisions_change_the_right_once
         );
     };
     (@each $open:path; $($check:ident),* $(,)?) => {
@@ -784,6 +788,7 @@ fn sweep_rec(id: &str) -> SweepRecord {
             change: "right_created".into(),
             right_id: Some("r-1".into()),
             rule_ids: vec![],
+            shop_id: None,
             version: "3".into(),
             by: id.into(),
             why: "right r-1 was registered".into(),
@@ -1228,4 +1233,206 @@ pub fn notice_items_change_once_per_version(a: &dyn Store, b: &dyn Store) {
     missing.item_id = "l-9".into();
     missing.version = 4;
     assert!(is_conflict(a.update_notice_item(&missing, &[])));
+}
+
+fn authorization(id: &str, right: &str, shop: &str) -> shopshield_model::Authorization {
+    use shopshield_model::{Authorization, AuthorizationState, Relationship};
+    Authorization {
+        id: id.into(),
+        right_id: right.into(),
+        holder_id: "h1".into(),
+        shop_id: shop.into(),
+        requested_by: format!("seller-{shop}"),
+        relationship: Relationship::Retailer,
+        message: "we sell genuine goods from the EU distributor".into(),
+        document: Some("invoice INV-1".into()),
+        state: AuthorizationState::Pending,
+        decision: None,
+        revocation: None,
+        registry_version: None,
+        created_at: t(10),
+        updated_at: t(10),
+        version: 1,
+    }
+}
+
+/// A shop has at most one pending request on a right (a second is a
+/// conflict that writes nothing, its webhook included); requests are read
+/// back by id and listed by holder, shop, right and state.
+pub fn authorizations_one_pending_per_shop_and_right(a: &dyn Store, b: &dyn Store) {
+    use shopshield_model::AuthorizationState;
+    a.insert_holder(&holder("h1", "Zorbex")).unwrap();
+    a.insert_right(&right("r-1", "h1", "Zorbex")).unwrap();
+    a.insert_right(&right("r-2", "h1", "Quellax")).unwrap();
+    let first = authorization("auth-1", "r-1", "shop-1");
+    a.insert_authorization(&first, &[out("auth-1-v1", 0)])
+        .unwrap();
+    assert_eq!(b.authorization("auth-1").unwrap(), Some(first.clone()));
+    assert_eq!(
+        b.pending_authorization("r-1", "shop-1").unwrap(),
+        Some(first.clone())
+    );
+    // Same shop and right, another id: refused while the first is pending.
+    let dup = authorization("auth-2", "r-1", "shop-1");
+    assert!(is_conflict(
+        b.insert_authorization(&dup, &[out("auth-2-v1", 0)])
+    ));
+    // The same id again: refused.
+    assert!(is_conflict(b.insert_authorization(&first, &[])));
+    assert_eq!(a.outbox_counts().unwrap().pending, 1);
+    // Another right, another shop: fine.
+    b.insert_authorization(&authorization("auth-3", "r-2", "shop-1"), &[])
+        .unwrap();
+    a.insert_authorization(&authorization("auth-4", "r-1", "shop-2"), &[])
+        .unwrap();
+    // A request on a right that does not exist is refused.
+    assert!(
+        b.insert_authorization(&authorization("auth-5", "r-9", "shop-1"), &[])
+            .is_err()
+    );
+    let ids = |f: AuthorizationFilter| -> Vec<String> {
+        b.authorizations(&AuthorizationFilter { limit: 10, ..f })
+            .unwrap()
+            .into_iter()
+            .map(|x| x.id)
+            .collect()
+    };
+    assert_eq!(
+        ids(AuthorizationFilter::default()),
+        ["auth-1", "auth-3", "auth-4"]
+    );
+    assert_eq!(
+        ids(AuthorizationFilter {
+            shop_id: Some("shop-1".into()),
+            ..AuthorizationFilter::default()
+        }),
+        ["auth-1", "auth-3"]
+    );
+    assert_eq!(
+        ids(AuthorizationFilter {
+            right_id: Some("r-1".into()),
+            after: Some("auth-1".into()),
+            ..AuthorizationFilter::default()
+        }),
+        ["auth-4"]
+    );
+    assert!(
+        ids(AuthorizationFilter {
+            holder_id: Some("h2".into()),
+            ..AuthorizationFilter::default()
+        })
+        .is_empty()
+    );
+    // Once the first is refused, the shop may ask again.
+    let mut refused = first.clone();
+    refused.state = AuthorizationState::Refused;
+    refused.version = 2;
+    a.update_authorization(&refused, None, &[]).unwrap();
+    assert!(
+        ids(AuthorizationFilter {
+            state: Some(AuthorizationState::Pending),
+            ..AuthorizationFilter::default()
+        }) == ["auth-3", "auth-4"]
+    );
+    b.insert_authorization(&dup, &[]).unwrap();
+    // A refused request cannot be made pending beside the new one.
+    let mut back = refused;
+    back.state = AuthorizationState::Pending;
+    back.version = 3;
+    assert!(is_conflict(a.update_authorization(&back, None, &[])));
+}
+
+/// Two decisions computed from one version: one wins, the other is a
+/// conflict that writes nothing. An approval adds the shop to the right's
+/// authorised sellers and bumps the registry version in the same
+/// transaction (the right's change carries it, and the change log names
+/// the request); a revocation removes it the same way.
+pub fn authorization_decisions_change_the_right_once(a: &dyn Store, b: &dyn Store) {
+    use shopshield_model::AuthorizationState;
+    a.insert_holder(&holder("h1", "Zorbex")).unwrap();
+    a.insert_right(&right("r-1", "h1", "Zorbex")).unwrap();
+    let base = authorization("auth-1", "r-1", "shop-1");
+    a.insert_authorization(&base, &[]).unwrap();
+    let v0 = a.registry_version().unwrap();
+    let mut approve = base.clone();
+    approve.state = AuthorizationState::Approved;
+    approve.version = 2;
+    approve.updated_at = t(20);
+    let mut refuse = approve.clone();
+    refuse.state = AuthorizationState::Refused;
+    let (ra, rb) = std::thread::scope(|s| {
+        let x = s.spawn(|| {
+            a.update_authorization(&approve, Some(SellerChange::Add), &[out("auth-a", 0)])
+        });
+        let y = s.spawn(|| b.update_authorization(&refuse, None, &[out("auth-b", 0)]));
+        (x.join().expect("a"), y.join().expect("b"))
+    });
+    assert!(
+        ra.is_ok() != rb.is_ok(),
+        "exactly one decision wins: {ra:?} {rb:?}"
+    );
+    assert_eq!(a.outbox_counts().unwrap().pending, 1);
+    let stored = b.authorization("auth-1").unwrap().unwrap();
+    let r = b.right("r-1").unwrap().unwrap().right;
+    if let Ok(won) = ra {
+        // The approval won: the shop is authorised at a new version.
+        assert_eq!(stored, won);
+        assert_eq!(stored.state, AuthorizationState::Approved);
+        let v1 = b.registry_version().unwrap();
+        assert_eq!(v1, v0 + 1);
+        assert_eq!(stored.registry_version, Some(v1));
+        assert_eq!(r.authorized_sellers, ["shop-1"]);
+        let changed = b.rights_changed_since(v0).unwrap();
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].version, v1);
+        let log = b.authorization_changes_since(v0).unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].registry_version, v1);
+        assert_eq!(log[0].authorization_id, "auth-1");
+        assert_eq!(log[0].shop_id, "shop-1");
+        assert_eq!(log[0].change, SellerChange::Add);
+        // A stale version is refused and the right is left alone.
+        assert!(is_conflict(a.update_authorization(
+            &approve,
+            Some(SellerChange::Add),
+            &[]
+        )));
+        assert_eq!(a.registry_version().unwrap(), v1);
+        // Revocation removes the shop at the next version.
+        let mut revoke = stored;
+        revoke.state = AuthorizationState::Revoked;
+        revoke.version = 3;
+        let revoked = a
+            .update_authorization(&revoke, Some(SellerChange::Remove), &[])
+            .unwrap();
+        assert_eq!(revoked.registry_version, Some(v1 + 1));
+        assert!(
+            b.right("r-1")
+                .unwrap()
+                .unwrap()
+                .right
+                .authorized_sellers
+                .is_empty()
+        );
+        let log = b.authorization_changes_since(v1).unwrap();
+        assert_eq!(log.len(), 1);
+        assert_eq!(log[0].change, SellerChange::Remove);
+        assert_eq!(b.authorization_changes_since(v0).unwrap().len(), 2);
+    } else {
+        // The refusal won: nothing else changed.
+        assert_eq!(stored.state, AuthorizationState::Refused);
+        assert_eq!(stored.registry_version, None);
+        assert!(r.authorized_sellers.is_empty());
+        assert_eq!(b.registry_version().unwrap(), v0);
+        assert!(b.authorization_changes_since(0).unwrap().is_empty());
+    }
+    // A request whose right vanished cannot approve: missing id.
+    let mut missing = authorization("auth-9", "r-1", "shop-9");
+    missing.version = 2;
+    assert!(is_conflict(a.update_authorization(
+        &missing,
+        Some(SellerChange::Add),
+        &[]
+    )));
+    assert!(!b.right("r-1").unwrap().unwrap().right.authorizes("shop-9"));
 }

@@ -13,6 +13,9 @@
 //! * [`NoticeStore`]: rights holders' notices and the state of each item
 //!   (pending, accepted, rejected, countered, restored, upheld), changed
 //!   only against the version it was read at.
+//! * [`AuthorizationStore`]: sellers' requests for brand authorisation;
+//!   an approval or revocation changes the right's authorised sellers and
+//!   the registry version in the same transaction.
 //! * [`ChangeFeed`]: how a process hears that another changed the registry.
 //!
 //! [`Store`] is all of them. [`SqliteStore`] implements it on an embedded
@@ -23,6 +26,7 @@
 //! entirely or not at all, and a clash with what another writer stored is a
 //! [`StoreError::Conflict`].
 
+mod authorization;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod log;
@@ -32,6 +36,9 @@ mod sweep;
 mod traits;
 mod types;
 
+pub use authorization::{
+    AuthorizationChange, AuthorizationFilter, AuthorizationStore, SellerChange,
+};
 pub use log::{
     BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxCounts, OutboxRow, OutboxStatus, Snapshot,
 };

@@ -249,6 +249,7 @@ pub trait Store:
     + crate::SweepStore
     + ContentStore
     + crate::NoticeStore
+    + crate::AuthorizationStore
 {
     /// `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;

@@ -10,6 +10,7 @@
 //! are prepared once per connection and cached.
 
 mod access;
+mod authorization;
 mod catalog;
 mod content;
 mod enforcement;
@@ -39,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_after_listing.sql"),
     include_str!("../../migrations/sqlite/0006_content.sql"),
     include_str!("../../migrations/sqlite/0007_notices.sql"),
+    include_str!("../../migrations/sqlite/0008_authorizations.sql"),
 ];
 
 /// Reader connections beside the writer, for a file database.
