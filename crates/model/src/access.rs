@@ -76,11 +76,14 @@ pub enum Permission {
     ReviewNotices,
     /// File a counter-notice to an item taken down from one's own shop.
     FileCounterNotices,
+    /// Approve or refuse a right held for review (another holder's right
+    /// carries the same mark in overlapping classes and regions).
+    ReviewRights,
 }
 
 impl Permission {
     /// Every permission, in table order.
-    pub const ALL: [Permission; 28] = [
+    pub const ALL: [Permission; 29] = [
         Permission::CreateHolders,
         Permission::ReadRights,
         Permission::ManageRights,
@@ -109,6 +112,7 @@ impl Permission {
         Permission::ReadNotices,
         Permission::ReviewNotices,
         Permission::FileCounterNotices,
+        Permission::ReviewRights,
     ];
 
     /// The permission table: the roles that hold this permission.
@@ -143,6 +147,7 @@ impl Permission {
             Permission::ReadNotices => &[Admin, Reviewer, Seller, RightsHolder],
             Permission::ReviewNotices => &[Admin, Reviewer],
             Permission::FileCounterNotices => &[Seller],
+            Permission::ReviewRights => &[Admin],
         }
     }
 
@@ -176,6 +181,7 @@ impl Permission {
             Permission::ReadNotices => "read_notices",
             Permission::ReviewNotices => "review_notices",
             Permission::FileCounterNotices => "file_counter_notices",
+            Permission::ReviewRights => "review_rights",
         }
     }
 
@@ -229,6 +235,7 @@ fn describe(p: Permission) -> &'static str {
         Permission::ReadNotices => "read notices",
         Permission::ReviewNotices => "review notices",
         Permission::FileCounterNotices => "file counter-notices",
+        Permission::ReviewRights => "approve or refuse rights held for review",
     }
 }
 
@@ -374,6 +381,17 @@ mod tests {
                 p.allows(Role::Admin),
                 !matches!(p, Permission::FileAppeals | Permission::FileCounterNotices),
                 "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_admins_review_held_rights() {
+        for role in Role::ALL {
+            assert_eq!(
+                principal(role).can(Permission::ReviewRights),
+                role == Role::Admin,
+                "{role:?}"
             );
         }
     }

@@ -43,7 +43,9 @@ pub use notice::{
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
 pub use right::{
-    ImageHash, MAX_ALIASES, MAX_MARK_LEN, MAX_VPDQ_LEN, NewRight, Right, RightKind, RightsHolder,
+    ImageHash, KNOWN_OFFICES, MAX_ALIASES, MAX_MARK_LEN, MAX_REGISTRATION_NUMBER_LEN,
+    MAX_REVIEW_REASON_LEN, MAX_VPDQ_LEN, NewRight, Registration, Right, RightConflict, RightKind,
+    RightReview, RightReviewInput, RightReviewOutcome, RightReviewState, RightsHolder,
 };
 pub use role::Role;
 pub use stream::{

@@ -58,6 +58,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0007_notices",
         include_str!("../migrations/0007_notices.sql"),
     ),
+    (
+        9,
+        "0009_proof_of_rights",
+        include_str!("../migrations/0009_proof_of_rights.sql"),
+    ),
 ];
 
 /// The advisory lock that migrations run under (any fixed number; this is
