@@ -121,6 +121,12 @@ pub struct RightSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mark: Option<String>,
     pub enabled: bool,
+    /// Enabled, not expired and not held for review: a notice on it can
+    /// be accepted.
+    pub in_force: bool,
+    /// The office's registration, when the holder gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration: Option<shopshield_model::Registration>,
 }
 
 /// Our own detectors' latest decision on the listing (screening or a
@@ -246,6 +252,15 @@ impl Notices {
             )));
         }
         let now = self.now();
+        // Only a right in force is enforced: not disabled, not expired
+        // (through its expires_on day, UTC), not held for review.
+        if let Some(why) = right.not_in_force(now) {
+            return Err(ValidationError::new(
+                "right_id",
+                format!("{why}; a notice must rely on a right in force"),
+            )
+            .into());
+        }
         let mut items = Vec::with_capacity(notice.items.len());
         for (i, it) in notice.items.iter().enumerate() {
             let Some(stored) = self.store.latest_listing(&it.id)? else {
@@ -373,12 +388,15 @@ impl Notices {
                 .find(|i| i.id == item.item_id)
                 .map(|i| i.material.clone())
                 .unwrap_or_default();
+            let now = self.now();
             let right = self.store.right(&notice.right_id)?.map(|r| RightSummary {
+                in_force: r.right.in_force(now),
                 id: r.right.id,
                 holder_id: r.right.holder_id,
                 kind: r.right.kind,
                 mark: r.right.mark,
                 enabled: r.right.enabled,
+                registration: r.right.registration,
             });
             let listing = self.store.latest_listing(&item.item_id)?.map(|s| s.listing);
             let detectors = self
@@ -525,6 +543,18 @@ impl Notices {
         }
         let now = self.now();
         let accepted = outcome == ItemOutcome::Accept;
+        if accepted
+            && let Some(why) = self
+                .store
+                .right(&n.stored.notice.right_id)?
+                .map(|r| r.right)
+                .as_ref()
+                .and_then(|r| r.not_in_force(now))
+        {
+            return Err(AppError::Conflict(format!(
+                "notice {notice_id:?} relies on a right no longer in force ({why}); it cannot be accepted, only rejected"
+            )));
+        }
         let mut item = old;
         item.version += 1;
         item.updated_at = now;
