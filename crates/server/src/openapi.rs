@@ -36,6 +36,8 @@ use shopshield_model::{
         shopshield_app::ItemDecisionInput, shopshield_app::ItemOutcome,
         shopshield_store::NoticeRecord, shopshield_store::NoticeItemRecord, shopshield_store::StoredNotice,
         shopshield_store::ItemReview, shopshield_store::FiledCounterNotice, shopshield_store::RecordedCourtAction,
+        shopshield_model::Registration, shopshield_model::RightReview, shopshield_model::RightReviewState,
+        shopshield_model::RightConflict, shopshield_model::RightReviewInput, shopshield_model::RightReviewOutcome,
     )),
     modifiers(&SecurityAddon),
 )]
