@@ -446,7 +446,12 @@ impl Sweeps {
         let (registration, expires_on) = r
             .registration
             .as_ref()
-            .map(|g| (format!("{} {}", g.office, g.number), g.expires_on.to_string()))
+            .map(|g| {
+                (
+                    format!("{} {}", g.office, g.number),
+                    g.expires_on.to_string(),
+                )
+            })
             .unwrap_or_default();
         let what = r
             .mark

@@ -93,11 +93,17 @@ fn an_expired_right_is_not_enforced_and_a_sweep_takes_its_decisions_back() {
     let app = open(&db, t.clone());
     // In force through 2026-03-02 (UTC); not from 2026-03-03 00:00 UTC.
     app.registry()
-        .import_rights(&op(), vec![(registered("r-zorbex", "Zorbex", "2026-03-02"), None)])
+        .import_rights(
+            &op(),
+            vec![(registered("r-zorbex", "Zorbex", "2026-03-02"), None)],
+        )
         .unwrap();
     app.sweeps().run_now(&op(), None).unwrap();
     assert_eq!(
-        app.registry().next_lapse().map(|t| t.to_rfc3339()).as_deref(),
+        app.registry()
+            .next_lapse()
+            .map(|t| t.to_rfc3339())
+            .as_deref(),
         Some("2026-03-03T00:00:00+00:00")
     );
     let fake = submit(&app, "fake", "Zorbex replica sneakers 1:1 copy", "12");
@@ -172,7 +178,14 @@ fn an_expired_right_is_not_enforced_and_a_sweep_takes_its_decisions_back() {
     assert!(app.sweeps().run_now(&op(), None).unwrap().sweeps.is_empty());
     let other = open(&db, t.clone());
     t.advance(chrono::Duration::minutes(5));
-    assert!(other.sweeps().run_now(&op(), None).unwrap().sweeps.is_empty());
+    assert!(
+        other
+            .sweeps()
+            .run_now(&op(), None)
+            .unwrap()
+            .sweeps
+            .is_empty()
+    );
     // Another process's engine leaves the expired right out too.
     assert_eq!(
         other
@@ -198,8 +211,14 @@ fn a_duplicate_mark_of_another_holder_is_held_until_an_admin_approves_it() {
         .import_rights(
             &op(),
             vec![
-                (trademark("r-zorbex", "Zorbex Inc", "Zorbex", &[25], &["*"]), None),
-                (trademark("r-alphor", "Alphor Ltd", "Alphor", &[9], &["US"]), None),
+                (
+                    trademark("r-zorbex", "Zorbex Inc", "Zorbex", &[25], &["*"]),
+                    None,
+                ),
+                (
+                    trademark("r-alphor", "Alphor Ltd", "Alphor", &[9], &["US"]),
+                    None,
+                ),
             ],
         )
         .unwrap();
@@ -212,11 +231,26 @@ fn a_duplicate_mark_of_another_holder_is_held_until_an_admin_approves_it() {
         .import(
             &op(),
             vec![
-                (trademark("r-copy", "Copycat", "ＺＯＲＢＥＸ", &[18, 25], &["US"]), None),
-                (trademark("r-zorbex-2", "Zorbex Inc", "Zorbex", &[25], &["*"]), None),
-                (trademark("r-zorbex-9", "Copycat", "Zorbex", &[9], &["*"]), None),
-                (trademark("r-alphor-gb", "Copycat", "Alphor", &[9], &["GB"]), None),
-                (trademark("r-alphor-all", "Copycat", "Alphor", &[9, 25], &["*"]), None),
+                (
+                    trademark("r-copy", "Copycat", "ＺＯＲＢＥＸ", &[18, 25], &["US"]),
+                    None,
+                ),
+                (
+                    trademark("r-zorbex-2", "Zorbex Inc", "Zorbex", &[25], &["*"]),
+                    None,
+                ),
+                (
+                    trademark("r-zorbex-9", "Copycat", "Zorbex", &[9], &["*"]),
+                    None,
+                ),
+                (
+                    trademark("r-alphor-gb", "Copycat", "Alphor", &[9], &["GB"]),
+                    None,
+                ),
+                (
+                    trademark("r-alphor-all", "Copycat", "Alphor", &[9, 25], &["*"]),
+                    None,
+                ),
             ],
         )
         .unwrap();
@@ -234,13 +268,20 @@ fn a_duplicate_mark_of_another_holder_is_held_until_an_admin_approves_it() {
     // r-zorbex-2 comes after r-copy in the import.
     assert_eq!(ids, [("r-zorbex", "zorbex-inc")]);
     for free in ["r-zorbex-2", "r-zorbex-9", "r-alphor-gb"] {
-        assert!(app.registry().right(&op(), free).unwrap().review.is_none(), "{free}");
+        assert!(
+            app.registry().right(&op(), free).unwrap().review.is_none(),
+            "{free}"
+        );
     }
     // Held: not enforced. Its holder's shop is not protected by it, and a
     // listing naming the mark is caught by the first holder's right only.
     let d = submit(&app, "fake", "Zorbex replica sneakers 1:1 copy", "12");
     assert_eq!(d.action, Action::Reject);
-    assert!(d.violations.iter().all(|v| v.right_id.as_deref() != Some("r-copy")));
+    assert!(
+        d.violations
+            .iter()
+            .all(|v| v.right_id.as_deref() != Some("r-copy"))
+    );
     let pending = app
         .registry()
         .rights_in_review(&op(), None, Some(RightReviewState::Pending))
@@ -249,9 +290,16 @@ fn a_duplicate_mark_of_another_holder_is_held_until_an_admin_approves_it() {
     // Created over HTTP the same way: a single right is held too.
     let single = app
         .registry()
-        .create_right(&op(), trademark("r-alphor-2", "copycat", "ALPHOR", &[9], &["US"]), None)
+        .create_right(
+            &op(),
+            trademark("r-alphor-2", "copycat", "ALPHOR", &[9], &["US"]),
+            None,
+        )
         .unwrap();
-    assert_eq!(single.review.map(|r| r.state), Some(RightReviewState::Pending));
+    assert_eq!(
+        single.review.map(|r| r.state),
+        Some(RightReviewState::Pending)
+    );
 
     // Only admins decide; a reason is required.
     let approve = |reason: &str| RightReviewInput {
@@ -259,7 +307,8 @@ fn a_duplicate_mark_of_another_holder_is_held_until_an_admin_approves_it() {
         reason: reason.into(),
     };
     assert!(matches!(
-        app.registry().review_right(&reviewer(), "r-copy", approve("ok")),
+        app.registry()
+            .review_right(&reviewer(), "r-copy", approve("ok")),
         Err(AppError::Forbidden(_))
     ));
     assert!(matches!(
@@ -286,16 +335,20 @@ fn a_duplicate_mark_of_another_holder_is_held_until_an_admin_approves_it() {
     );
     let d = submit(&app, "fake-2", "Zorbex replica trainers copy", "12");
     assert!(
-        d.violations.iter().any(|v| v.right_id.as_deref() == Some("r-copy")),
+        d.violations
+            .iter()
+            .any(|v| v.right_id.as_deref() == Some("r-copy")),
         "{d:?}"
     );
     // Decided once.
     assert!(matches!(
-        app.registry().review_right(&op(), "r-copy", approve("again")),
+        app.registry()
+            .review_right(&op(), "r-copy", approve("again")),
         Err(AppError::Conflict(_))
     ));
     assert!(matches!(
-        app.registry().review_right(&op(), "r-zorbex", approve("never held")),
+        app.registry()
+            .review_right(&op(), "r-zorbex", approve("never held")),
         Err(AppError::Conflict(_))
     ));
     // Refused: kept, never in force.
@@ -317,19 +370,32 @@ fn a_duplicate_mark_of_another_holder_is_held_until_an_admin_approves_it() {
         .registry()
         .import(
             &op(),
-            vec![(trademark("r-copy", "Copycat", "ＺＯＲＢＥＸ", &[18, 25], &["US"]), None)],
+            vec![(
+                trademark("r-copy", "Copycat", "ＺＯＲＢＥＸ", &[18, 25], &["US"]),
+                None,
+            )],
         )
         .unwrap();
     assert_eq!(again.held_for_review, 0);
     assert_eq!(
-        app.registry().right(&op(), "r-copy").unwrap().review.map(|r| r.state),
+        app.registry()
+            .right(&op(), "r-copy")
+            .unwrap()
+            .review
+            .map(|r| r.state),
         Some(RightReviewState::Approved)
     );
     // The first holder re-importing its own right is not held by the
     // approved newcomer.
     let first = app
         .registry()
-        .import(&op(), vec![(trademark("r-zorbex", "Zorbex Inc", "Zorbex", &[25], &["*"]), None)])
+        .import(
+            &op(),
+            vec![(
+                trademark("r-zorbex", "Zorbex Inc", "Zorbex", &[25], &["*"]),
+                None,
+            )],
+        )
         .unwrap();
     assert_eq!(
         first.held_for_review,

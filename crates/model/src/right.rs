@@ -673,7 +673,10 @@ mod tests {
         assert_eq!(bad(&|g| g.number = "12\n34".into()), "registration.number");
         assert_eq!(bad(&|g| g.office = "usPTO".into()), "registration.office");
         assert_eq!(bad(&|g| g.office = "U".into()), "registration.office");
-        assert_eq!(bad(&|g| g.office = "OFFICE-OF-X".into()), "registration.office");
+        assert_eq!(
+            bad(&|g| g.office = "OFFICE-OF-X".into()),
+            "registration.office"
+        );
         assert_eq!(
             bad(&|g| g.expires_on = "2016-02-01".parse().unwrap()),
             "registration.expires_on"
@@ -711,7 +714,10 @@ mod tests {
         assert!(r.not_in_force(t("2026-01-31T23:59:59Z")).is_none());
         assert!(!r.in_force(t("2026-02-01T00:00:00Z")));
         let why = r.not_in_force(t("2026-02-01T00:00:00Z")).unwrap();
-        assert!(why.contains("USPTO 3,456,789") && why.contains("2026-01-31"), "{why}");
+        assert!(
+            why.contains("USPTO 3,456,789") && why.contains("2026-01-31"),
+            "{why}"
+        );
         // Held for review: out of force until approved.
         r.review = Some(RightReview {
             state: RightReviewState::Pending,

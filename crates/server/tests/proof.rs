@@ -54,7 +54,12 @@ async fn registrations_expire_and_duplicate_marks_wait_for_review() {
             .single()
             .unwrap(),
     ));
-    let s = Server::start_with(&dir.path().join("s.db"), AppConfig::default(), clock.clone()).await;
+    let s = Server::start_with(
+        &dir.path().join("s.db"),
+        AppConfig::default(),
+        clock.clone(),
+    )
+    .await;
     let admin = s.key(Role::Admin, None);
     for (id, name) in [("zorbex", "Zorbex Inc"), ("copycat", "Copycat Ltd")] {
         let (st, _) = s
@@ -67,9 +72,18 @@ async fn registrations_expire_and_duplicate_marks_wait_for_review() {
 
     // Bad registrations: a 422 naming the field.
     for (edit, field) in [
-        (json!({"number": "", "office": "USPTO", "expires_on": "2030-01-01"}), "registration.number"),
-        (json!({"number": "1", "office": "us pto", "expires_on": "2030-01-01"}), "registration.office"),
-        (json!({"number": "1", "office": "USPTO", "registered_on": "2030-01-01", "expires_on": "2029-01-01"}), "registration.expires_on"),
+        (
+            json!({"number": "", "office": "USPTO", "expires_on": "2030-01-01"}),
+            "registration.number",
+        ),
+        (
+            json!({"number": "1", "office": "us pto", "expires_on": "2030-01-01"}),
+            "registration.office",
+        ),
+        (
+            json!({"number": "1", "office": "USPTO", "registered_on": "2030-01-01", "expires_on": "2029-01-01"}),
+            "registration.expires_on",
+        ),
     ] {
         let mut r = right("r-bad", "zorbex", "Zorbex", "2030-01-01");
         r["registration"] = edit;
@@ -84,7 +98,11 @@ async fn registrations_expire_and_duplicate_marks_wait_for_review() {
     assert!(body["error"].is_object(), "{body}");
 
     let (st, body) = s
-        .post(&holder, "/v1/rights", &right("r-zorbex", "zorbex", "Zorbex", "2026-03-02"))
+        .post(
+            &holder,
+            "/v1/rights",
+            &right("r-zorbex", "zorbex", "Zorbex", "2026-03-02"),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
     assert_eq!(body["registration"]["office"], "UKIPO");
@@ -93,7 +111,11 @@ async fn registrations_expire_and_duplicate_marks_wait_for_review() {
 
     // Another holder, the same mark: stored, held.
     let (st, body) = s
-        .post(&copycat, "/v1/rights", &right("r-copy", "copycat", "ZORBEX", "2036-01-01"))
+        .post(
+            &copycat,
+            "/v1/rights",
+            &right("r-copy", "copycat", "ZORBEX", "2036-01-01"),
+        )
         .await;
     assert_eq!(st, StatusCode::CREATED, "{body}");
     assert_eq!(body["review"]["state"], "pending", "{body}");
@@ -101,7 +123,12 @@ async fn registrations_expire_and_duplicate_marks_wait_for_review() {
     assert_eq!(body["review"]["conflicts"][0]["holder_id"], "zorbex");
     let (st, body) = s.get(&admin, "/v1/rights?review=pending").await;
     assert_eq!(st, StatusCode::OK);
-    let ids: Vec<&str> = body.as_array().unwrap().iter().filter_map(|r| r["id"].as_str()).collect();
+    let ids: Vec<&str> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
     assert_eq!(ids, ["r-copy"]);
     let (st, body) = s.get(&admin, "/v1/rights?review=maybe").await;
     assert_eq!(st, StatusCode::BAD_REQUEST, "{body}");
@@ -114,7 +141,11 @@ async fn registrations_expire_and_duplicate_marks_wait_for_review() {
 
     // Only admins review; bad input names the field.
     let (st, _) = s
-        .post(&copycat, "/v1/rights/r-copy/review", &json!({"outcome": "approve", "reason": "mine"}))
+        .post(
+            &copycat,
+            "/v1/rights/r-copy/review",
+            &json!({"outcome": "approve", "reason": "mine"}),
+        )
         .await;
     assert_eq!(st, StatusCode::FORBIDDEN);
     let (st, body) = s
@@ -123,16 +154,28 @@ async fn registrations_expire_and_duplicate_marks_wait_for_review() {
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(err_field(&body), "outcome");
     let (st, body) = s
-        .post(&admin, "/v1/rights/r-copy/review", &json!({"outcome": "refuse", "reason": " "}))
+        .post(
+            &admin,
+            "/v1/rights/r-copy/review",
+            &json!({"outcome": "refuse", "reason": " "}),
+        )
         .await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(err_field(&body), "reason");
     let (st, _) = s
-        .post(&admin, "/v1/rights/nope/review", &json!({"outcome": "refuse", "reason": "x"}))
+        .post(
+            &admin,
+            "/v1/rights/nope/review",
+            &json!({"outcome": "refuse", "reason": "x"}),
+        )
         .await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     let (st, _) = s
-        .post(&admin, "/v1/rights/r-zorbex/review", &json!({"outcome": "refuse", "reason": "x"}))
+        .post(
+            &admin,
+            "/v1/rights/r-zorbex/review",
+            &json!({"outcome": "refuse", "reason": "x"}),
+        )
         .await;
     assert_eq!(st, StatusCode::CONFLICT);
 
@@ -147,7 +190,10 @@ async fn registrations_expire_and_duplicate_marks_wait_for_review() {
         .iter()
         .filter_map(|v| v["right_id"].as_str())
         .collect();
-    assert!(named.contains(&"r-zorbex") && !named.contains(&"r-copy"), "{body}");
+    assert!(
+        named.contains(&"r-zorbex") && !named.contains(&"r-copy"),
+        "{body}"
+    );
 
     // After the expiry day (UTC): not enforced, no notice relies on it.
     clock.set(

@@ -206,7 +206,8 @@ pub fn registry_keeps_proof_of_rights(a: &dyn Store, b: &dyn Store) {
     a.insert_holder(&holder("other", "Other")).unwrap();
     a.insert_right(&registered("r-1", "zorbex", "2026-06-30"))
         .unwrap();
-    a.insert_right(&right("r-plain", "zorbex", "Plain")).unwrap();
+    a.insert_right(&right("r-plain", "zorbex", "Plain"))
+        .unwrap();
     let mut held = registered("r-2", "other", "2026-07-01");
     held.right.review = Some(RightReview {
         state: RightReviewState::Pending,
@@ -220,26 +221,39 @@ pub fn registry_keeps_proof_of_rights(a: &dyn Store, b: &dyn Store) {
         reviewed_by: None,
         reviewed_at: None,
     });
-    a.import_rights(&[], &[held.clone(), registered("r-3", "other", "2027-01-01")])
-        .unwrap();
+    a.import_rights(
+        &[],
+        &[held.clone(), registered("r-3", "other", "2027-01-01")],
+    )
+    .unwrap();
     let back = b.right("r-2").unwrap().unwrap().right;
     assert_eq!(back.registration, held.right.registration);
     assert_eq!(back.review, held.right.review);
     let ids = |v: Vec<Right>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(
-        ids(b.rights_expiring(date("2026-06-30"), date("2026-07-01")).unwrap()),
+        ids(b
+            .rights_expiring(date("2026-06-30"), date("2026-07-01"))
+            .unwrap()),
         ["r-1", "r-2"]
     );
     assert_eq!(
-        ids(b.rights_expiring(date("2026-07-01"), date("2026-12-31")).unwrap()),
+        ids(b
+            .rights_expiring(date("2026-07-01"), date("2026-12-31"))
+            .unwrap()),
         ["r-2"]
     );
-    assert!(b.rights_expiring(date("2025-01-01"), date("2026-06-29")).unwrap().is_empty());
+    assert!(
+        b.rights_expiring(date("2025-01-01"), date("2026-06-29"))
+            .unwrap()
+            .is_empty()
+    );
     // A re-import with a new expiry moves the right in the expiry index.
     a.import_rights(&[], &[registered("r-1", "zorbex", "2036-06-30")])
         .unwrap();
     assert_eq!(
-        ids(b.rights_expiring(date("2026-06-30"), date("2026-07-01")).unwrap()),
+        ids(b
+            .rights_expiring(date("2026-06-30"), date("2026-07-01"))
+            .unwrap()),
         ["r-2"]
     );
     // Deciding the review is a registry change, once.
@@ -260,8 +274,16 @@ pub fn registry_keeps_proof_of_rights(a: &dyn Store, b: &dyn Store) {
     refused.state = RightReviewState::Refused;
     assert!(is_conflict(b.set_right_review("r-2", &refused, t(10))));
     assert!(is_conflict(b.set_right_review("r-plain", &refused, t(10))));
-    assert!(b.set_right_review("nope", &refused, t(10)).unwrap().is_none());
-    assert_eq!(a.registry_version().unwrap(), v, "a refused write changes nothing");
+    assert!(
+        b.set_right_review("nope", &refused, t(10))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        a.registry_version().unwrap(),
+        v,
+        "a refused write changes nothing"
+    );
     assert_eq!(b.right("r-2").unwrap().unwrap().right.review, Some(decided));
 }
 

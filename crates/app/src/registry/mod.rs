@@ -29,9 +29,9 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use shopshield_gate::{Engine, Gate, ImageBanks, VideoBanks};
-use chrono::{DateTime, Utc};
 use shopshield_model::{
     NewRight, Permission, Principal, Right, RightConflict, RightKind, RightReview,
     RightReviewInput, RightReviewOutcome, RightReviewState, RightsHolder, Taxonomy,
