@@ -223,7 +223,23 @@ enum RightsCommand {
     /// Import rights from JSONL, all or nothing. Image paths are relative to the file.
     Import { file: PathBuf },
     /// List the registered rights as JSONL.
-    List,
+    List {
+        /// Only rights in this review state: `pending` (held for review:
+        /// another holder's right carries the same mark), `approved` or
+        /// `refused`.
+        #[arg(long)]
+        review: Option<String>,
+    },
+    /// Approve or refuse a right held for review, with a reason the holder
+    /// reads. Approval puts it in force; refusal keeps it out.
+    Review {
+        id: String,
+        /// `approve` or `refuse`.
+        #[arg(long)]
+        outcome: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -461,13 +477,64 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let app = open_app(&cli)?;
             match command {
                 RightsCommand::Import { file } => {
-                    let (n, version) = import_rights(&app, file)?;
-                    eprintln!("imported {n} rights; registry version {version}");
+                    let done = import_rights(&app, file)?;
+                    eprintln!(
+                        "imported {} rights ({} held for review); registry version {}",
+                        done.imported, done.held_for_review, done.registry_version
+                    );
+                    for id in &done.held {
+                        eprintln!(
+                            "held for review: {id} (another holder's right carries the same mark; see `rights list --review pending`)"
+                        );
+                    }
                 }
-                RightsCommand::List => {
-                    for r in app.registry().rights(&operator(), None).map_err(classify)? {
+                RightsCommand::List { review } => {
+                    let review = review
+                        .as_deref()
+                        .map(|r| {
+                            serde_json::from_value::<shopshield_model::RightReviewState>(
+                                serde_json::Value::String(r.to_string()),
+                            )
+                            .map_err(|_| {
+                                crate::BadInput(format!(
+                                    "--review {r:?}: expected pending, approved or refused"
+                                ))
+                            })
+                        })
+                        .transpose()?;
+                    for r in app
+                        .registry()
+                        .rights_in_review(&operator(), None, review)
+                        .map_err(classify)?
+                    {
                         println!("{}", serde_json::to_string(&r)?);
                     }
+                }
+                RightsCommand::Review {
+                    id,
+                    outcome,
+                    reason,
+                } => {
+                    let outcome = serde_json::from_value::<shopshield_model::RightReviewOutcome>(
+                        serde_json::Value::String(outcome.clone()),
+                    )
+                    .map_err(|_| {
+                        crate::BadInput(format!(
+                            "--outcome {outcome:?}: expected approve or refuse"
+                        ))
+                    })?;
+                    let r = app
+                        .registry()
+                        .review_right(
+                            &operator(),
+                            id,
+                            shopshield_model::RightReviewInput {
+                                outcome: Some(outcome),
+                                reason: reason.clone(),
+                            },
+                        )
+                        .map_err(classify)?;
+                    println!("{}", serde_json::to_string(&r)?);
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -656,7 +723,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Reads a rights JSONL file and imports it, all or nothing: every bad line
 /// is reported, and then nothing is imported.
-pub fn import_rights(app: &App, file: &Path) -> Result<(usize, u64)> {
+pub fn import_rights(app: &App, file: &Path) -> Result<shopshield_app::ImportOutcome> {
     let f = std::fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?;
     let base = file.parent().unwrap_or(Path::new("."));
     let mut entries = Vec::new();
@@ -696,7 +763,7 @@ pub fn import_rights(app: &App, file: &Path) -> Result<(usize, u64)> {
         .into());
     }
     app.registry()
-        .import_rights(&operator(), entries)
+        .import(&operator(), entries)
         .map_err(classify)
 }
 

@@ -31,6 +31,11 @@ impl FixedClock {
         let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *t += d;
     }
+
+    /// Moves the clock to `to` (forward or back).
+    pub fn set(&self, to: DateTime<Utc>) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = to;
+    }
 }
 
 impl Clock for FixedClock {

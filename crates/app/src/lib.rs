@@ -64,7 +64,7 @@ pub use notices::{
     DetectorView, DueReport, ItemDecisionInput, ItemOutcome, NoticeReceipt, Notices, QueueEntry,
     ReceiptItem, ReporterStanding, RightSummary, ShopNoticeCount,
 };
-pub use registry::{ImageHashes, ImageMatches, PolicyReload, Registry};
+pub use registry::{ImageHashes, ImageMatches, ImportOutcome, PolicyReload, Registry};
 pub use reports::{ReportData, ReportQuery, Reports, decision_source};
 pub use review::{
     AuditError, AuditReport, CommandOutcome, ListingStatusView, LogEntryView, Review, audit_log,

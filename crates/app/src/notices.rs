@@ -127,6 +127,12 @@ pub struct RightSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mark: Option<String>,
     pub enabled: bool,
+    /// Enabled, not expired and not held for review: a notice on it can
+    /// be accepted.
+    pub in_force: bool,
+    /// The office's registration, when the holder gave it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration: Option<shopshield_model::Registration>,
 }
 
 /// Our own detectors' latest decision on the listing (screening or a
@@ -272,6 +278,15 @@ impl Notices {
             )));
         }
         let now = self.now();
+        // Only a right in force is enforced: not disabled, not expired
+        // (through its expires_on day, UTC), not held for review.
+        if let Some(why) = right.not_in_force(now) {
+            return Err(ValidationError::new(
+                "right_id",
+                format!("{why}; a notice must rely on a right in force"),
+            )
+            .into());
+        }
         // A re-filing of a stored notice answers its receipt whatever the
         // holder's standing is now; a new one is refused while the holder
         // is restricted, and taken down at once with self-service.
@@ -459,12 +474,15 @@ impl Notices {
                 .find(|i| i.id == item.item_id)
                 .map(|i| i.material.clone())
                 .unwrap_or_default();
+            let now = self.now();
             let right = self.store.right(&notice.right_id)?.map(|r| RightSummary {
+                in_force: r.right.in_force(now),
                 id: r.right.id,
                 holder_id: r.right.holder_id,
                 kind: r.right.kind,
                 mark: r.right.mark,
                 enabled: r.right.enabled,
+                registration: r.right.registration,
             });
             let (listing, video) = match item.kind {
                 NoticeItemKind::Listing => (
@@ -703,6 +721,18 @@ impl Notices {
         }
         let now = self.now();
         let accepted = outcome == ItemOutcome::Accept;
+        if accepted
+            && let Some(why) = self
+                .store
+                .right(&n.stored.notice.right_id)?
+                .map(|r| r.right)
+                .as_ref()
+                .and_then(|r| r.not_in_force(now))
+        {
+            return Err(AppError::Conflict(format!(
+                "notice {notice_id:?} relies on a right no longer in force ({why}); it cannot be accepted, only rejected"
+            )));
+        }
         let mut item = old;
         item.version += 1;
         item.updated_at = now;

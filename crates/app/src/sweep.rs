@@ -21,7 +21,10 @@
 //! right or rules and their version; enforcement takes it like any other
 //! decision. When a right is disabled, the open cases resting on it close
 //! (the listing is screened again and goes live if nothing else is wrong),
-//! and listings it removed go back to review.
+//! and listings it removed go back to review. A right whose registration
+//! expired, or that is held for review or refused on review, is taken out
+//! the same way; an expiry needs no registry change: [`Sweeps::open_due`]
+//! finds the rights whose registration lapsed since its last time check.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -30,7 +33,9 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use shopshield_model::{Action, Cause, Decision, DecisionSource, Listing, Permission, Principal};
+use shopshield_model::{
+    Action, Cause, Decision, DecisionSource, Listing, Permission, Principal, RightReviewState,
+};
 use shopshield_store::{
     AuthorizationStore, CatalogStore, Page, RegistryStore, Screened, SellerChange, StoreError,
     StoredListing, SweepCounts, SweepRecord, SweepState, SweepStore,
@@ -373,6 +378,13 @@ impl Sweeps {
                 let r = &c.right;
                 let change = if !r.enabled {
                     "right_disabled"
+                } else if r.is_held() {
+                    match r.review.as_ref().map(|v| v.state) {
+                        Some(RightReviewState::Refused) => "right_refused",
+                        _ => "right_held",
+                    }
+                } else if r.is_expired(now) {
+                    "right_expired"
                 } else if r.created_at == r.updated_at {
                     "right_created"
                 } else {
@@ -385,9 +397,11 @@ impl Sweeps {
                     .map(|m| format!(" ({m:?})"))
                     .unwrap_or_default();
                 let why = match change {
-                    "right_disabled" => format!(
-                        "right {}{what} was disabled at registry version {}: decisions resting on it are reviewed again",
-                        r.id, c.version
+                    k if withdrawn(k).is_some() => format!(
+                        "right {}{what} was {} at registry version {}: decisions resting on it are reviewed again",
+                        r.id,
+                        withdrawn(k).unwrap_or("disabled"),
+                        c.version
                     ),
                     _ => format!(
                         "right {}{what} of holder {} came into force at registry version {} after this listing went live",
@@ -424,6 +438,10 @@ impl Sweeps {
                         }
                     }
                 }
+                let lapsed = self.rights_lapsed(prev, now)?;
+                for r in &lapsed {
+                    sweeps.push(self.expiry_record(r));
+                }
                 if !rules.is_empty() {
                     let id = format!("rules@{}", now.to_rfc3339());
                     sweeps.push(self.record(
@@ -442,7 +460,7 @@ impl Sweeps {
                         },
                     ));
                     new.rules_checked_at = Some(now);
-                } else if now - prev >= RULE_CHECK_EVERY {
+                } else if !lapsed.is_empty() || now - prev >= RULE_CHECK_EVERY {
                     new.rules_checked_at = Some(now);
                 }
             }
@@ -466,6 +484,66 @@ impl Sweeps {
 
     fn record(&self, id: String, cause: Cause) -> SweepRecord {
         new_record(id, cause, self.now())
+    }
+
+    /// The rights in force whose registration lapsed after `prev` and by
+    /// `now` (a right expiring on day D lapses at 00:00 UTC on D+1), read
+    /// by their expiry day from the store, so every process sees the same.
+    fn rights_lapsed(
+        &self,
+        prev: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<shopshield_model::Right>, AppError> {
+        let day = chrono::Duration::days(1);
+        let (Some(from), Some(to)) = (
+            prev.date_naive().checked_sub_signed(day),
+            now.date_naive().checked_sub_signed(day),
+        ) else {
+            return Ok(Vec::new());
+        };
+        Ok(self
+            .rights
+            .rights_expiring(from, to)?
+            .into_iter()
+            .filter(|r| r.enabled && !r.is_held())
+            .filter(|r| r.lapses_at().is_some_and(|t| prev < t && t <= now))
+            .collect())
+    }
+
+    /// The sweep for a right whose registration lapsed: like a right
+    /// disabled, its open cases close and listings it removed go back to
+    /// review. One per right and expiry day, whichever process opens it.
+    fn expiry_record(&self, r: &shopshield_model::Right) -> SweepRecord {
+        let (registration, expires_on) = r
+            .registration
+            .as_ref()
+            .map(|g| {
+                (
+                    format!("{} {}", g.office, g.number),
+                    g.expires_on.to_string(),
+                )
+            })
+            .unwrap_or_default();
+        let what = r
+            .mark
+            .as_deref()
+            .map(|m| format!(" ({m:?})"))
+            .unwrap_or_default();
+        self.record(
+            format!("right-expired:{}@{expires_on}", r.id),
+            Cause {
+                change: "right_expired".into(),
+                right_id: Some(r.id.clone()),
+                shop_id: None,
+                rule_ids: Vec::new(),
+                version: format!("{registration} valid until {expires_on}"),
+                by: String::new(),
+                why: format!(
+                    "right {}{what} of holder {} expired: its registration {registration} was valid until {expires_on} (UTC); decisions resting on it are reviewed again",
+                    r.id, r.holder_id
+                ),
+            },
+        )
     }
 
     // ----------------------------------------------------------- running
@@ -590,7 +668,7 @@ impl Sweeps {
     fn keys(&self, cause: &Cause) -> Result<Keys, AppError> {
         let mut keys = Keys::default();
         match cause.change.as_str() {
-            "right_disabled" => {
+            c if withdrawn(c).is_some() => {
                 if let Some(id) = &cause.right_id {
                     keys.exact.insert(format!("right:{id}"));
                 }
@@ -603,7 +681,7 @@ impl Sweeps {
                     return Ok(keys);
                 };
                 let r = rec.right;
-                if !r.enabled {
+                if !r.in_force(self.now()) {
                     return Ok(keys);
                 }
                 if let Some(m) = &r.mark {
@@ -697,7 +775,7 @@ impl Sweeps {
         };
         let mut batch: Vec<Screened> = Vec::new();
         let mut to_close: Vec<(String, String)> = Vec::new();
-        let disabled = cause.change == "right_disabled";
+        let disabled = withdrawn(&cause.change).is_some();
         let scoped = shop_scope(cause);
         for ((stored, decision), (status, open_case)) in rows.iter().zip(standings) {
             if let Some(shop) = scoped {
@@ -939,7 +1017,11 @@ impl Sweeps {
                 if open_case {
                     to_close.push((
                         decision.decision_id.clone(),
-                        format!("right {right} was disabled ({})", cause.by),
+                        format!(
+                            "right {right} was {} ({})",
+                            withdrawn(&cause.change).unwrap_or("disabled"),
+                            cause.by
+                        ),
                     ));
                 }
             }
@@ -1075,6 +1157,18 @@ pub(crate) const AUTHORIZATION_REVOKED: &str = "authorization_revoked";
 fn shop_scope(cause: &Cause) -> Option<&str> {
     match cause.change.as_str() {
         AUTHORIZATION_APPROVED | AUTHORIZATION_REVOKED => cause.shop_id.as_deref(),
+        _ => None,
+    }
+}
+
+/// For a change that takes a right out of force, how it went: `disabled`,
+/// `expired`, `held for review` or `refused on review`.
+fn withdrawn(change: &str) -> Option<&'static str> {
+    match change {
+        "right_disabled" => Some("disabled"),
+        "right_expired" => Some("expired"),
+        "right_held" => Some("held for review"),
+        "right_refused" => Some("refused on review"),
         _ => None,
     }
 }

@@ -53,6 +53,7 @@ fn bench(c: &mut Criterion) {
                 image: None,
                 video: None,
                 vpdq: None,
+                registration: None,
             };
             Right::from_new(new, "h".into(), now)
         })

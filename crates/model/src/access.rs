@@ -85,11 +85,14 @@ pub enum Permission {
     /// Read authorisation requests (scoped: a seller its shop's, a rights
     /// holder those on its rights).
     ReadAuthorizations,
+    /// Approve or refuse a right held for review (another holder's right
+    /// carries the same mark in overlapping classes and regions).
+    ReviewRights,
 }
 
 impl Permission {
     /// Every permission, in table order.
-    pub const ALL: [Permission; 31] = [
+    pub const ALL: [Permission; 32] = [
         Permission::CreateHolders,
         Permission::ReadRights,
         Permission::ManageRights,
@@ -121,6 +124,7 @@ impl Permission {
         Permission::RequestAuthorization,
         Permission::DecideAuthorization,
         Permission::ReadAuthorizations,
+        Permission::ReviewRights,
     ];
 
     /// The permission table: the roles that hold this permission.
@@ -158,6 +162,7 @@ impl Permission {
             Permission::RequestAuthorization => &[Admin, Seller],
             Permission::DecideAuthorization => &[Admin, RightsHolder],
             Permission::ReadAuthorizations => &[Admin, Reviewer, Seller, RightsHolder],
+            Permission::ReviewRights => &[Admin],
         }
     }
 
@@ -194,6 +199,7 @@ impl Permission {
             Permission::RequestAuthorization => "request_authorization",
             Permission::DecideAuthorization => "decide_authorization",
             Permission::ReadAuthorizations => "read_authorizations",
+            Permission::ReviewRights => "review_rights",
         }
     }
 
@@ -250,6 +256,7 @@ fn describe(p: Permission) -> &'static str {
         Permission::RequestAuthorization => "request brand authorisation",
         Permission::DecideAuthorization => "decide brand authorisation requests",
         Permission::ReadAuthorizations => "read brand authorisation requests",
+        Permission::ReviewRights => "approve or refuse rights held for review",
     }
 }
 
@@ -414,6 +421,17 @@ mod tests {
                 p.allows(Role::Admin),
                 !matches!(p, Permission::FileAppeals | Permission::FileCounterNotices),
                 "{p}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_admins_review_held_rights() {
+        for role in Role::ALL {
+            assert_eq!(
+                principal(role).can(Permission::ReviewRights),
+                role == Role::Admin,
+                "{role:?}"
             );
         }
     }

@@ -48,8 +48,10 @@ pub use notice::{
 pub use qualification::Qualification;
 pub use region::{Region, RegionSet};
 pub use right::{
-    ImageHash, MAX_ALIASES, MAX_AUTHORIZED_SELLERS, MAX_MARK_LEN, MAX_VPDQ_LEN, NewRight, Right,
-    RightKind, RightsHolder,
+    ImageHash, KNOWN_OFFICES, MAX_ALIASES, MAX_AUTHORIZED_SELLERS, MAX_MARK_LEN,
+    MAX_REGISTRATION_NUMBER_LEN, MAX_REVIEW_REASON_LEN, MAX_VPDQ_LEN, NewRight, Registration,
+    Right, RightConflict, RightKind, RightReview, RightReviewInput, RightReviewOutcome,
+    RightReviewState, RightsHolder,
 };
 pub use role::Role;
 pub use stream::{

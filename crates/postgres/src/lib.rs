@@ -64,6 +64,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "0008_authorizations",
         include_str!("../migrations/0008_authorizations.sql"),
     ),
+    (
+        9,
+        "0009_proof_of_rights",
+        include_str!("../migrations/0009_proof_of_rights.sql"),
+    ),
 ];
 
 /// The advisory lock that migrations run under (any fixed number; this is

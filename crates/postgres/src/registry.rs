@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use postgres::Row;
-use shopshield_model::{Right, RightsHolder};
+use shopshield_model::{Right, RightReview, RightReviewState, RightsHolder};
 use shopshield_store::{RegistryStore, Result, RightChange, RightRecord};
 
 use crate::conn::{Conn, col, conflict_as, json_col, seq_i64, to_json, u64_col};
@@ -42,21 +42,26 @@ pub(crate) fn bump_registry(tx: &mut Conn) -> Result<u64> {
 }
 
 const INSERT_RIGHT: &str = "INSERT INTO rights \
-     (id, holder_id, kind, enabled, doc, image, features, changed_version, updated_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     (id, holder_id, kind, enabled, doc, image, features, changed_version, updated_at, expires_on) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
+/// The `expires_on` column: the registration's last day.
+fn expiry(r: &Right) -> Option<NaiveDate> {
+    r.registration.as_ref().map(|g| g.expires_on)
+}
 
 /// Upserts every right of an import in one statement.
 const UPSERT_RIGHTS: &str = "INSERT INTO rights \
-     (id, holder_id, kind, enabled, doc, image, features, changed_version, updated_at) \
-     SELECT id, holder_id, kind, enabled, doc, image, features, $8, updated_at \
+     (id, holder_id, kind, enabled, doc, image, features, changed_version, updated_at, expires_on) \
+     SELECT id, holder_id, kind, enabled, doc, image, features, $8, updated_at, expires_on \
      FROM unnest($1::text[], $2::text[], $3::text[], $4::boolean[], $5::text[], $6::bytea[], \
-                 $7::bytea[], $9::timestamptz[]) \
-          AS u(id, holder_id, kind, enabled, doc, image, features, updated_at) \
+                 $7::bytea[], $9::timestamptz[], $10::date[]) \
+          AS u(id, holder_id, kind, enabled, doc, image, features, updated_at, expires_on) \
      ORDER BY id \
      ON CONFLICT (id) DO UPDATE SET holder_id = excluded.holder_id, kind = excluded.kind, \
      enabled = excluded.enabled, doc = excluded.doc, image = excluded.image, \
      features = excluded.features, changed_version = excluded.changed_version, \
-     updated_at = excluded.updated_at";
+     updated_at = excluded.updated_at, expires_on = excluded.expires_on";
 
 impl RegistryStore for PgStore {
     fn registry_version(&self) -> Result<u64> {
@@ -128,6 +133,7 @@ impl RegistryStore for PgStore {
                 &rec.features,
                 &seq_i64(v)?,
                 &r.updated_at,
+                &expiry(r),
             ],
         )
         .map_err(|e| {
@@ -193,6 +199,7 @@ impl RegistryStore for PgStore {
             let features: Vec<Option<&[u8]>> =
                 rights.iter().map(|r| r.features.as_deref()).collect();
             let updated: Vec<DateTime<Utc>> = rights.iter().map(|r| r.right.updated_at).collect();
+            let expires: Vec<Option<NaiveDate>> = rights.iter().map(|r| expiry(&r.right)).collect();
             tx.execute(
                 UPSERT_RIGHTS,
                 &[
@@ -205,6 +212,7 @@ impl RegistryStore for PgStore {
                     &features,
                     &seq_i64(v)?,
                     &updated,
+                    &expires,
                 ],
             )
             .map_err(|e| {
@@ -309,5 +317,53 @@ impl RegistryStore for PgStore {
             &[&id, &features],
         )?;
         Ok(())
+    }
+
+    fn set_right_review(
+        &self,
+        id: &str,
+        review: &RightReview,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Right, u64)>> {
+        let mut conn = self.conn()?;
+        let mut tx = conn.begin()?;
+        // The registry lock first, as every registry writer takes it.
+        let v = bump_registry(&mut tx)?;
+        let Some(row) = tx.query_opt("SELECT doc FROM rights WHERE id = $1", &[&id])? else {
+            return Ok(None);
+        };
+        let mut right: Right = json_col(&row, 0, "rights.doc")?;
+        let held = right
+            .review
+            .as_ref()
+            .is_some_and(|r| r.state == RightReviewState::Pending);
+        if !held {
+            return Err(shopshield_store::StoreError::Conflict(format!(
+                "right {id:?} is not held for review: {}",
+                right
+                    .review
+                    .as_ref()
+                    .map_or("it was never held", |r| r.state.as_str())
+            )));
+        }
+        right.review = Some(review.clone());
+        right.updated_at = now;
+        tx.execute(
+            "UPDATE rights SET doc = $2, updated_at = $3, changed_version = $4 WHERE id = $1",
+            &[&id, &to_json(&right)?, &now, &seq_i64(v)?],
+        )?;
+        tx.commit()?;
+        Ok(Some((right, v)))
+    }
+
+    fn rights_expiring(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Right>> {
+        self.conn()?
+            .query(
+                "SELECT doc FROM rights WHERE expires_on >= $1 AND expires_on <= $2 ORDER BY id",
+                &[&from, &to],
+            )?
+            .iter()
+            .map(|row| json_col(row, 0, "rights.doc"))
+            .collect()
     }
 }

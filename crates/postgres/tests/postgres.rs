@@ -152,7 +152,8 @@ fn migrations_run_once_when_processes_start_together() {
             "0005_after_listing",
             "0006_content",
             "0007_notices",
-            "0008_authorizations"
+            "0008_authorizations",
+            "0009_proof_of_rights"
         ],
         "each migration once"
     );

@@ -56,6 +56,7 @@ pub fn api() -> OpenApiRouter<Arc<App>> {
         .routes(utoipa_axum::routes!(get_right))
         .routes(utoipa_axum::routes!(disable_right))
         .routes(utoipa_axum::routes!(enable_right))
+        .routes(utoipa_axum::routes!(review_right))
         .routes(utoipa_axum::routes!(submit_listing))
         .routes(utoipa_axum::routes!(content::submit_video))
         .routes(utoipa_axum::routes!(content::get_video))

@@ -41,6 +41,8 @@ use shopshield_model::{
         shopshield_model::AuthorizationDecision, shopshield_model::Relationship,
         shopshield_app::DecisionInput, shopshield_app::AuthorizationOutcome, shopshield_app::Decided,
         shopshield_store::SweepCounts,
+        shopshield_model::Registration, shopshield_model::RightReview, shopshield_model::RightReviewState,
+        shopshield_model::RightConflict, shopshield_model::RightReviewInput, shopshield_model::RightReviewOutcome,
     )),
     modifiers(&SecurityAddon),
 )]

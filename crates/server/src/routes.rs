@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 use shopshield_app::{App, NewKey as KeyRequest};
 use shopshield_intake::{ImageBase, parse_json, read_image, read_video};
 use shopshield_model::{
-    Category, Decision, Listing, NewRight, Permission, Right, RightsHolder, Role,
+    Category, Decision, Listing, NewRight, Permission, Right, RightReviewInput, RightReviewState,
+    RightsHolder, Role,
 };
 use shopshield_store::{Page, StoredListing};
 use utoipa::{IntoParams, ToSchema};
@@ -121,12 +122,36 @@ pub async fn create_right(
 pub struct RightsQuery {
     /// Only rights of this holder.
     pub holder: Option<String>,
+    /// Only rights in this review state (`pending`: held for review).
+    #[param(inline)]
+    pub review: Option<RightReviewState>,
 }
 
 #[utoipa::path(get, path = "/v1/rights", tag = "registry", params(RightsQuery),
-    responses((status = 200, body = Vec<Right>)), security(("api_key" = [])))]
+    description = "The rights the caller may see (a rights holder: its own). Each shows its `registration` and, for a right held for review, its `review`: the state and the conflicting rights (their ids and holder ids).",
+    responses((status = 200, body = Vec<Right>), (status = 400, body = ErrorBody)), security(("api_key" = [])))]
 pub async fn list_rights(c: Caller, Query(q): Query<RightsQuery>) -> ApiResult<Json<Vec<Right>>> {
-    c.json(move |a, p| a.registry().rights(p, q.holder.as_deref()))
+    c.json(move |a, p| {
+        a.registry()
+            .rights_in_review(p, q.holder.as_deref(), q.review)
+    })
+    .await
+}
+
+#[utoipa::path(post, path = "/v1/rights/{id}/review", tag = "registry",
+    request_body = RightReviewInput,
+    description = "An admin approves or refuses a right held for review (another holder's trademark in force carries the same mark or alias, normalised as the gate normalises text, in an overlapping Nice class and region), with a reason the holder reads. Approval puts the right in force (a registry change: a sweep looks at the live listings carrying its mark); refusal keeps it out of force. A right not held (never held, or already decided) is a 409.",
+    responses((status = 200, body = Right, description = "the right as decided"),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("api_key" = [])))]
+pub async fn review_right(
+    c: Caller,
+    Path(id): Path<String>,
+    b: Result<Bytes, BytesRejection>,
+) -> ApiResult<Json<Right>> {
+    let input: RightReviewInput = body(b)?;
+    c.json(move |a, p| a.registry().review_right(p, &id, input))
         .await
 }
 

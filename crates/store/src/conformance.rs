@@ -48,6 +48,7 @@ macro_rules! conformance_tests {
             registry_round_trip,
             registry_conflicts_write_nothing,
             registry_changes_reach_the_other_handle,
+            registry_keeps_proof_of_rights,
             catalog_round_trip,
             catalog_context_in_one_read,
             catalog_versions_hold_across_handles,
@@ -183,6 +184,111 @@ fn out(key: &str, seq: u64) -> OutboxRow {
 
 fn is_conflict<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
     matches!(r, Err(StoreError::Conflict(_)))
+}
+
+fn registered(id: &str, holder: &str, expires_on: &str) -> RightRecord {
+    let mut r = right(id, holder, "Zorbex");
+    r.right.registration = Some(shopshield_model::Registration {
+        number: format!("{id}-0001"),
+        office: "USPTO".into(),
+        registered_on: Some(date("2016-01-31")),
+        expires_on: date(expires_on),
+    });
+    r
+}
+
+fn date(s: &str) -> chrono::NaiveDate {
+    s.parse().expect("valid date")
+}
+
+/// A right's registration and review state are kept (inserted, imported,
+/// replaced); rights are found by the day their registration expires; a
+/// review is decided once, across handles, as a registry change.
+pub fn registry_keeps_proof_of_rights(a: &dyn Store, b: &dyn Store) {
+    use shopshield_model::{RightConflict, RightReview, RightReviewState};
+    a.insert_holder(&holder("zorbex", "Zorbex")).unwrap();
+    a.insert_holder(&holder("other", "Other")).unwrap();
+    a.insert_right(&registered("r-1", "zorbex", "2026-06-30"))
+        .unwrap();
+    a.insert_right(&right("r-plain", "zorbex", "Plain"))
+        .unwrap();
+    let mut held = registered("r-2", "other", "2026-07-01");
+    held.right.review = Some(RightReview {
+        state: RightReviewState::Pending,
+        conflicts: vec![RightConflict {
+            right_id: "r-1".into(),
+            holder_id: "zorbex".into(),
+            name: "zorbex".into(),
+        }],
+        held_at: t(1),
+        reason: None,
+        reviewed_by: None,
+        reviewed_at: None,
+    });
+    a.import_rights(
+        &[],
+        &[held.clone(), registered("r-3", "other", "2027-01-01")],
+    )
+    .unwrap();
+    let back = b.right("r-2").unwrap().unwrap().right;
+    assert_eq!(back.registration, held.right.registration);
+    assert_eq!(back.review, held.right.review);
+    let ids = |v: Vec<Right>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(b
+            .rights_expiring(date("2026-06-30"), date("2026-07-01"))
+            .unwrap()),
+        ["r-1", "r-2"]
+    );
+    assert_eq!(
+        ids(b
+            .rights_expiring(date("2026-07-01"), date("2026-12-31"))
+            .unwrap()),
+        ["r-2"]
+    );
+    assert!(
+        b.rights_expiring(date("2025-01-01"), date("2026-06-29"))
+            .unwrap()
+            .is_empty()
+    );
+    // A re-import with a new expiry moves the right in the expiry index.
+    a.import_rights(&[], &[registered("r-1", "zorbex", "2036-06-30")])
+        .unwrap();
+    assert_eq!(
+        ids(b
+            .rights_expiring(date("2026-06-30"), date("2026-07-01"))
+            .unwrap()),
+        ["r-2"]
+    );
+    // Deciding the review is a registry change, once.
+    let before = a.registry_version().unwrap();
+    let mut decided = held.right.review.clone().unwrap();
+    decided.state = RightReviewState::Approved;
+    decided.reason = Some("coexistence agreement on file".into());
+    decided.reviewed_by = Some("admin".into());
+    decided.reviewed_at = Some(t(9));
+    let (r, v) = a.set_right_review("r-2", &decided, t(9)).unwrap().unwrap();
+    assert_eq!(v, before + 1);
+    assert_eq!(r.review.as_ref(), Some(&decided));
+    assert_eq!(r.updated_at, t(9));
+    let since = b.rights_changed_since(before).unwrap();
+    assert_eq!(since.len(), 1);
+    assert_eq!(since[0].right.review.as_ref(), Some(&decided));
+    let mut refused = decided.clone();
+    refused.state = RightReviewState::Refused;
+    assert!(is_conflict(b.set_right_review("r-2", &refused, t(10))));
+    assert!(is_conflict(b.set_right_review("r-plain", &refused, t(10))));
+    assert!(
+        b.set_right_review("nope", &refused, t(10))
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(
+        a.registry_version().unwrap(),
+        v,
+        "a refused write changes nothing"
+    );
+    assert_eq!(b.right("r-2").unwrap().unwrap().right.review, Some(decided));
 }
 
 /// Holders and rights are stored and read back; versions count changes;

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use shopshield_model::{Decision, Qualification, Right, RightsHolder};
+use chrono::{DateTime, NaiveDate, Utc};
+use shopshield_model::{Decision, Qualification, Right, RightReview, RightsHolder};
 
 use crate::{
     ApiKey, BacklogItem, LeaseChange, LogAnchor, LogRecord, OutboxCounts, OutboxRow, Page, Result,
@@ -58,6 +58,19 @@ pub trait RegistryStore: Send + Sync {
     /// before features were kept). Not a registry change: the version
     /// stays.
     fn set_right_features(&self, id: &str, features: &[u8]) -> Result<()>;
+    /// Records a reviewer's decision on a right held for review: a
+    /// registry change (the version is bumped). `Conflict` if the right is
+    /// not held (pending) any more, so two reviewers cannot both decide;
+    /// `None` if there is no such right.
+    fn set_right_review(
+        &self,
+        id: &str,
+        review: &RightReview,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Right, u64)>>;
+    /// Rights whose registration expires on a day from `from` to `to`
+    /// (both included), ordered by id.
+    fn rights_expiring(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Right>>;
 }
 
 /// What screening needs to know about one item before deciding it.

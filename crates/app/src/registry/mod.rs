@@ -10,18 +10,32 @@
 //! by another process (a `rights import` beside a running server, another
 //! server, a worker) arrive through the store's change feed, which
 //! [`Registry::watch`] follows.
+//!
+//! The engine holds only the rights in force: enabled, not expired (a right
+//! whose registration expires on day D is in force through D, UTC, and not
+//! from 00:00 UTC on D+1) and not held for review. Time moves without any
+//! registry change, so the registry remembers the earliest lapse among the
+//! rights in force and rebuilds when the clock passes it.
+//!
+//! A trademark whose mark or an alias, normalised as the gate normalises
+//! text, equals an in-force trademark's of another holder in overlapping
+//! Nice classes and regions is stored but held for review
+//! ([`Registry::review_right`]).
 
 mod engine;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use rayon::prelude::*;
 use shopshield_gate::{Engine, Gate, ImageBanks, VideoBanks};
 use shopshield_model::{
-    NewRight, Permission, Principal, Right, RightKind, RightsHolder, Taxonomy, ValidationError,
+    NewRight, Permission, Principal, Right, RightConflict, RightKind, RightReview,
+    RightReviewInput, RightReviewOutcome, RightReviewState, RightsHolder, Taxonomy,
+    ValidationError,
 };
 use shopshield_pdq::{BankMatch, QueryView};
 use shopshield_store::{ChangeFeed, RegistryStore, RightChange, RightRecord, SweepStore};
@@ -64,6 +78,22 @@ pub struct ImageMatches {
 struct Known {
     version: u64,
     rights: BTreeMap<String, Right>,
+    /// The rights in force in the engine last built.
+    enforced: BTreeSet<String>,
+}
+
+/// What an import stored.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ImportOutcome {
+    /// Rights stored (added or replaced).
+    pub imported: usize,
+    /// Of those, rights held for review: another holder's right carries
+    /// the same mark in overlapping classes and regions.
+    pub held_for_review: usize,
+    /// The ids of the rights held.
+    pub held: Vec<String>,
+    /// The registry version now in force.
+    pub registry_version: u64,
 }
 
 /// Loads the policy packs named by the configuration.
@@ -93,6 +123,10 @@ pub struct Registry {
     policy: RwLock<Arc<shopshield_policy::PolicySet>>,
     /// Serialises refreshes; holds what they are current to.
     known: Mutex<Known>,
+    /// When the next right in force lapses (milliseconds since the epoch;
+    /// `i64::MAX` when none does): the engine is rebuilt once the clock
+    /// passes it.
+    next_lapse: AtomicI64,
 }
 
 impl Registry {
@@ -119,14 +153,35 @@ impl Registry {
             clock,
             metrics,
             known: Mutex::new(Known::default()),
+            next_lapse: AtomicI64::new(i64::MAX),
         };
         registry.refresh()?;
         Ok(registry)
     }
 
-    /// The engine in force.
+    /// The engine in force. Rebuilt first when a right's registration
+    /// lapsed since it was built.
     pub fn engine(&self) -> Arc<Engine> {
+        if self.lapse_due()
+            && let Err(e) = self.refresh()
+        {
+            tracing::error!(error = %e, "registry refresh after a right's expiry failed");
+        }
         self.gate.engine()
+    }
+
+    /// True once the clock passed the earliest lapse among the rights in
+    /// force.
+    fn lapse_due(&self) -> bool {
+        self.clock.now().timestamp_millis() >= self.next_lapse.load(Ordering::Relaxed)
+    }
+
+    /// When the next right in force lapses, if one has a registration.
+    pub fn next_lapse(&self) -> Option<DateTime<Utc>> {
+        match self.next_lapse.load(Ordering::Relaxed) {
+            i64::MAX => None,
+            ms => DateTime::from_timestamp_millis(ms),
+        }
     }
 
     /// The registry version the engine in force was built from.
@@ -164,8 +219,10 @@ impl Registry {
 
     fn refresh_inner(&self, force: bool) -> Result<u64, AppError> {
         let mut known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let now = self.clock.now();
         let current = self.store.registry_version()?;
-        if current == known.version && !force && current != 0 {
+        let lapsed = now.timestamp_millis() >= self.next_lapse.load(Ordering::Relaxed);
+        if current == known.version && !force && current != 0 && !lapsed {
             return Ok(current);
         }
         let changes = self.store.rights_changed_since(known.version)?;
@@ -175,12 +232,61 @@ impl Registry {
             .max()
             .unwrap_or(current)
             .max(current);
-        self.apply_to_banks(&changes);
-        for c in changes {
-            known.rights.insert(c.right.id.clone(), c.right);
+        for c in &changes {
+            known.rights.insert(c.right.id.clone(), c.right.clone());
         }
+        // The banks and the engine see a right as enabled only while it is
+        // in force: the disabled-right path takes out an expired or held
+        // one.
+        let mut to_banks: Vec<RightChange> = changes
+            .into_iter()
+            .map(|mut c| {
+                c.right.enabled = c.right.in_force(now);
+                c
+            })
+            .collect();
+        let changed: BTreeSet<String> = to_banks.iter().map(|c| c.right.id.clone()).collect();
+        for id in &known.enforced {
+            if changed.contains(id) {
+                continue;
+            }
+            if let Some(r) = known.rights.get(id)
+                && !r.in_force(now)
+            {
+                tracing::info!(right = %id, "right no longer in force: its registration lapsed");
+                let mut right = r.clone();
+                right.enabled = false;
+                to_banks.push(RightChange {
+                    right,
+                    features: None,
+                    has_image: false,
+                    version,
+                });
+            }
+        }
+        self.apply_to_banks(&to_banks);
+        let rights: Vec<Right> = known
+            .rights
+            .values()
+            .map(|r| {
+                let mut e = r.clone();
+                e.enabled = r.in_force(now);
+                e
+            })
+            .collect();
+        known.enforced = rights
+            .iter()
+            .filter(|r| r.enabled)
+            .map(|r| r.id.clone())
+            .collect();
+        let next = rights
+            .iter()
+            .filter(|r| r.enabled)
+            .filter_map(Right::lapses_at)
+            .min()
+            .map_or(i64::MAX, |t| t.timestamp_millis());
+        self.next_lapse.store(next, Ordering::Relaxed);
         known.version = version;
-        let rights: Vec<Right> = known.rights.values().cloned().collect();
         self.rebuild_engine(version, &rights)?;
         Ok(version)
     }
@@ -344,7 +450,7 @@ impl Registry {
                 .feed
                 .wait_registry_change(known, Duration::from_millis(500))
             {
-                Ok(v) if v != known => {
+                Ok(v) if v != known || self.lapse_due() => {
                     if let Err(e) = self.refresh() {
                         tracing::error!(error = %e, "registry refresh failed; retrying");
                         std::thread::sleep(Duration::from_millis(200));
@@ -419,15 +525,82 @@ impl Registry {
             _ => return Err(no_holder()),
         };
         check_image(&new, image.as_deref())?;
+        let now = self.clock.now();
         let mut record = RightRecord {
-            right: Right::from_new(new, holder.id, self.clock.now()),
+            right: Right::from_new(new, holder.id, now),
             image,
             features: None,
         };
         self.prepare(&mut record)?;
+        let index = self.mark_index(now)?;
+        hold_if_conflicting(&mut record.right, &index, None, now);
         self.store.insert_right(&record)?;
+        if record.right.is_held() {
+            tracing::info!(right = %record.right.id, "right held for review: another holder's right carries the same mark");
+        }
         self.refresh()?;
         Ok(record.right)
+    }
+
+    /// The trademarks in force, by normalised name (after a refresh).
+    fn mark_index(&self, now: DateTime<Utc>) -> Result<MarkIndex, AppError> {
+        self.refresh()?;
+        let known = self.known.lock().unwrap_or_else(|p| p.into_inner());
+        let mut index = MarkIndex::default();
+        for r in known.rights.values() {
+            index.add(r, now);
+        }
+        Ok(index)
+    }
+
+    /// The stored rights this process knows, by id (after a refresh).
+    fn known_right(&self, id: &str) -> Option<Right> {
+        self.known
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .rights
+            .get(id)
+            .cloned()
+    }
+
+    /// A reviewer approves or refuses a right held for review (admins).
+    /// Approval puts it in force (a registry change: a sweep looks at the
+    /// live listings carrying its mark); refusal keeps it out of force.
+    /// The reason is kept on the right, for its holder to read.
+    pub fn review_right(
+        &self,
+        p: &Principal,
+        id: &str,
+        input: RightReviewInput,
+    ) -> Result<Right, AppError> {
+        p.require(Permission::ReviewRights)?;
+        let outcome = input.validate()?;
+        let current = self.right(p, id)?;
+        let Some(review) = current.review.clone() else {
+            return Err(AppError::Conflict(format!(
+                "right {id:?} is not held for review: no other holder's right carries its mark"
+            )));
+        };
+        let now = self.clock.now();
+        let decided = RightReview {
+            state: match outcome {
+                RightReviewOutcome::Approve => RightReviewState::Approved,
+                RightReviewOutcome::Refuse => RightReviewState::Refused,
+            },
+            reason: Some(input.reason.trim().to_string()),
+            reviewed_by: Some(p.id.clone()),
+            reviewed_at: Some(now),
+            ..review
+        };
+        let (right, version) = match self.store.set_right_review(id, &decided, now) {
+            Ok(Some(done)) => done,
+            Ok(None) => return Err(AppError::not_found("right", id)),
+            Err(shopshield_store::StoreError::Conflict(e)) => return Err(AppError::Conflict(e)),
+            Err(e) => return Err(e.into()),
+        };
+        tracing::info!(right = %id, outcome = decided.state.as_str(), registry_version = version, "right reviewed");
+        self.refresh()?;
+        Ok(right)
     }
 
     /// Imports rights, all or nothing. Each entry's `holder` is a holder id
@@ -438,6 +611,20 @@ impl Registry {
         p: &Principal,
         entries: Vec<(NewRight, Option<Vec<u8>>)>,
     ) -> Result<(usize, u64), AppError> {
+        let done = self.import(p, entries)?;
+        Ok((done.imported, done.registry_version))
+    }
+
+    /// Imports rights, all or nothing, as [`Registry::import_rights`], and
+    /// tells which were held for review: an entry whose mark collides with
+    /// an in-force trademark of another holder (stored, or earlier in the
+    /// same import) is stored held. A replaced right keeps a reviewer's
+    /// decision that covered the conflicts it has now.
+    pub fn import(
+        &self,
+        p: &Principal,
+        entries: Vec<(NewRight, Option<Vec<u8>>)>,
+    ) -> Result<ImportOutcome, AppError> {
         p.require(Permission::ImportRights)?;
         let now = self.clock.now();
         let mut new_holders: Vec<RightsHolder> = Vec::new();
@@ -481,10 +668,29 @@ impl Registry {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let mut index = self.mark_index(now)?;
+        let mut held = Vec::new();
+        for rec in &mut records {
+            let previous = self.known_right(&rec.right.id);
+            hold_if_conflicting(&mut rec.right, &index, previous.as_ref(), now);
+            if rec.right.is_held() {
+                held.push(rec.right.id.clone());
+            } else {
+                index.add(&rec.right, now);
+            }
+        }
         let n = records.len();
         let version = self.store.import_rights(&new_holders, &records)?;
         self.refresh()?;
-        Ok((n, version))
+        if !held.is_empty() {
+            tracing::info!(held = held.len(), "imported rights held for review");
+        }
+        Ok(ImportOutcome {
+            imported: n,
+            held_for_review: held.len(),
+            held,
+            registry_version: version,
+        })
     }
 
     fn resolve_holder(&self, key: &str, pending: &[RightsHolder]) -> Result<Resolved, AppError> {
@@ -524,6 +730,21 @@ impl Registry {
     pub fn right_image(&self, p: &Principal, id: &str) -> Result<Option<Vec<u8>>, AppError> {
         self.right(p, id)?;
         Ok(self.store.right_image(id)?)
+    }
+
+    /// Rights the caller may see, optionally of one holder, optionally
+    /// only those in one review state.
+    pub fn rights_in_review(
+        &self,
+        p: &Principal,
+        holder: Option<&str>,
+        review: Option<RightReviewState>,
+    ) -> Result<Vec<Right>, AppError> {
+        let mut all = self.rights(p, holder)?;
+        if let Some(state) = review {
+            all.retain(|r| r.review.as_ref().is_some_and(|v| v.state == state));
+        }
+        Ok(all)
     }
 
     /// Rights the caller may see, optionally of one holder.
@@ -645,6 +866,111 @@ impl Registry {
 struct Resolved {
     id: String,
     is_new: bool,
+}
+
+/// In-force trademarks by normalised name (mark and aliases), to find
+/// another holder's right carrying the same mark.
+#[derive(Default)]
+struct MarkIndex {
+    by_name: HashMap<String, Vec<Right>>,
+}
+
+/// A right's mark and aliases, normalised as the gate normalises text.
+fn normalised_names(r: &Right) -> BTreeSet<String> {
+    r.names()
+        .map(|n| shopshield_text::normalize(n).text().to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
+impl MarkIndex {
+    /// Adds a trademark in force.
+    fn add(&mut self, r: &Right, now: DateTime<Utc>) {
+        if r.kind != RightKind::Trademark || !r.in_force(now) {
+            return;
+        }
+        for name in normalised_names(r) {
+            self.by_name.entry(name).or_default().push(r.clone());
+        }
+    }
+
+    /// The in-force trademarks of other holders that carry one of the
+    /// right's names in an overlapping Nice class and region. A right whose
+    /// approved review already weighed this right's holder is no conflict
+    /// (a reviewer's decision is about two holders' coexistence).
+    fn conflicts(&self, r: &Right) -> Vec<RightConflict> {
+        let mut out: Vec<RightConflict> = Vec::new();
+        if r.kind != RightKind::Trademark {
+            return out;
+        }
+        for name in normalised_names(r) {
+            for other in self.by_name.get(&name).into_iter().flatten() {
+                if other.holder_id == r.holder_id
+                    || other.id == r.id
+                    || out.iter().any(|c| c.right_id == other.id)
+                    || !overlaps(r, other)
+                    || other
+                        .review
+                        .as_ref()
+                        .is_some_and(|v| v.conflicts.iter().any(|c| c.holder_id == r.holder_id))
+                {
+                    continue;
+                }
+                out.push(RightConflict {
+                    right_id: other.id.clone(),
+                    holder_id: other.holder_id.clone(),
+                    name: name.clone(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.right_id.cmp(&b.right_id));
+        out
+    }
+}
+
+/// Two trademarks share a Nice class and a region (`*` overlaps every
+/// region).
+fn overlaps(a: &Right, b: &Right) -> bool {
+    let classes = a.nice_classes.iter().any(|c| b.nice_classes.contains(c));
+    let regions = a.regions.iter().any(|r| r.is_all())
+        || b.regions.iter().any(|r| r.is_all())
+        || a.regions.iter().any(|r| b.regions.contains(r));
+    classes && regions
+}
+
+/// Holds a right for review when it conflicts with another holder's right
+/// in force. A replaced right (same id, same holder) keeps a reviewer's
+/// decision that weighed every holder it conflicts with now.
+fn hold_if_conflicting(
+    right: &mut Right,
+    index: &MarkIndex,
+    previous: Option<&Right>,
+    now: DateTime<Utc>,
+) {
+    let conflicts = index.conflicts(right);
+    if conflicts.is_empty() {
+        right.review = None;
+        return;
+    }
+    if let Some(prev) = previous
+        && prev.holder_id == right.holder_id
+        && let Some(review) = &prev.review
+        && review.state != RightReviewState::Pending
+        && conflicts
+            .iter()
+            .all(|c| review.conflicts.iter().any(|o| o.holder_id == c.holder_id))
+    {
+        right.review = Some(review.clone());
+        return;
+    }
+    right.review = Some(RightReview {
+        state: RightReviewState::Pending,
+        conflicts,
+        held_at: now,
+        reason: None,
+        reviewed_by: None,
+        reviewed_at: None,
+    });
 }
 
 fn check_image(new: &NewRight, image: Option<&[u8]>) -> Result<(), AppError> {

@@ -537,20 +537,28 @@ impl Review {
         if findings.is_empty() || findings.iter().any(|v| v.right_id.is_none()) {
             return Ok(());
         }
-        let mut disabled = Vec::new();
+        let now = self.now();
+        let mut disabled: Vec<String> = Vec::new();
+        let mut why: Vec<String> = Vec::new();
         for v in findings {
             let Some(id) = &v.right_id else { continue };
-            let in_force = self.rights.right(id)?.is_some_and(|r| r.right.enabled);
-            if in_force {
+            let right = self.rights.right(id)?.map(|r| r.right);
+            let out = match &right {
+                Some(r) => r.not_in_force(now),
+                None => Some(format!("right {id} is gone")),
+            };
+            let Some(out) = out else {
                 return Ok(());
-            }
+            };
             if !disabled.contains(id) {
                 disabled.push(id.clone());
+                why.push(out);
             }
         }
         Err(AppError::Conflict(format!(
-            "case {case_id} rests on right(s) {} that are no longer in force (disabled); it cannot be upheld",
-            disabled.join(", ")
+            "case {case_id} rests on right(s) {} that are no longer in force ({}); it cannot be upheld",
+            disabled.join(", "),
+            why.join("; ")
         )))
     }
 

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_content.sql"),
     include_str!("../../migrations/sqlite/0007_notices.sql"),
     include_str!("../../migrations/sqlite/0008_authorizations.sql"),
+    include_str!("../../migrations/sqlite/0009_proof_of_rights.sql"),
 ];
 
 /// Reader connections beside the writer, for a file database.

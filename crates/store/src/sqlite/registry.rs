@@ -1,8 +1,8 @@
 //! [`RegistryStore`] on SQLite: holders and rights.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{OptionalExtension, params};
-use shopshield_model::{Right, RightsHolder};
+use shopshield_model::{Right, RightReview, RightReviewState, RightsHolder};
 
 use super::{
     begin, bump_counter, conflict_or, counter, from_json, parse_ts, seq_i64, to_json, to_u64, ts,
@@ -31,15 +31,15 @@ fn write_right(
 ) -> Result<()> {
     let r = &rec.right;
     let sql = if replace {
-        "INSERT INTO rights (id, holder_id, kind, enabled, doc, image, features, changed_version, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) \
+        "INSERT INTO rights (id, holder_id, kind, enabled, doc, image, features, changed_version, updated_at, expires_on) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) \
          ON CONFLICT(id) DO UPDATE SET holder_id = excluded.holder_id, kind = excluded.kind, \
          enabled = excluded.enabled, doc = excluded.doc, image = excluded.image, \
          features = excluded.features, changed_version = excluded.changed_version, \
-         updated_at = excluded.updated_at"
+         updated_at = excluded.updated_at, expires_on = excluded.expires_on"
     } else {
-        "INSERT INTO rights (id, holder_id, kind, enabled, doc, image, features, changed_version, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        "INSERT INTO rights (id, holder_id, kind, enabled, doc, image, features, changed_version, updated_at, expires_on) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
     };
     tx.prepare_cached(sql)?
         .execute(params![
@@ -51,7 +51,8 @@ fn write_right(
             rec.image,
             rec.features,
             seq_i64(version)?,
-            ts(r.updated_at)
+            ts(r.updated_at),
+            expiry(r),
         ])
         .map_err(|e| {
             conflict_or(e, || {
@@ -62,6 +63,11 @@ fn write_right(
             })
         })?;
     Ok(())
+}
+
+/// The `expires_on` column: the registration's last day, `YYYY-MM-DD`.
+fn expiry(r: &Right) -> Option<String> {
+    r.registration.as_ref().map(|g| g.expires_on.to_string())
 }
 
 impl RegistryStore for SqliteStore {
@@ -239,5 +245,54 @@ impl RegistryStore for SqliteStore {
             .prepare_cached("UPDATE rights SET features = ?2 WHERE id = ?1")?
             .execute(params![id, features])?;
         Ok(())
+    }
+
+    fn set_right_review(
+        &self,
+        id: &str,
+        review: &RightReview,
+        now: DateTime<Utc>,
+    ) -> Result<Option<(Right, u64)>> {
+        let mut conn = self.write();
+        let tx = begin(&mut conn)?;
+        let doc: Option<String> = tx
+            .prepare_cached("SELECT doc FROM rights WHERE id = ?1")?
+            .query_row([id], |r| r.get(0))
+            .optional()?;
+        let Some(doc) = doc else { return Ok(None) };
+        let mut right: Right = from_json("rights.doc", &doc)?;
+        let held = right
+            .review
+            .as_ref()
+            .is_some_and(|r| r.state == RightReviewState::Pending);
+        if !held {
+            return Err(crate::StoreError::Conflict(format!(
+                "right {id:?} is not held for review: {}",
+                right
+                    .review
+                    .as_ref()
+                    .map_or("it was never held", |r| r.state.as_str())
+            )));
+        }
+        right.review = Some(review.clone());
+        right.updated_at = now;
+        let v = bump_counter(&tx, REGISTRY, 1)?;
+        tx.prepare_cached(
+            "UPDATE rights SET doc = ?2, updated_at = ?3, changed_version = ?4 WHERE id = ?1",
+        )?
+        .execute(params![id, to_json(&right)?, ts(now), seq_i64(v)?])?;
+        tx.commit()?;
+        Ok(Some((right, v)))
+    }
+
+    fn rights_expiring(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Right>> {
+        let conn = self.read();
+        let mut st = conn.prepare_cached(
+            "SELECT doc FROM rights WHERE expires_on >= ?1 AND expires_on <= ?2 ORDER BY id",
+        )?;
+        let rows = st.query_map(params![from.to_string(), to.to_string()], |r| {
+            r.get::<_, String>(0)
+        })?;
+        rows.map(|d| from_json("rights.doc", &d?)).collect()
     }
 }
