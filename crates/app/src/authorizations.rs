@@ -25,8 +25,8 @@ use shopshield_model::{
     validate_id,
 };
 use shopshield_store::{
-    AuthorizationChange, AuthorizationFilter, OutboxRow, OutboxStatus, SellerChange, Store,
-    StoreError, SweepCounts,
+    AuthorizationChange, AuthorizationFilter, OutboxRow, SellerChange, Store, StoreError,
+    SweepCounts,
 };
 
 use crate::registry::Registry;
@@ -119,17 +119,7 @@ impl Authorizations {
                 "details": extra,
             },
         });
-        Ok(OutboxRow {
-            idempotency_key: key,
-            seq,
-            kind: kind.to_string(),
-            payload: body.to_string(),
-            status: OutboxStatus::Pending,
-            failures: 0,
-            next_attempt_at: now,
-            delivered_at: None,
-            last_error: None,
-        })
+        Ok(OutboxRow::pending(key, seq, kind, body.to_string(), now))
     }
 
     // ------------------------------------------------------------ asking

@@ -39,7 +39,7 @@ use shopshield_model::{
 };
 use shopshield_store::{
     Filed, FiledCounterNotice, ItemReview, NoticeFilter, NoticeItemRecord, NoticeRecord, OutboxRow,
-    OutboxStatus, RecordedCourtAction, Screened, Store, StoreError, StoredNotice, StoredVideo,
+    RecordedCourtAction, Screened, Store, StoreError, StoredNotice, StoredVideo,
 };
 
 use shopshield_enforce::reporter::{self, ReporterRecord, Standing};
@@ -675,17 +675,7 @@ impl Notices {
                 "details": extra,
             },
         });
-        Ok(OutboxRow {
-            idempotency_key: key,
-            seq,
-            kind: kind.to_string(),
-            payload: body.to_string(),
-            status: OutboxStatus::Pending,
-            failures: 0,
-            next_attempt_at: now,
-            delivered_at: None,
-            last_error: None,
-        })
+        Ok(OutboxRow::pending(key, seq, kind, body.to_string(), now))
     }
 
     /// A reviewer accepts or rejects one item. Accepting takes the listing
@@ -795,39 +785,17 @@ impl Notices {
         mut item: NoticeItemRecord,
     ) -> Result<NoticeItemRecord, AppError> {
         let tag = reversal_tag(&item.notice_id, &item.item_id);
-        let decision_id = match self.decision_by(&item, &tag)? {
-            Some(id) => Some(id),
-            None => {
-                let down = self.decision_by(&item, &removal_tag(&item.notice_id, &item.item_id))?;
-                let stands = match (down, self.latest_decision_id(&item)?) {
-                    (Some(d), Some(latest)) => d == latest,
-                    _ => false,
-                };
-                if stands && !self.other_takedown_stands(&item)? {
-                    let reason = item
-                        .review
-                        .as_ref()
-                        .map(|r| r.reason.clone())
-                        .unwrap_or_default();
-                    let why = format!(
-                        "Restored: a reviewer rejected the self-service removal on notice {} from holder {}: {}",
-                        item.notice_id, n.stored.holder_id, reason
-                    );
-                    let cause = Cause {
-                        change: "notice_rejected".into(),
-                        right_id: Some(n.stored.notice.right_id.clone()),
-                        shop_id: None,
-                        rule_ids: Vec::new(),
-                        version: n.stored.notice.id.clone(),
-                        by: tag.clone(),
-                        why,
-                    };
-                    Some(self.record(&item, Action::Approve, Vec::new(), 0.0, cause)?)
-                } else {
-                    None
-                }
-            }
-        };
+        let down = self.decision_by(&item, &removal_tag(&item.notice_id, &item.item_id))?;
+        let reason = item
+            .review
+            .as_ref()
+            .map(|r| r.reason.clone())
+            .unwrap_or_default();
+        let why = format!(
+            "Restored: a reviewer rejected the self-service removal on notice {} from holder {}: {}",
+            item.notice_id, n.stored.holder_id, reason
+        );
+        let decision_id = self.put_back(n, &item, down, &tag, "notice_rejected", why)?;
         let now = self.now();
         item.version += 1;
         item.updated_at = now;
@@ -1312,33 +1280,12 @@ impl Notices {
     /// as restored without a decision. Returns whether this call did it.
     fn restore(&self, n: &NoticeRecord, mut item: NoticeItemRecord) -> Result<bool, AppError> {
         let tag = restore_tag(&item.notice_id, &item.item_id);
-        let decision_id = match self.decision_by(&item, &tag)? {
-            Some(id) => Some(id),
-            None => {
-                let stands = match self.latest_decision_id(&item)? {
-                    Some(latest) => item.takedown_decision_id.as_deref() == Some(latest.as_str()),
-                    None => false,
-                };
-                if stands && !self.other_takedown_stands(&item)? {
-                    let why = format!(
-                        "Restored: the seller filed a counter-notice to notice {} and the holder recorded no court action within {} business days",
-                        item.notice_id, self.config.restore_after_business_days
-                    );
-                    let cause = Cause {
-                        change: "counter_notice".into(),
-                        right_id: Some(n.stored.notice.right_id.clone()),
-                        rule_ids: Vec::new(),
-                        shop_id: None,
-                        version: n.stored.notice.id.clone(),
-                        by: tag.clone(),
-                        why,
-                    };
-                    Some(self.record(&item, Action::Approve, Vec::new(), 0.0, cause)?)
-                } else {
-                    None
-                }
-            }
-        };
+        let why = format!(
+            "Restored: the seller filed a counter-notice to notice {} and the holder recorded no court action within {} business days",
+            item.notice_id, self.config.restore_after_business_days
+        );
+        let down = item.takedown_decision_id.clone();
+        let decision_id = self.put_back(n, &item, down, &tag, "counter_notice", why)?;
         let now = self.now();
         item.version += 1;
         item.updated_at = now;
@@ -1357,6 +1304,48 @@ impl Notices {
             Err(StoreError::Conflict(_)) => Ok(false),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Puts an item's listing or video back with an `approve` decision
+    /// whose cause names `tag` (`change`, `why`), when `takedown` is still
+    /// the decision that stands and no other notice holds it down. Answers
+    /// the decision (also one an earlier call stored), or `None` when
+    /// nothing was put back (a newer version or decision stands).
+    fn put_back(
+        &self,
+        n: &NoticeRecord,
+        item: &NoticeItemRecord,
+        takedown: Option<String>,
+        tag: &str,
+        change: &str,
+        why: String,
+    ) -> Result<Option<String>, AppError> {
+        if let Some(id) = self.decision_by(item, tag)? {
+            return Ok(Some(id));
+        }
+        let stands = match (takedown, self.latest_decision_id(item)?) {
+            (Some(down), Some(latest)) => down == latest,
+            _ => false,
+        };
+        if !stands || self.other_takedown_stands(item)? {
+            return Ok(None);
+        }
+        let cause = Cause {
+            change: change.into(),
+            right_id: Some(n.stored.notice.right_id.clone()),
+            shop_id: None,
+            rule_ids: Vec::new(),
+            version: n.stored.notice.id.clone(),
+            by: tag.to_string(),
+            why,
+        };
+        Ok(Some(self.record(
+            item,
+            Action::Approve,
+            Vec::new(),
+            0.0,
+            cause,
+        )?))
     }
 
     /// Whether another notice's accepted item on the same listing still

@@ -77,6 +77,29 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+impl OutboxRow {
+    /// A delivery not tried yet, due at `now`.
+    pub fn pending(
+        idempotency_key: String,
+        seq: u64,
+        kind: &str,
+        payload: String,
+        now: DateTime<Utc>,
+    ) -> OutboxRow {
+        OutboxRow {
+            idempotency_key,
+            seq,
+            kind: kind.to_string(),
+            payload,
+            status: OutboxStatus::Pending,
+            failures: 0,
+            next_attempt_at: now,
+            delivered_at: None,
+            last_error: None,
+        }
+    }
+}
+
 /// The outbox at a glance.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct OutboxCounts {

@@ -3,9 +3,7 @@
 use chrono::{DateTime, Utc};
 use shopshield_enforce::chain::{self, Anchor, LogEntry, StoredEntry, TamperError};
 use shopshield_enforce::{Event, EventKind, State, decode_state, encode_state, notification_for};
-use shopshield_store::{
-    EnforcementStore, LeaseChange, LogRecord, OutboxRow, OutboxStatus, Snapshot, StoreError,
-};
+use shopshield_store::{EnforcementStore, LeaseChange, LogRecord, OutboxRow, Snapshot, StoreError};
 
 use crate::AppError;
 
@@ -142,17 +140,13 @@ impl Live {
                 event: e.clone(),
             };
             if let Some(n) = notification_for(&entry) {
-                outbox.push(OutboxRow {
-                    idempotency_key: n.idempotency_key.clone(),
-                    seq: n.seq,
-                    kind: n.kind.as_str().to_string(),
-                    payload: n.body(),
-                    status: OutboxStatus::Pending,
-                    failures: 0,
-                    next_attempt_at: now,
-                    delivered_at: None,
-                    last_error: None,
-                });
+                outbox.push(OutboxRow::pending(
+                    n.idempotency_key.clone(),
+                    n.seq,
+                    n.kind.as_str(),
+                    n.body(),
+                    now,
+                ));
             }
             leases.extend(lease_change(e, now));
             rows.push(LogRecord {
