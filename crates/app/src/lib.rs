@@ -107,7 +107,7 @@ pub struct App {
     authorizations: Authorizations,
     notices: Arc<Notices>,
     videos: Videos,
-    streams: Streams,
+    streams: Arc<Streams>,
     delivery: Delivery,
     keys: Keys,
     reports: Reports,
@@ -167,19 +167,6 @@ impl App {
                 .photo_max_distance
                 .max(config.images.logo_max_distance),
         ));
-        let notices = Arc::new(Notices::new(
-            store.clone(),
-            screening.clone(),
-            review.clone(),
-            clock.clone(),
-            config.notices.clone(),
-        ));
-        let authorizations = Authorizations::new(
-            store.clone(),
-            registry.clone(),
-            sweeps.clone(),
-            clock.clone(),
-        );
         let content = content::ContentDeps {
             content: store.clone(),
             catalog: store.clone(),
@@ -190,7 +177,21 @@ impl App {
             clock: clock.clone(),
         };
         let videos = Videos::new(content.clone());
-        let streams = Streams::new(content);
+        let streams = Arc::new(Streams::new(content));
+        let notices = Arc::new(Notices::new(
+            store.clone(),
+            screening.clone(),
+            review.clone(),
+            streams.clone(),
+            clock.clone(),
+            config.notices.clone(),
+        ));
+        let authorizations = Authorizations::new(
+            store.clone(),
+            registry.clone(),
+            sweeps.clone(),
+            clock.clone(),
+        );
         let delivery = Delivery::new(
             store.clone(),
             config.webhooks.clone(),

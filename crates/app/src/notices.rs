@@ -160,6 +160,9 @@ pub struct QueueEntry {
     /// The video's latest version (a video item).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub video: Option<shopshield_model::Video>,
+    /// The livestream as stored: live or stopped (a stream item).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stream: Option<crate::StreamView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub right: Option<RightSummary>,
     /// The work the holder names.
@@ -209,6 +212,7 @@ pub struct Notices {
     store: Arc<dyn Store>,
     screening: Arc<Screening>,
     review: Arc<Review>,
+    streams: Arc<crate::Streams>,
     clock: Arc<dyn Clock>,
     config: NoticesConfig,
 }
@@ -233,6 +237,7 @@ impl Notices {
         store: Arc<dyn Store>,
         screening: Arc<Screening>,
         review: Arc<Review>,
+        streams: Arc<crate::Streams>,
         clock: Arc<dyn Clock>,
         config: NoticesConfig,
     ) -> Notices {
@@ -240,6 +245,7 @@ impl Notices {
             store,
             screening,
             review,
+            streams,
             clock,
             config,
         }
@@ -325,6 +331,13 @@ impl Notices {
                     (
                         stored.video.shop_id.unwrap_or_default(),
                         Some(stored.video.creator_id),
+                    )
+                }
+                NoticeItemKind::Stream => {
+                    let view = self.streams.stored(&it.id)?.ok_or_else(missing)?;
+                    (
+                        view.stream.shop_id.unwrap_or_default(),
+                        Some(view.stream.creator_id),
                     )
                 }
             };
@@ -493,6 +506,11 @@ impl Notices {
                     None,
                     self.store.latest_video(&item.item_id)?.map(|s| s.video),
                 ),
+                NoticeItemKind::Stream => (None, None),
+            };
+            let stream = match item.kind {
+                NoticeItemKind::Stream => self.streams.stored(&item.item_id)?,
+                _ => None,
             };
             let detectors = self
                 .decisions_of(&item)?
@@ -512,6 +530,7 @@ impl Notices {
                 material,
                 listing,
                 video,
+                stream,
                 right,
                 work: notice.work.clone(),
                 explanation: notice.explanation.clone(),
@@ -882,6 +901,12 @@ impl Notices {
                 .into_iter()
                 .map(|v| v.decision)
                 .collect(),
+            NoticeItemKind::Stream => self
+                .streams
+                .stored(&item.item_id)?
+                .and_then(|v| v.decision)
+                .into_iter()
+                .collect(),
         })
     }
 
@@ -896,6 +921,8 @@ impl Notices {
                 .store
                 .latest_video(&item.item_id)?
                 .map(|v| Decision::decision_id(&v.video.subject_id(), v.version)),
+            // A stopped stream is never live again: nothing is put back.
+            NoticeItemKind::Stream => None,
         })
     }
 
@@ -977,8 +1004,23 @@ impl Notices {
         score: f64,
         cause: Cause,
     ) -> Result<String, AppError> {
-        if item.kind == NoticeItemKind::Video {
-            return self.record_video(item, action, violations, score, cause);
+        match item.kind {
+            NoticeItemKind::Listing => {}
+            NoticeItemKind::Video => {
+                return self.record_video(item, action, violations, score, cause);
+            }
+            NoticeItemKind::Stream => {
+                if action != Action::Reject {
+                    return Err(AppError::Conflict(format!(
+                        "stream {:?}: a stopped stream is never live again",
+                        item.item_id
+                    )));
+                }
+                return self
+                    .streams
+                    .stop_on_notice(&item.item_id, violations, cause)?
+                    .ok_or_else(|| AppError::not_found("stream", &item.item_id));
+            }
         }
         let listing_id = item.item_id.as_str();
         for _ in 0..TRIES {
@@ -1146,7 +1188,7 @@ impl Notices {
             NoticeItemKind::Listing => {
                 p.role == Role::Seller && p.shop_id.as_deref() == Some(old.shop_id.as_str())
             }
-            NoticeItemKind::Video => {
+            NoticeItemKind::Video | NoticeItemKind::Stream => {
                 p.role == Role::Creator && p.creator_id.is_some() && p.creator_id == old.creator_id
             }
         };
@@ -1154,6 +1196,11 @@ impl Notices {
             return Err(AppError::not_found("notice item", item_id));
         }
         counter.validate()?;
+        if old.kind == NoticeItemKind::Stream {
+            return Err(AppError::Conflict(format!(
+                "item {item_id:?} is a livestream: a stopped stream is never live again, so there is nothing to restore; the creator may appeal the violation instead"
+            )));
+        }
         if old.state == NoticeItemState::Accepted && old.takedown_decision_id.is_none() {
             return Err(AppError::Conflict(format!(
                 "item {item_id:?} is accepted but its takedown is not stored yet; try again shortly"
@@ -1427,6 +1474,9 @@ impl Notices {
                             .map(|s| s.listing.region),
                         NoticeItemKind::Video => {
                             self.store.latest_video(&i.item_id)?.map(|s| s.video.region)
+                        }
+                        NoticeItemKind::Stream => {
+                            self.streams.stored(&i.item_id)?.map(|v| v.stream.region)
                         }
                     };
                     out.push(shopshield_report::NoticeFact {

@@ -243,6 +243,15 @@ impl Session {
         self.view.status == StreamStatus::Stopped
     }
 
+    /// Stops the stream with a decision taken outside its events (a
+    /// rights holder's notice accepted by a reviewer).
+    fn stop_with(&mut self, decision: Decision, reason: String, now: DateTime<Utc>) {
+        self.view.status = StreamStatus::Stopped;
+        self.view.stopped_at = Some(now);
+        self.view.decision = Some(decision);
+        self.view.last_warning = Some(reason);
+    }
+
     /// Drops what fell out of the window ending at `now`.
     fn prune(&mut self, now: f64, window: f64) {
         let from = now - window;
@@ -783,6 +792,74 @@ impl Streams {
             self.enforce(s.view(), decision);
         }
         Ok(action)
+    }
+
+    /// The stored stream, for the notices service (no access check).
+    pub(crate) fn stored(&self, id: &str) -> Result<Option<StreamView>, AppError> {
+        self.read_view(id)
+    }
+
+    /// Stops a stream on a notice: a decision with source `notice`, the
+    /// notice's finding and `cause`, stored and enforced against the host
+    /// like a stop of its own (a provisional one, on a self-service
+    /// notice, records nothing). A stream already stopped stays as it is;
+    /// the answer is then its stop decision. `None`: no such stream.
+    pub(crate) fn stop_on_notice(
+        &self,
+        id: &str,
+        violations: Vec<Violation>,
+        cause: shopshield_model::Cause,
+    ) -> Result<Option<String>, AppError> {
+        let live = match self.lock_live().get(id) {
+            Some(l) => l.clone(),
+            None => {
+                let Some(view) = self.read_view(id)? else {
+                    return Ok(None);
+                };
+                Arc::new(Live {
+                    in_flight: AtomicUsize::new(0),
+                    session: Mutex::new(Session::resume(view)),
+                })
+            }
+        };
+        let mut s = live.session.lock().unwrap_or_else(|e| e.into_inner());
+        if s.is_stopped() {
+            return Ok(s.view().decision.as_ref().map(|d| d.decision_id.clone()));
+        }
+        let now = self.deps.clock.now();
+        let subject_id = s.view().stream.subject_id();
+        let decision = Decision {
+            id: subject_id.clone(),
+            decision_id: Decision::decision_id(&subject_id, 1),
+            listing_version: 1,
+            action: Action::Reject,
+            score: violations
+                .first()
+                .map_or(1.0, |v| v.confidence.clamp(0.0, 1.0)),
+            violations,
+            registry_version: self.deps.registry.version(),
+            policy_versions: BTreeMap::new(),
+            decided_at: now,
+            source: DecisionSource::Notice,
+            cause: Some(Box::new(cause.clone())),
+        };
+        let before = s.view().clone();
+        s.stop_with(decision.clone(), cause.why.clone(), now);
+        if let Err(e) = self.store_view(s.view(), false) {
+            *s = Session::resume(before);
+            drop(s);
+            if let AppError::Conflict(_) = e {
+                // Stopped by another process meanwhile: that stop stands.
+                self.lock_live().remove(id);
+                return Ok(self
+                    .read_view(id)?
+                    .and_then(|v| v.decision)
+                    .map(|d| d.decision_id));
+            }
+            return Err(e);
+        }
+        self.enforce(s.view(), &decision);
+        Ok(Some(decision.decision_id))
     }
 
     fn enforce(&self, view: &StreamView, decision: &Decision) {

@@ -25,13 +25,14 @@ pub const MAX_NOTICE_TEXT_LEN: usize = 8_192;
 /// Longest name, address, signature or other short field, in bytes.
 pub const MAX_NOTICE_FIELD_LEN: usize = 1_024;
 
-/// What kind of content a notice item names: a listing, or a short video
-/// (its creator answers it).
+/// What kind of content a notice item names: a listing, a short video or a
+/// livestream (their creator answers them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum NoticeItemKind {
     Listing,
     Video,
+    Stream,
 }
 
 impl NoticeItemKind {
@@ -39,6 +40,7 @@ impl NoticeItemKind {
         match self {
             NoticeItemKind::Listing => "listing",
             NoticeItemKind::Video => "video",
+            NoticeItemKind::Stream => "stream",
         }
     }
 }
@@ -47,7 +49,7 @@ impl NoticeItemKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeItem {
-    /// `listing` or `video`.
+    /// `listing`, `video` or `stream`.
     #[serde(default)]
     pub kind: Option<NoticeItemKind>,
     /// The listing's or video's id: the exact location of the material on

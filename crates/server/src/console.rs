@@ -1056,7 +1056,14 @@ async fn notices_page(State(c): C, h: HeaderMap) -> PageResult {
                     escape(&v.creator_id),
                     escape(v.caption.as_deref().unwrap_or("(no caption)"))
                 ),
-                (None, None) => "(listing not found)".into(),
+                (None, None) => match &e.stream {
+                    Some(st) => format!(
+                        "livestream by creator {} ({})",
+                        escape(&st.stream.creator_id),
+                        st.status.as_str()
+                    ),
+                    None => "(not found)".into(),
+                },
             };
             let ours = match &e.detectors {
                 Some(d) => format!(

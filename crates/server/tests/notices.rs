@@ -806,3 +806,68 @@ async fn a_notice_on_a_video_takes_it_down_and_its_creator_counters() {
     assert_eq!(v["version"], 3, "{v}");
     w.s.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_notice_on_a_livestream_stops_it_and_cannot_be_countered() {
+    let w = world().await;
+    let s = &w.s;
+    let host = s.key(Role::Creator, Some("c-9"));
+    // The platform's service opens the host's stream and sends its events.
+    let (st, body) = s
+        .post(
+            &w.admin,
+            "/v1/streams",
+            &json!({"id": "st-1", "creator_id": "c-9", "region": "US"}),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    assert_eq!(body["status"], "live", "{body}");
+    let mut n = notice("ns-1", "r-zorbex", &["st-1"]);
+    n["items"][0]["kind"] = json!("stream");
+    let (st, body) = s.post(&w.zorbex, "/v1/notices", &n).await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let reviewer = s.key_as(Role::Reviewer, "rev-1");
+    let (_, queue) = s.get(&reviewer, "/v1/notices/queue").await;
+    let entry = queue
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["notice_id"] == "ns-1")
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["stream"]["status"], "live", "{queue}");
+    // Accepting stops the stream at once, with the notice as its reason.
+    let (st, body) = decide(s, &reviewer, "ns-1", "st-1", "accept").await;
+    assert_eq!(st, StatusCode::OK, "{body}");
+    assert_eq!(body["takedown_decision_id"], "stream:st-1@v1", "{body}");
+    let (st, view) = s.get(&w.admin, "/v1/streams/st-1").await;
+    assert_eq!(st, StatusCode::OK, "{view}");
+    assert_eq!(view["status"], "stopped", "{view}");
+    assert_eq!(view["decision"]["source"], "notice", "{view}");
+    assert_eq!(view["decision"]["cause"]["change"], "notice", "{view}");
+    // The next event is refused: the stream is over.
+    let (st, body) = s
+        .post(
+            &w.admin,
+            "/v1/streams/st-1/events",
+            &json!({"type": "transcript", "t": 1.0, "text": "hello"}),
+        )
+        .await;
+    assert!(st.is_client_error(), "{st} {body}");
+    // The violation counts against the host.
+    let (_, record) = s.get(&w.admin, "/v1/creators/c-9/enforcement").await;
+    assert!(record["points"].as_u64().unwrap_or(0) > 0, "{record}");
+    // The host sees the item; a counter-notice cannot restart a stream.
+    let (_, mine) = s.get(&host, "/v1/notices").await;
+    assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    let (st, body) = s
+        .post(
+            &host,
+            "/v1/notices/ns-1/items/st-1/counter-notice",
+            &counter(),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CONFLICT, "{body}");
+    assert!(body.to_string().contains("never live again"), "{body}");
+    w.s.stop().await;
+}
