@@ -343,7 +343,10 @@ impl Notices {
             };
             let mut item = NoticeItemRecord::pending(&notice.id, &it.id, kind, shop_id, now);
             item.creator_id = creator_id;
-            if self_service {
+            // A stream's stop is final, so it waits for a reviewer even
+            // from a self-service holder: a provisional stop could not be
+            // undone.
+            if self_service && kind != NoticeItemKind::Stream {
                 item.self_service = true;
                 item.due_at = Some(now);
             }
