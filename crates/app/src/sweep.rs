@@ -25,6 +25,10 @@
 //! expired, or that is held for review or refused on review, is taken out
 //! the same way; an expiry needs no registry change: [`Sweeps::open_due`]
 //! finds the rights whose registration lapsed since its last time check.
+//!
+//! A brand authorisation approved or revoked opens a sweep scoped to the
+//! shop (`Cause::shop_id`): only that shop's listings are looked at, and
+//! no catalogue-wide sweep of the right's mark is opened for it.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
