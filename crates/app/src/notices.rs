@@ -413,8 +413,7 @@ impl Notices {
             Role::Seller => f.shop_id = Some(p.shop_id.clone().unwrap_or_default()),
             _ => {}
         }
-        let mut out = self.store.notices(&f)?;
-        for n in &mut out {
+        let scope = |n: &mut NoticeRecord| {
             if let Some(shop) = &f.shop_id {
                 n.items
                     .retain(|i| &i.shop_id == shop && i.kind == NoticeItemKind::Listing);
@@ -426,11 +425,30 @@ impl Notices {
             if let Some(s) = state {
                 n.items.retain(|i| i.state == s);
             }
+        };
+        if p.role != Role::Creator {
+            let mut out = self.store.notices(&f)?;
+            out.iter_mut().for_each(scope);
+            return Ok(out);
         }
-        if p.role == Role::Creator {
-            out.retain(|n| !n.items.is_empty());
+        // The store has no creator filter: a creator's notices are read
+        // page by page until the page is full or the notices run out, so
+        // `after` paging never skips any.
+        let mut out = Vec::new();
+        loop {
+            let page = self.store.notices(&f)?;
+            let full = page.len() == f.limit;
+            for mut n in page {
+                f.after = Some(n.stored.notice.id.clone());
+                scope(&mut n);
+                if !n.items.is_empty() && out.len() < f.limit {
+                    out.push(n);
+                }
+            }
+            if !full || out.len() >= f.limit {
+                return Ok(out);
+            }
         }
-        Ok(out)
     }
 
     /// One notice within the caller's scope (404 outside it).
@@ -1107,6 +1125,15 @@ impl Notices {
                 .store
                 .latest_video(&item.item_id)?
                 .ok_or_else(|| AppError::not_found("video", &item.item_id))?;
+            // Stored by another process between the two reads: it stands.
+            if prior
+                .decision
+                .cause
+                .as_ref()
+                .is_some_and(|c| c.by == cause.by)
+            {
+                return Ok(prior.decision.decision_id);
+            }
             let subject_id = prior.video.subject_id();
             let prev = prior.decision.clone();
             let version = prior.version + 1;

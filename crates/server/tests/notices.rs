@@ -785,6 +785,18 @@ async fn a_notice_on_a_video_takes_it_down_and_its_creator_counters() {
     let (st, mine) = s.get(&creator, "/v1/notices").await;
     assert_eq!(st, StatusCode::OK, "{mine}");
     assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+    // A notice the creator is not named in sorts first: a page of one
+    // still reaches the creator's.
+    let (st, body) = s
+        .post(
+            &w.zorbex,
+            "/v1/notices",
+            &notice("a-0", "r-zorbex", &["l-0"]),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{body}");
+    let (_, page) = s.get(&creator, "/v1/notices?limit=1").await;
+    assert_eq!(page[0]["notice"]["id"], "nv-1", "{page}");
     let other = s.key(Role::Creator, Some("c-2"));
     let (_, theirs) = s.get(&other, "/v1/notices").await;
     assert_eq!(theirs.as_array().map(Vec::len), Some(0), "{theirs}");
