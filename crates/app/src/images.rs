@@ -29,6 +29,11 @@ pub struct ImagesConfig {
     /// (keypoints verified by placement and correlation): finds a logo on a
     /// label or printed on a product, which whole-image hashes cannot.
     pub logo_keypoints: bool,
+    /// When that search runs: `inline` (the default) decides a listing
+    /// with it; `after_listing` decides on text and whole-image hashes at
+    /// once, and a sweep searches the photos afterwards, storing a new
+    /// decision when a logo is found (see [`LogoSearch`]).
+    pub logo_search: LogoSearch,
     /// Thresholds of that search (`[images.keypoints]`).
     pub keypoints: shopshield_keypoints::LocalConfig,
     /// Confidences given to matches.
@@ -44,10 +49,33 @@ impl Default for ImagesConfig {
             photo_min_quality: shopshield_pdq::bank::DEFAULT_MIN_QUALITY,
             logo_tiles: false,
             logo_keypoints: true,
+            logo_search: LogoSearch::Inline,
             keypoints: shopshield_keypoints::LocalConfig::default(),
             scoring: shopshield_gate::ImageConfig::default(),
         }
     }
+}
+
+/// When the search for registered logos inside listing photos runs.
+///
+/// `Inline` is the default: the search costs tens of milliseconds of CPU
+/// per photo with a large bank, but a listing it would send to review is
+/// never live, not even for the seconds a sweep takes to reach it, and
+/// one process decides everything once. `AfterListing` is for platforms
+/// whose submit path must answer in a few milliseconds whatever the bank's
+/// size: the listing is decided on its text and whole-image hashes, and
+/// the logo result follows as a later decision (cause `logo_search`)
+/// through the sweep mechanism. A logo inside a photo alone sends a
+/// listing to review, never rejects it, so the listing is at worst live
+/// until that sweep reaches it. Only `data:` images can be read again
+/// later; a listing whose images are files (a bulk scan) is searched
+/// inline in either mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum LogoSearch {
+    #[default]
+    Inline,
+    AfterListing,
 }
 
 impl ImagesConfig {

@@ -57,7 +57,9 @@ pub use config::{
 };
 pub use delivery::{Delivery, Sender};
 pub use error::AppError;
-pub use images::{ImagesConfig, listing_image_signal, prepare_image_right, reference_image_hashes};
+pub use images::{
+    ImagesConfig, LogoSearch, listing_image_signal, prepare_image_right, reference_image_hashes,
+};
 pub use keys::{KeyView, Keys, NewKey, generate_key, hash_key};
 pub use metrics::Metrics;
 pub use notices::{

@@ -63,6 +63,14 @@ enum Prospect {
 }
 
 /// A batch screened but not yet stored: see [`Screening::screen_batch`].
+/// Sweep index terms a verdict adds to those of the decision itself.
+pub(crate) struct ExtraTerms {
+    /// Whole-image PDQ hashes (hex) of the listing's images.
+    pub image_hashes: Vec<String>,
+    /// The logo search was left for a sweep.
+    pub logo_later: bool,
+}
+
 pub struct ScreenedBatch {
     plans: Vec<Plan>,
     items: Vec<Item>,
@@ -154,18 +162,29 @@ impl Screening {
     /// (its whole-image PDQ hash goes into the sweep index, so a photo
     /// registered later finds it); tiles and local features only when
     /// image rights are registered for them to match.
+    ///
+    /// With `logos` false (the submit path in `logo_search =
+    /// "after_listing"` mode) the search for logos inside the photos is
+    /// left for a sweep when every image is a `data:` URL, which the sweep
+    /// can read again; the second value says it was left.
     fn load_images(
         &self,
         listing: &Listing,
         base: ImageBase<'_>,
-    ) -> Result<Vec<ImageSignal>, AppError> {
-        let (banks, keypoints) = {
+        logos: bool,
+    ) -> Result<(Vec<ImageSignal>, bool), AppError> {
+        let (banks, wanted) = {
             let banks = self.registry.image_banks();
             (
                 !banks.is_empty(),
                 self.config.images.logo_keypoints && banks.wants_local_features(),
             )
         };
+        let later = wanted
+            && !logos
+            && !listing.images.is_empty()
+            && listing.images.iter().all(|r| r.starts_with("data:"));
+        let keypoints = wanted && !later;
         let mut out = Vec::new();
         for (i, reference) in listing.images.iter().enumerate() {
             let field = format!("images[{i}]");
@@ -184,7 +203,7 @@ impl Screening {
                 Err(_) => {}
             }
         }
-        Ok(out)
+        Ok((out, later))
     }
 
     /// The whole-image PDQ hashes (hex) of a stored listing's images that
@@ -204,18 +223,25 @@ impl Screening {
         crate::sweep::image_terms(&signals)
     }
 
-    /// The engine's verdict on a listing, and the whole-image PDQ hashes of
-    /// its images (hex) for the sweep index.
+    /// The engine's verdict on a listing, and its sweep index terms beyond
+    /// the decision's own: the whole-image PDQ hashes of its images and,
+    /// when the logo search was left for later, the term that queues it
+    /// (see [`crate::sweep::listing_terms`]). `logos` false leaves the
+    /// search for later when it can be done later (see `load_images`).
     fn verdict(
         &self,
         engine: &Engine,
         listing: &Listing,
         qualifications: &[Qualification],
         base: ImageBase<'_>,
-    ) -> Result<(Verdict, Vec<String>), AppError> {
+        logos: bool,
+    ) -> Result<(Verdict, ExtraTerms), AppError> {
         let category = self.taxonomy.resolve("category", &listing.category)?;
-        let images = self.load_images(listing, base)?;
-        let hashes = crate::sweep::image_terms(&images);
+        let (images, logo_later) = self.load_images(listing, base, logos)?;
+        let hashes = ExtraTerms {
+            image_hashes: crate::sweep::image_terms(&images),
+            logo_later,
+        };
         let start = Instant::now();
         let normalized = shopshield_text::NormalizedFields::new(listing);
         let verdict = engine.screen(&ScreenInput {
@@ -230,6 +256,11 @@ impl Screening {
             .screen_seconds
             .observe(start.elapsed().as_secs_f64());
         Ok((verdict, hashes))
+    }
+
+    /// Whether the submit path searches photos for logos itself.
+    fn logos_inline(&self) -> bool {
+        self.config.images.logo_search == crate::images::LogoSearch::Inline
     }
 
     fn make_decision(&self, listing: &Listing, version: u32, v: Verdict) -> Decision {
@@ -263,13 +294,13 @@ impl Screening {
         let quals = self.qualifications.qualifications(&listing.shop_id)?;
         let engine = self.registry.engine();
         let ((verdict, hashes), images_read) =
-            match self.verdict(&engine, listing, &quals, ImageBase::DataOnly) {
+            match self.verdict(&engine, listing, &quals, ImageBase::DataOnly, true) {
                 Ok(v) => (v, true),
                 Err(AppError::Intake(_)) => {
                     let mut text_only = listing.clone();
                     text_only.images.clear();
                     (
-                        self.verdict(&engine, &text_only, &quals, ImageBase::DataOnly)?,
+                        self.verdict(&engine, &text_only, &quals, ImageBase::DataOnly, true)?,
                         false,
                     )
                 }
@@ -281,7 +312,7 @@ impl Screening {
         decision.cause = Some(Box::new(cause.clone()));
         Ok((
             Screened {
-                terms: crate::sweep::listing_terms(listing, &decision, &hashes),
+                terms: crate::sweep::screened_terms(listing, &decision, &hashes),
                 listing: listing.clone(),
                 version,
                 content_hash: stored.content_hash.clone(),
@@ -409,10 +440,11 @@ impl Screening {
                 .map(Vec::as_slice)
                 .unwrap_or_default();
             let engine = self.registry.engine();
-            let (verdict, hashes) = self.verdict(&engine, &listing, quals, base)?;
+            let (verdict, hashes) =
+                self.verdict(&engine, &listing, quals, base, self.logos_inline())?;
             let decision = self.make_decision(&listing, version, verdict);
             let screened = Screened {
-                terms: crate::sweep::listing_terms(&listing, &decision, &hashes),
+                terms: crate::sweep::screened_terms(&listing, &decision, &hashes),
                 listing: listing.clone(),
                 version,
                 content_hash: hash.clone(),
@@ -539,11 +571,11 @@ impl Screening {
                         .get(&l.shop_id)
                         .map(Vec::as_slice)
                         .unwrap_or_default();
-                    match self.verdict(&engine, &l, quals, base) {
+                    match self.verdict(&engine, &l, quals, base, self.logos_inline()) {
                         Ok((v, hashes)) => {
                             let decision = self.make_decision(&l, *version, v);
                             Item::Screened(Screened {
-                                terms: crate::sweep::listing_terms(&l, &decision, &hashes),
+                                terms: crate::sweep::screened_terms(&l, &decision, &hashes),
                                 decision,
                                 listing: l,
                                 version: *version,

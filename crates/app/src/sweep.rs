@@ -80,6 +80,28 @@ pub(crate) fn image_terms(images: &[shopshield_gate::ImageSignal]) -> Vec<String
         .collect()
 }
 
+/// The index term of a listing whose search for logos inside its photos
+/// was left for a sweep (`[images] logo_search = "after_listing"`). The
+/// logo sweep looks it up, and removes it from the listing it handled.
+pub(crate) const LOGO_PENDING: &str = "logo:pending";
+
+/// The change of a logo sweep's cause.
+pub(crate) const LOGO_SEARCH: &str = "logo_search";
+
+/// [`listing_terms`] of a screened listing, with [`LOGO_PENDING`] when its
+/// logo search was left for later and it may be live.
+pub(crate) fn screened_terms(
+    listing: &Listing,
+    decision: &Decision,
+    extra: &crate::screening::ExtraTerms,
+) -> Vec<String> {
+    let mut terms = listing_terms(listing, decision, &extra.image_hashes);
+    if extra.logo_later && decision.action != Action::Reject {
+        terms.push(LOGO_PENDING.to_string());
+    }
+    terms
+}
+
 /// The sweep index entries of a listing version with its decision: the
 /// normalised words of its title, brand and description, its category
 /// (`cat:ID`) and its images' hashes (`pdq:HEX`, from [`image_terms`])
@@ -303,6 +325,9 @@ pub struct Sweeps {
     image_distance: u32,
     /// This process's name in sweep claims.
     claimer: String,
+    /// The logo sweep this process opened last: another is opened only
+    /// once it is done.
+    logo_sweep: std::sync::Mutex<Option<String>>,
 }
 
 impl Sweeps {
@@ -337,6 +362,7 @@ impl Sweeps {
             config,
             image_distance,
             claimer,
+            logo_sweep: std::sync::Mutex::new(None),
         }
     }
 
@@ -353,6 +379,7 @@ impl Sweeps {
     /// transaction, and a process that lost the race opens nothing.
     /// Returns how many sweeps were opened.
     pub fn open_due(&self) -> Result<usize, AppError> {
+        let logo = self.open_logo_sweep()?;
         let mark = self.store.sweep_watermark()?;
         let version = self.rights.registry_version()?;
         let now = self.now();
@@ -471,19 +498,72 @@ impl Sweeps {
             Some(_) => {}
         }
         if new == mark {
-            return Ok(0);
+            return Ok(logo);
         }
         match self.store.open_sweeps(Some((&mark, &new)), &sweeps) {
             Ok(()) => {
                 if !sweeps.is_empty() {
                     tracing::info!(sweeps = sweeps.len(), "sweeps opened");
                 }
-                Ok(sweeps.len())
+                Ok(sweeps.len() + logo)
             }
             // Another process opened them.
-            Err(StoreError::Conflict(_)) => Ok(0),
+            Err(StoreError::Conflict(_)) => Ok(logo),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Opens a logo sweep when listings wait for their logo search
+    /// ([`LOGO_PENDING`]) and the last one this process opened is done.
+    /// It handles every waiting listing, so one at a time suffices; two
+    /// processes may each open one, and a listing both reach gets one new
+    /// decision (a decision is stored only on the version it was made
+    /// from).
+    fn open_logo_sweep(&self) -> Result<usize, AppError> {
+        let mut last = self
+            .logo_sweep
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(id) = last.as_deref() {
+            if self
+                .store
+                .sweep(id)?
+                .is_some_and(|r| r.state != SweepState::Done)
+            {
+                return Ok(0);
+            }
+        }
+        let waiting = self
+            .store
+            .listings_with_terms(&[LOGO_PENDING.to_string()], None, 1)?;
+        if waiting.is_empty() {
+            return Ok(0);
+        }
+        let now = self.now();
+        let id = format!(
+            "logo@{}-{:08x}",
+            now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            rand::random::<u32>()
+        );
+        let rec = self.record(
+            id.clone(),
+            Cause {
+                change: LOGO_SEARCH.into(),
+                right_id: None,
+                rule_ids: Vec::new(),
+                shop_id: None,
+                version: String::new(),
+                by: String::new(),
+                why: "this listing's photos were searched for registered logos after it was \
+                      decided on its text and whole-image hashes ([images] logo_search = \
+                      \"after_listing\")"
+                    .into(),
+            },
+        );
+        self.store.open_sweeps(None, &[rec])?;
+        tracing::info!(sweep = %id, "logo sweep opened");
+        *last = Some(id);
+        Ok(1)
     }
 
     fn record(&self, id: String, cause: Cause) -> SweepRecord {
@@ -677,6 +757,9 @@ impl Sweeps {
                     keys.exact.insert(format!("right:{id}"));
                 }
             }
+            LOGO_SEARCH => {
+                keys.exact.insert(LOGO_PENDING.to_string());
+            }
             "right_created" | "right_enabled" | AUTHORIZATION_APPROVED | AUTHORIZATION_REVOKED => {
                 let Some(id) = &cause.right_id else {
                     return Ok(keys);
@@ -780,6 +863,7 @@ impl Sweeps {
         let mut batch: Vec<Screened> = Vec::new();
         let mut to_close: Vec<(String, String)> = Vec::new();
         let disabled = withdrawn(&cause.change).is_some();
+        let logo = cause.change == LOGO_SEARCH;
         let scoped = shop_scope(cause);
         for ((stored, decision), (status, open_case)) in rows.iter().zip(standings) {
             if let Some(shop) = scoped {
@@ -812,16 +896,29 @@ impl Sweeps {
                 )?;
                 continue;
             }
+            // A logo sweep takes the listing out of its queue once handled
+            // (a new decision's version has no such entry).
+            let handled = || -> Result<(), AppError> {
+                if logo {
+                    self.store
+                        .clear_term(LOGO_PENDING, &stored.listing.id, stored.version)?;
+                }
+                Ok(())
+            };
             let current = match status {
                 "live" => Action::Approve,
                 "pending_review" => Action::Review,
-                _ => continue,
+                _ => {
+                    handled()?;
+                    continue;
+                }
             };
             counts.rescreened += 1;
             let (screened, _) = self
                 .screening
                 .rescreen(stored, DecisionSource::Sweep, cause)?;
             if screened.decision.action <= current {
+                handled()?;
                 continue;
             }
             if open_case {

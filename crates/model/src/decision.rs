@@ -283,7 +283,8 @@ pub struct Cause {
     /// `rule_effective`, `notice`, `counter_notice`, `self_service_removal`
     /// (a notice from a holder with self-service removal, before review),
     /// `notice_rejected` (that removal undone by a reviewer),
-    /// `authorization_approved`, `authorization_revoked`.
+    /// `authorization_approved`, `authorization_revoked`, `logo_search`
+    /// (the search for logos inside the photos, run after listing).
     pub change: String,
     /// The right that changed (or that a notice relies on).
     #[serde(default, skip_serializing_if = "Option::is_none")]

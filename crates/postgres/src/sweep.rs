@@ -64,6 +64,31 @@ impl SweepStore for PgStore {
             .collect()
     }
 
+    fn clear_term(&self, term: &str, listing_id: &str, version: u32) -> Result<bool> {
+        // The listing's row is locked first, so a new version stored at
+        // the same time (which updates that row) either comes before,
+        // and the check fails, or waits until this is done.
+        let mut conn = self.conn()?;
+        let mut tx = conn.transaction()?;
+        let current = tx
+            .query_opt(
+                "SELECT version FROM listings WHERE id = $1 FOR UPDATE",
+                &[&listing_id],
+            )?
+            .map(|r| u32_col(&r, 0, "listings.version"))
+            .transpose()?;
+        if current != Some(version) {
+            tx.rollback()?;
+            return Ok(false);
+        }
+        let n = tx.execute(
+            "DELETE FROM listing_terms WHERE term = $1 AND listing_id = $2",
+            &[&term, &listing_id],
+        )?;
+        tx.commit()?;
+        Ok(n > 0)
+    }
+
     fn latest_decided(&self, ids: &[String]) -> Result<Vec<(StoredListing, Decision)>> {
         if ids.is_empty() {
             return Ok(Vec::new());

@@ -862,6 +862,22 @@ pub fn sweep_index_follows_the_latest_version(a: &dyn Store, b: &dyn Store) {
         ["hat", "other", "plain", "shoe", "zorbex"]
     );
     assert_eq!(b.index_terms(Some("plain"), 2).unwrap(), ["shoe", "zorbex"]);
+    // A term is cleared from a listing only while its version is the
+    // latest: a stale clear leaves the newer version's entries.
+    assert!(!b.clear_term("shoe", "l-1", 1).unwrap());
+    assert!(b.clear_term("shoe", "l-1", 2).unwrap());
+    assert!(!b.clear_term("shoe", "l-1", 2).unwrap());
+    assert!(!b.clear_term("shoe", "nope", 1).unwrap());
+    assert_eq!(
+        b.listings_with_terms(&["shoe".to_string()], None, 10)
+            .unwrap(),
+        ["l-2"]
+    );
+    assert_eq!(
+        b.listings_with_terms(&["other".to_string()], None, 10)
+            .unwrap(),
+        ["l-1"]
+    );
     // A version without terms leaves the index.
     a.record_screenings(&[screened("l-3", "s", 2, "Zorbex hat", Action::Reject)])
         .unwrap();

@@ -91,6 +91,10 @@ pub trait SweepStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> Result<Vec<String>>;
+    /// Removes `term` from a listing's index entries if the listing's
+    /// latest stored version is still `version` (a newer version has terms
+    /// of its own, which stay). Returns whether an entry was removed.
+    fn clear_term(&self, term: &str, listing_id: &str, version: u32) -> Result<bool>;
     /// The latest versions of these listings with their decisions (absent
     /// ids are left out), in the order asked.
     fn latest_decided(&self, ids: &[String]) -> Result<Vec<(StoredListing, Decision)>>;

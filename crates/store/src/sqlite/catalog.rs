@@ -1,5 +1,7 @@
 //! [`CatalogStore`] on SQLite: listings, their versions, decisions.
 
+use std::collections::{HashMap, HashSet};
+
 use rusqlite::{OptionalExtension, params};
 use shopshield_model::Decision;
 
@@ -101,6 +103,7 @@ impl CatalogStore for SqliteStore {
         let last = bump_counter(&tx, DECISION_SEQ, batch.len() as u64)?;
         let first = last + 1 - batch.len() as u64;
         let mut seqs = Vec::with_capacity(batch.len());
+        let mut replaced: HashSet<&str> = HashSet::new();
         {
             let mut insert_listing = tx.prepare_cached(
                 "INSERT INTO listings (id, shop_id, version, content_hash, action, updated_at) \
@@ -166,14 +169,33 @@ impl CatalogStore for SqliteStore {
                             format!("decision {:?} exists", s.decision.decision_id)
                         })
                     })?;
-                if s.version > 1 {
+                if s.version > 1 && replaced.insert(id.as_str()) {
                     delete_terms.execute([id])?;
                 }
-                for t in &s.terms {
-                    insert_term.execute(params![t, id])?;
-                    insert_vocabulary.execute([t])?;
-                }
                 seqs.push(seq);
+            }
+            // The sweep index is written once per batch, sorted: the term
+            // tree then takes its inserts in key order, page by page, and
+            // each distinct term is looked up in the vocabulary once. Only
+            // a listing's last version in the batch keeps its terms.
+            let mut last: HashMap<&str, usize> = HashMap::with_capacity(batch.len());
+            for (i, s) in batch.iter().enumerate() {
+                last.insert(s.listing.id.as_str(), i);
+            }
+            let mut pairs: Vec<(&str, &str)> = last
+                .values()
+                .flat_map(|&i| {
+                    let s = &batch[i];
+                    s.terms.iter().map(|t| (t.as_str(), s.listing.id.as_str()))
+                })
+                .collect();
+            pairs.sort_unstable();
+            for (t, id) in &pairs {
+                insert_term.execute(params![t, id])?;
+            }
+            pairs.dedup_by(|a, b| a.0 == b.0);
+            for (t, _) in &pairs {
+                insert_vocabulary.execute([t])?;
             }
         }
         tx.commit()?;

@@ -54,6 +54,15 @@ impl SweepStore for SqliteStore {
         Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
     }
 
+    fn clear_term(&self, term: &str, listing_id: &str, version: u32) -> Result<bool> {
+        let conn = self.write();
+        let mut st = conn.prepare_cached(
+            "DELETE FROM listing_terms WHERE term = ?1 AND listing_id = ?2 \
+             AND EXISTS (SELECT 1 FROM listings WHERE id = ?2 AND version = ?3)",
+        )?;
+        Ok(st.execute(params![term, listing_id, version])? > 0)
+    }
+
     fn latest_decided(&self, ids: &[String]) -> Result<Vec<(StoredListing, Decision)>> {
         let conn = self.read();
         let mut st = conn.prepare_cached(
