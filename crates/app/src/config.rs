@@ -486,13 +486,20 @@ mod tests {
     #[test]
     fn image_sections_as_the_readme_shows_them() {
         let c = AppConfig::parse(
-            "[images]\nlogo_tiles = false\nlogo_keypoints = true\n\
+            "[images]\nlogo_tiles = false\nlogo_keypoints = true\nlogo_search = \"inline\"\n\
              [images.keypoints]\nmin_inliers = 4\nmin_correlation = 0.55\nmin_edge_correlation = 0.7\n\
              descriptor_radius = 32\nmax_neighbourhood = 0\n\
              [images.scoring]\nlogo_in_photo_confidence = 0.6\n",
         )
         .unwrap();
         assert!(c.images.logo_keypoints);
+        assert_eq!(c.images.logo_search, crate::images::LogoSearch::Inline);
+        let later = AppConfig::parse("[images]\nlogo_search = \"after_listing\"\n").unwrap();
+        assert_eq!(
+            later.images.logo_search,
+            crate::images::LogoSearch::AfterListing
+        );
+        assert!(AppConfig::parse("[images]\nlogo_search = \"later\"\n").is_err());
         assert_eq!(
             c.images.keypoints,
             shopshield_keypoints::LocalConfig::default()

@@ -69,7 +69,7 @@ impl SweepStore for PgStore {
         // the same time (which updates that row) either comes before,
         // and the check fails, or waits until this is done.
         let mut conn = self.conn()?;
-        let mut tx = conn.transaction()?;
+        let mut tx = conn.begin()?;
         let current = tx
             .query_opt(
                 "SELECT version FROM listings WHERE id = $1 FOR UPDATE",
@@ -78,7 +78,7 @@ impl SweepStore for PgStore {
             .map(|r| u32_col(&r, 0, "listings.version"))
             .transpose()?;
         if current != Some(version) {
-            tx.rollback()?;
+            // Dropped uncommitted: rolled back.
             return Ok(false);
         }
         let n = tx.execute(
