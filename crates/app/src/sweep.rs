@@ -524,14 +524,13 @@ impl Sweeps {
             .logo_sweep
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(id) = last.as_deref() {
-            if self
+        if let Some(id) = last.as_deref()
+            && self
                 .store
                 .sweep(id)?
                 .is_some_and(|r| r.state != SweepState::Done)
-            {
-                return Ok(0);
-            }
+        {
+            return Ok(0);
         }
         let waiting = self
             .store

@@ -280,8 +280,12 @@ impl CatalogStore for PgStore {
                 })
             })?;
         }
-        // Numbers last: the counter's lock is held for as short a time as
-        // can be, and only by a transaction that got this far.
+        // The sweep index (about ten rows per listing) before the numbers.
+        write_terms(&mut tx, batch)?;
+        // Numbers last: the counter's row lock serialises every writer's
+        // commit from here to COMMIT, so it is held for as short a time as
+        // can be (the decisions' insert and the commit), and only by a
+        // transaction that got this far.
         let last = bump_counter(&mut tx, DECISION_SEQ, n)?;
         let first = last.checked_sub(n - 1).ok_or_else(|| {
             crate::conn::corrupt("meta.decision_seq", format!("{last} is below {n}"))
@@ -315,7 +319,6 @@ impl CatalogStore for PgStore {
             ],
         )
         .map_err(|e| conflict_as(e, || "a decision of this batch exists".to_string()))?;
-        write_terms(&mut tx, batch)?;
         tx.commit()?;
         Ok(seqs)
     }
