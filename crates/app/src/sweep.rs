@@ -904,14 +904,11 @@ impl Sweeps {
                 }
                 Ok(())
             };
-            let current = match status {
-                "live" => Action::Approve,
-                "pending_review" => Action::Review,
-                _ => {
-                    handled()?;
-                    continue;
-                }
-            };
+            let current = status_action(status);
+            if current == Action::Reject {
+                handled()?;
+                continue;
+            }
             counts.rescreened += 1;
             let (screened, _) = self
                 .screening
@@ -1024,16 +1021,8 @@ impl Sweeps {
         batch: &mut Vec<Screened>,
         to_close: &mut Vec<(String, String)>,
     ) -> Result<(), AppError> {
-        let right = cause.right_id.as_deref().unwrap_or_default();
-        let names_right = decision
-            .violations
-            .iter()
-            .any(|v| v.right_id.as_deref() == Some(right));
-        let current = match status {
-            "live" => Action::Approve,
-            "pending_review" => Action::Review,
-            _ => Action::Reject,
-        };
+        let names_right = names_right(decision, cause);
+        let current = status_action(status);
         let approved = cause.change == AUTHORIZATION_APPROVED;
         if approved {
             if !names_right
@@ -1094,11 +1083,7 @@ impl Sweeps {
         batch: &mut Vec<Screened>,
         to_close: &mut Vec<(String, String)>,
     ) -> Result<(), AppError> {
-        let right = cause.right_id.as_deref().unwrap_or_default();
-        let names_right = decision
-            .violations
-            .iter()
-            .any(|v| v.right_id.as_deref() == Some(right));
+        let names_right = names_right(decision, cause);
         if !names_right || status == "live" {
             return Ok(());
         }
@@ -1118,7 +1103,8 @@ impl Sweeps {
                     to_close.push((
                         decision.decision_id.clone(),
                         format!(
-                            "right {right} was {} ({})",
+                            "right {} was {} ({})",
+                            cause.right_id.as_deref().unwrap_or_default(),
                             withdrawn(&cause.change).unwrap_or("disabled"),
                             cause.by
                         ),
@@ -1252,6 +1238,26 @@ impl Sweeps {
 /// The change kinds of an authorisation's sweep: scoped to one shop.
 pub(crate) const AUTHORIZATION_APPROVED: &str = "authorization_approved";
 pub(crate) const AUTHORIZATION_REVOKED: &str = "authorization_revoked";
+
+/// What a listing's status stands for: live is approved, pending review
+/// is under review, anything else (rejected, removed) is down.
+fn status_action(status: &str) -> Action {
+    match status {
+        "live" => Action::Approve,
+        "pending_review" => Action::Review,
+        _ => Action::Reject,
+    }
+}
+
+/// Whether a decision rests on the right a change is about.
+fn names_right(decision: &Decision, cause: &Cause) -> bool {
+    let right = cause.right_id.as_deref();
+    right.is_some()
+        && decision
+            .violations
+            .iter()
+            .any(|v| v.right_id.as_deref() == right)
+}
 
 /// The shop a sweep is scoped to: an authorisation's.
 fn shop_scope(cause: &Cause) -> Option<&str> {
