@@ -17,11 +17,10 @@ use shopshield_hamming::{Hash256, Neighbor, VocabParams, VocabTree};
 use shopshield_pdq::views::trim_rect;
 
 use crate::describe::{ExtractOptions, Features, Keypoint, extract, extract_with_negatives};
-use crate::geometry::{Affine, Correspondence, RansacOptions, ransac, refine_affine};
+use crate::geometry::{
+    Affine, Correspondence, RansacOptions, consistent_support, ransac, refine_affine,
+};
 use crate::gray::Gray;
-
-/// Putative matches to one logo: reference keypoint -> (distance, query keypoint).
-type Matches = HashMap<usize, (u32, usize)>;
 
 /// Keypoints per logo are addressed as `slot << KP_BITS | keypoint`.
 const KP_BITS: u32 = 16;
@@ -502,6 +501,70 @@ const VOCAB: VocabParams = VocabParams {
     seed: 0x10C0_5EA2_C4E5_0001,
 };
 
+/// A logo worth verifying: its one-to-one matches and their bound.
+struct Candidate {
+    slot: usize,
+    kept: Vec<(usize, u32, usize)>,
+    cs: Vec<Correspondence>,
+    support: usize,
+}
+
+/// A logo's putative matches made one-to-one (a photo keypoint serves one
+/// reference keypoint, its closest), as `(reference kp, distance, query kp)`
+/// and as correspondences for the geometry. A negative's keypoint is the
+/// drawn one, its angle turned by 180°.
+fn correspondences(
+    entry: &Entry,
+    features: &Features,
+    refs: &[(u32, u32, u32)],
+) -> (Vec<(usize, u32, usize)>, Vec<Correspondence>) {
+    let rk = &entry.reference.features.keypoints;
+    let n_drawn = rk.len();
+    // Per photo keypoint, its closest reference keypoint (the lowest on a
+    // tie), placed where that photo keypoint first appears in reference
+    // order.
+    let mut by_query: Vec<(u32, u32, u32)> = refs.iter().map(|&(r, d, q)| (q, d, r)).collect();
+    by_query.sort_unstable();
+    let mut chosen: Vec<(u32, (usize, u32, usize))> = Vec::with_capacity(by_query.len());
+    let mut at = 0;
+    while at < by_query.len() {
+        let (q, d, r) = by_query[at];
+        let mut first_r = r;
+        let mut end = at + 1;
+        while end < by_query.len() && by_query[end].0 == q {
+            first_r = first_r.min(by_query[end].2);
+            end += 1;
+        }
+        chosen.push((first_r, (r as usize, d, q as usize)));
+        at = end;
+    }
+    chosen.sort_unstable_by_key(|c| c.0);
+    let kept: Vec<(usize, u32, usize)> = chosen.into_iter().map(|c| c.1).collect();
+    let cs = kept
+        .iter()
+        .map(|&(r, d, q)| {
+            let (a, b) = (&rk[r % n_drawn], &features.keypoints[q]);
+            let rangle = if r >= n_drawn {
+                a.angle + std::f32::consts::PI
+            } else {
+                a.angle
+            };
+            Correspondence {
+                rx: a.x,
+                ry: a.y,
+                rscale: a.scale,
+                rangle,
+                qx: b.x,
+                qy: b.y,
+                qscale: b.scale,
+                qangle: b.angle,
+                distance: d,
+            }
+        })
+        .collect();
+    (kept, cs)
+}
+
 /// Registered logos for the local search. Inserts and removals take effect
 /// at the next search.
 #[derive(Clone)]
@@ -688,11 +751,19 @@ impl LocalBank {
             return Vec::new();
         }
         let cfg = &self.config;
-        // Per logo: reference keypoint -> (best distance, query keypoint).
-        let mut per_slot: HashMap<usize, Matches> = HashMap::new();
+        // Flat tables indexed by logo slot (no hashing on this path: a photo
+        // has thousands of keypoints, each with dozens of neighbours).
+        let n_slots = self.slots.len();
+        // Per photo keypoint: each logo's best (distance, reference keypoint)
+        // and second-best distance, valid where `seen[slot] == qi`.
+        let mut seen: Vec<u32> = vec![u32::MAX; n_slots];
+        let mut best_here: Vec<(u32, u32, u32)> = vec![(0, 0, 0); n_slots];
+        let mut touched: Vec<usize> = Vec::new();
+        // Per logo: every (reference keypoint, distance, photo keypoint) kept.
+        let mut hits: Vec<Vec<(u32, u32, u32)>> = vec![Vec::new(); n_slots];
         let mut neighbours: Vec<Neighbor> = Vec::new();
-        let mut best_here: HashMap<usize, (u32, usize, u32)> = HashMap::new();
         for (qi, qk) in features.keypoints.iter().enumerate() {
+            let qi = qi as u32;
             self.index.search_into(
                 &qk.descriptor,
                 cfg.descriptor_radius,
@@ -702,40 +773,94 @@ impl LocalBank {
             if cfg.max_neighbourhood != 0 && neighbours.len() > cfg.max_neighbourhood {
                 continue;
             }
-            best_here.clear();
+            touched.clear();
             for nb in &neighbours {
                 let slot = (nb.id >> KP_BITS) as usize;
-                let kp = (nb.id & ((1 << KP_BITS) - 1)) as usize;
-                let e = best_here.entry(slot).or_insert((u32::MAX, kp, u32::MAX));
-                if nb.distance < e.0 {
+                let kp = (nb.id & ((1 << KP_BITS) - 1)) as u32;
+                let (Some(stamp), Some(e)) = (seen.get_mut(slot), best_here.get_mut(slot)) else {
+                    continue;
+                };
+                if *stamp != qi {
+                    *stamp = qi;
+                    *e = (nb.distance, kp, u32::MAX);
+                    touched.push(slot);
+                } else if nb.distance < e.0 {
                     *e = (nb.distance, kp, e.0);
                 } else if nb.distance < e.2 {
                     e.2 = nb.distance;
                 }
             }
-            for (&slot, &(d, kp, second)) in &best_here {
+            for &slot in &touched {
+                let (d, kp, second) = best_here[slot];
                 if second != u32::MAX && d as f32 > cfg.ratio * second as f32 {
                     continue;
                 }
-                let m = per_slot.entry(slot).or_default();
-                let cur = m.entry(kp).or_insert((d, qi));
-                if d < cur.0 {
-                    *cur = (d, qi);
-                }
+                hits[slot].push((kp, d, qi));
             }
         }
-        let mut candidates: Vec<(usize, Matches)> = per_slot
-            .into_iter()
-            .filter(|(_, refs)| refs.len() >= cfg.min_inliers)
-            .collect();
-        candidates.sort_by(|a, b| b.1.len().cmp(&a.1.len()).then(a.0.cmp(&b.0)));
-        candidates.truncate(cfg.max_candidates);
-        let mut out = Vec::new();
-        for (slot, refs) in candidates {
+        // Each logo with enough matches: its one-to-one correspondences and
+        // the most of them that can agree on one placement. That bound
+        // (`consistent_support`) drops logos that cannot verify before any
+        // sampling, and ranks the rest: with thousands of logos, many collect
+        // a few chance matches, but those scatter.
+        let mut pending: Vec<(usize, usize)> = Vec::new();
+        for (slot, refs) in hits.iter_mut().enumerate() {
+            if refs.len() < cfg.min_inliers {
+                continue;
+            }
+            // One match per reference keypoint: its closest photo keypoint
+            // (the first on a tie).
+            refs.sort_unstable();
+            refs.dedup_by_key(|h| h.0);
+            if refs.len() >= cfg.min_inliers {
+                pending.push((refs.len(), slot));
+            }
+        }
+        // Most matches first. The bound never exceeds a logo's number of
+        // matches, so once `max_candidates` logos have a bound above the
+        // next logo's number of matches, no later logo can enter the list.
+        pending.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut candidates: Vec<Candidate> = Vec::new();
+        let mut top: std::collections::BinaryHeap<std::cmp::Reverse<usize>> =
+            std::collections::BinaryHeap::new();
+        for (matches, slot) in pending {
+            if top.len() >= cfg.max_candidates.max(1) && top.peek().is_some_and(|r| r.0 > matches) {
+                break;
+            }
             let Some(Some(entry)) = self.slots.get(slot) else {
                 continue;
             };
-            if let Some(m) = self.verify(entry, query, &refs) {
+            let (kept, cs) = correspondences(entry, features, &hits[slot]);
+            let [x0, y0, x1, y1] = entry.reference.content;
+            let diag = (x1 - x0).hypot(y1 - y0);
+            let centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+            let support = consistent_support(&cs, centre, diag, &cfg.ransac);
+            if support >= cfg.min_inliers {
+                top.push(std::cmp::Reverse(support));
+                if top.len() > cfg.max_candidates.max(1) {
+                    top.pop();
+                }
+                candidates.push(Candidate {
+                    slot,
+                    kept,
+                    cs,
+                    support,
+                });
+            }
+        }
+        candidates.sort_by(|a, b| {
+            b.support
+                .cmp(&a.support)
+                .then(b.cs.len().cmp(&a.cs.len()))
+                .then(a.slot.cmp(&b.slot))
+        });
+        candidates.truncate(cfg.max_candidates);
+        let mut out = Vec::new();
+        for c in candidates {
+            let Some(Some(entry)) = self.slots.get(c.slot) else {
+                continue;
+            };
+            if let Some(m) = self.verify(entry, query, &c.kept, &c.cs) {
                 out.push(m);
             }
         }
@@ -747,50 +872,14 @@ impl LocalBank {
         out
     }
 
-    fn verify(&self, entry: &Entry, query: &Query, refs: &Matches) -> Option<LocalMatch> {
-        let features = &query.features;
+    fn verify(
+        &self,
+        entry: &Entry,
+        query: &Query,
+        kept: &[(usize, u32, usize)],
+        cs: &[Correspondence],
+    ) -> Option<LocalMatch> {
         let cfg = &self.config;
-        let rk = &entry.reference.features.keypoints;
-        let n_drawn = rk.len();
-        let mut pairs: Vec<(usize, u32, usize)> =
-            refs.iter().map(|(&r, &(d, q))| (r, d, q)).collect();
-        pairs.sort_unstable();
-        // One-to-one: a query keypoint serves one reference keypoint.
-        let mut used: HashMap<usize, usize> = HashMap::new();
-        let mut kept: Vec<(usize, u32, usize)> = Vec::new();
-        for p in pairs {
-            match used.get(&p.2) {
-                Some(&at) if kept[at].1 <= p.1 => {}
-                Some(&at) => kept[at] = p,
-                None => {
-                    used.insert(p.2, kept.len());
-                    kept.push(p);
-                }
-            }
-        }
-        let cs: Vec<Correspondence> = kept
-            .iter()
-            .map(|&(r, d, q)| {
-                // A negative's keypoint is the drawn one, its angle turned by 180°.
-                let (a, b) = (&rk[r % n_drawn], &features.keypoints[q]);
-                let rangle = if r >= n_drawn {
-                    a.angle + std::f32::consts::PI
-                } else {
-                    a.angle
-                };
-                Correspondence {
-                    rx: a.x,
-                    ry: a.y,
-                    rscale: a.scale,
-                    rangle,
-                    qx: b.x,
-                    qy: b.y,
-                    qscale: b.scale,
-                    qangle: b.angle,
-                    distance: d,
-                }
-            })
-            .collect();
         let [x0, y0, x1, y1] = entry.reference.content;
         let diag = (x1 - x0).hypot(y1 - y0);
         // Several placements may be tried: when the best-supported one does
@@ -804,7 +893,7 @@ impl LocalBank {
             }
             let (affine, sub_inliers) = refine_affine(&sub, &placement, diag, &cfg.ransac);
             let inliers: Vec<usize> = sub_inliers.iter().map(|&i| active[i]).collect();
-            if let Some(m) = self.check(entry, query, &cs, &kept, &inliers, affine) {
+            if let Some(m) = self.check(entry, query, cs, kept, &inliers, affine) {
                 return Some(m);
             }
             let inliers: Vec<usize> = placement.inliers.iter().map(|&i| active[i]).collect();

@@ -440,6 +440,117 @@ pub fn ransac(cs: &[Correspondence], diag: f32, opts: &RansacOptions) -> Option<
     Some(best)
 }
 
+/// An upper bound on the inliers of any placement [`ransac`] can return for
+/// these correspondences, computed without sampling: a cheap test of whether a
+/// logo's putative matches can possibly verify, and a better ranking of
+/// candidate logos than their number of matches (chance matches are many but
+/// scattered; a logo that is there has matches agreeing on one placement).
+///
+/// Each correspondence on its own predicts a placement: its scale ratio
+/// `s_i = qscale / rscale`, its turn `θ_i = qangle − rangle`, and where the
+/// reference point `centre` lands, `P_i = q_i + s_i·e^{iθ_i}·(centre − r_i)`.
+/// Two correspondences *agree* when those predictions are close enough; the
+/// bound is the largest number of correspondences agreeing with one of them
+/// (itself included).
+///
+/// Why it bounds every placement: let `T` (scale `S`, rotation `Θ`,
+/// inlier radius `tol`) be a placement and `i` one of its inliers, so
+/// `|T(r_i) − q_i| ≤ tol`, `s_i/S ∈ [1/k, k]` (`k` = `scale_slack`) and
+/// `|θ_i − Θ| ≤ α` (`angle_slack_degrees`). Since
+/// `T(centre) = T(r_i) + S·e^{iΘ}·(centre − r_i)`,
+/// `|P_i − T(centre)| ≤ tol + S·|u·e^{iφ} − 1|·ρ_i` with `u = s_i/S`,
+/// `|φ| ≤ α` and `ρ_i = |centre − r_i|`; and `|u·e^{iφ} − 1| ≤ m`, the
+/// larger of its values at `u = k` and `u = 1/k` with `φ = α` (it grows with
+/// `φ` and is convex in `u`). For two inliers `i`, `j`:
+/// `s_i/s_j ∈ [1/k², k²]`, `|θ_i − θ_j| ≤ 2α`, `S ≤ k·min(s_i, s_j)`, so
+/// `tol ≤ max(min_tolerance, relative_tolerance·diag·k·min(s_i, s_j))` and
+/// `|P_i − P_j| ≤ 2·tol + k·min(s_i, s_j)·m·(ρ_i + ρ_j)`: exactly the test
+/// below (with a margin for rounding). So every inlier of `T` agrees with
+/// every other, and any one of them has at least `|inliers|` agreeing.
+/// Refinement refits `T` but its inliers obey the same three conditions for
+/// the refitted transform, so the bound holds for the returned placement.
+/// Property-tested against [`ransac`] below. Costs `O(n²)`, with no allocation
+/// beyond one vector.
+pub fn consistent_support(
+    cs: &[Correspondence],
+    centre: (f32, f32),
+    diag: f32,
+    opts: &RansacOptions,
+) -> usize {
+    struct Own {
+        s: f32,
+        cos: f32,
+        sin: f32,
+        px: f32,
+        py: f32,
+        rho: f32,
+    }
+    let k = opts.scale_slack.max(1.0);
+    let alpha = opts.angle_slack_degrees.clamp(0.0, 180.0);
+    let cos_a = alpha.to_radians().cos();
+    let m = [k, k.recip()]
+        .iter()
+        .map(|&u| (u * u - 2.0 * u * cos_a + 1.0).max(0.0).sqrt())
+        .fold(0f32, f32::max);
+    let mut own: Vec<Own> = cs
+        .iter()
+        .filter(|c| c.rscale > 0.0 && c.qscale > 0.0)
+        .map(|c| {
+            let s = c.qscale / c.rscale;
+            let turn = c.qangle - c.rangle;
+            let (ar, ai) = (s * turn.cos(), s * turn.sin());
+            let (dx, dy) = (centre.0 - c.rx, centre.1 - c.ry);
+            Own {
+                s,
+                cos: turn.cos(),
+                sin: turn.sin(),
+                px: c.qx + ar * dx - ai * dy,
+                py: c.qy + ai * dx + ar * dy,
+                rho: dx.hypot(dy),
+            }
+        })
+        .collect();
+    // By scale, so the correspondences within the scale window of one are a
+    // contiguous run.
+    own.sort_unstable_by(|a, b| a.s.total_cmp(&b.s));
+    // Rounding margins: relative 1e-4 on scale, a tenth of a degree on turns.
+    let k2 = k * k * 1.0001;
+    // Turns differ by at most 2α where their unit vectors' dot product is at
+    // least cos 2α.
+    let min_dot = (2.0 * alpha + 0.1).min(180.0).to_radians().cos();
+    let mut best = 0;
+    let mut lo = 0;
+    let mut hi = 0;
+    for a in &own {
+        while own[lo].s * k2 < a.s {
+            lo += 1;
+        }
+        while hi < own.len() && own[hi].s <= a.s * k2 {
+            hi += 1;
+        }
+        // Not even the whole window could beat the best so far.
+        if hi - lo <= best {
+            continue;
+        }
+        let mut support = 0;
+        for b in &own[lo..hi] {
+            if a.cos * b.cos + a.sin * b.sin < min_dot {
+                continue;
+            }
+            let s_max = k * a.s.min(b.s);
+            let tol = opts
+                .min_tolerance
+                .max(opts.relative_tolerance * diag * s_max);
+            let reach = (2.0 * tol + s_max * m * (a.rho + b.rho)) * 1.001 + 0.01;
+            if (a.px - b.px).powi(2) + (a.py - b.py).powi(2) <= reach * reach {
+                support += 1;
+            }
+        }
+        best = best.max(support);
+    }
+    best
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,5 +594,65 @@ mod tests {
         assert!((p.transform.scale() - 0.5).abs() < 0.01);
         assert!((p.transform.rotation_degrees() - 20.0).abs() < 0.5);
         assert!(ransac(&cs[..1], 420.0, &RansacOptions::default()).is_none());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+        /// `consistent_support` is never below the inliers of the placement
+        /// RANSAC returns: true matches jittered up to (and past) every slack,
+        /// mixed with scattered chance matches, at any scale and rotation.
+        #[test]
+        fn support_bounds_every_ransac_placement(
+            scale in 0.05f32..8.0,
+            degrees in -180f32..180.0,
+            shift in (-500f32..1500.0, -500f32..1500.0),
+            truth in proptest::collection::vec(
+                (0f32..320.0, 0f32..320.0, 0.5f32..2.0, 1f32..4.0, -40f32..40.0, -12f32..12.0, -12f32..12.0),
+                0..40,
+            ),
+            noise in proptest::collection::vec(
+                (0f32..320.0, 0f32..320.0, 0.3f32..3.0, -3.2f32..3.2, 0f32..1200.0, 0f32..900.0, 0.3f32..3.0, -3.2f32..3.2),
+                0..60,
+            ),
+            centre in (0f32..320.0, 0f32..320.0),
+        ) {
+            let t = Similarity {
+                ar: scale * degrees.to_radians().cos(),
+                ai: scale * degrees.to_radians().sin(),
+                tx: shift.0,
+                ty: shift.1,
+            };
+            let mut cs: Vec<Correspondence> = truth
+                .iter()
+                .map(|&(rx, ry, jitter_scale, rscale, turn, ex, ey)| {
+                    let (qx, qy) = t.apply(rx, ry);
+                    Correspondence {
+                        rx,
+                        ry,
+                        rscale,
+                        rangle: 0.3,
+                        qx: qx + ex,
+                        qy: qy + ey,
+                        qscale: rscale * scale * jitter_scale,
+                        qangle: 0.3 + (degrees + turn).to_radians(),
+                        distance: 10,
+                    }
+                })
+                .collect();
+            cs.extend(noise.iter().map(|&(rx, ry, rscale, rangle, qx, qy, qscale, qangle)| {
+                Correspondence { rx, ry, rscale, rangle, qx, qy, qscale, qangle, distance: 20 }
+            }));
+            let opts = RansacOptions::default();
+            let bound = consistent_support(&cs, centre, 450.0, &opts);
+            proptest::prop_assert!(bound <= cs.len());
+            if let Some(p) = ransac(&cs, 450.0, &opts) {
+                proptest::prop_assert!(
+                    p.inliers.len() <= bound,
+                    "ransac found {} inliers, bound {}",
+                    p.inliers.len(),
+                    bound
+                );
+            }
+        }
     }
 }
