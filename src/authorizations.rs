@@ -8,20 +8,16 @@ use anyhow::Result;
 use shopshield_app::{App, AuthorizationOutcome, DecisionInput};
 use shopshield_model::AuthorizationState;
 
-use crate::{BadInput, classify, operator};
+use crate::{BadInput, classify, operator, parse_choice};
 
 /// Prints every request (or those in `state`, on `right`) as JSONL.
 pub fn list(app: &App, state: Option<&str>, right: Option<&str>) -> Result<ExitCode> {
-    let state = match state {
-        None => None,
-        Some(s) => Some(AuthorizationState::parse(s).ok_or_else(|| {
-            let all: Vec<&str> = AuthorizationState::ALL.iter().map(|s| s.as_str()).collect();
-            BadInput(format!(
-                "--state: unknown state {s:?}; one of {}",
-                all.join(", ")
-            ))
-        })?),
-    };
+    let state = parse_choice(
+        "--state",
+        state,
+        &AuthorizationState::ALL,
+        AuthorizationState::as_str,
+    )?;
     let mut out = std::io::stdout().lock();
     let mut after: Option<String> = None;
     loop {

@@ -413,6 +413,29 @@ impl std::fmt::Display for BadInput {
 
 impl std::error::Error for BadInput {}
 
+/// Reads an optional `--state`-style flag whose value must be one of the
+/// `names` of `all`; an unknown value is [`BadInput`] naming the flag and the
+/// allowed values.
+pub fn parse_choice<T: Copy>(
+    flag: &str,
+    value: Option<&str>,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> Result<Option<T>, BadInput> {
+    let Some(v) = value else { return Ok(None) };
+    all.iter()
+        .copied()
+        .find(|&k| name(k) == v)
+        .map(Some)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|&k| name(k)).collect();
+            BadInput(format!(
+                "{flag}: unknown state {v:?}; one of {}",
+                names.join(", ")
+            ))
+        })
+}
+
 /// Turns application errors caused by input into [`BadInput`].
 pub fn classify(e: AppError) -> anyhow::Error {
     match e {

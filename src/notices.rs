@@ -9,7 +9,7 @@ use shopshield_app::App;
 use shopshield_intake::JsonlReader;
 use shopshield_model::{NewNotice, NoticeItemState};
 
-use crate::{BadInput, classify, operator};
+use crate::{BadInput, classify, operator, parse_choice};
 
 /// Files one notice per line, each on its own (a line is filed whole or
 /// not at all), and prints one receipt per filed notice. Bad lines are
@@ -58,16 +58,12 @@ pub fn file(app: &App, path: &Path) -> Result<ExitCode> {
 
 /// Prints every notice (or those with an item in `state`) as JSONL.
 pub fn list(app: &App, state: Option<&str>) -> Result<ExitCode> {
-    let state = match state {
-        None => None,
-        Some(s) => Some(NoticeItemState::parse(s).ok_or_else(|| {
-            let all: Vec<&str> = NoticeItemState::ALL.iter().map(|s| s.as_str()).collect();
-            BadInput(format!(
-                "--state: unknown state {s:?}; one of {}",
-                all.join(", ")
-            ))
-        })?),
-    };
+    let state = parse_choice(
+        "--state",
+        state,
+        &NoticeItemState::ALL,
+        NoticeItemState::as_str,
+    )?;
     let mut out = std::io::stdout().lock();
     let mut after: Option<String> = None;
     loop {

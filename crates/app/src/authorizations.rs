@@ -304,12 +304,10 @@ impl Authorizations {
             limit: limit.clamp(1, 1_000),
             ..AuthorizationFilter::default()
         };
-        match p.role {
-            Role::RightsHolder => f.holder_id = Some(p.holder_id.clone().unwrap_or_default()),
-            Role::Seller => f.shop_id = Some(p.shop_id.clone().unwrap_or_default()),
-            Role::Admin | Role::Reviewer => {}
-            Role::Service | Role::Creator => return Ok(Vec::new()),
+        if matches!(p.role, Role::Service | Role::Creator) {
+            return Ok(Vec::new());
         }
+        (f.holder_id, f.shop_id) = p.own_parties();
         Ok(self.store.authorizations(&f)?)
     }
 

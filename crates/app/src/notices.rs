@@ -408,11 +408,7 @@ impl Notices {
             limit: limit.clamp(1, 1_000),
             ..NoticeFilter::default()
         };
-        match p.role {
-            Role::RightsHolder => f.holder_id = Some(p.holder_id.clone().unwrap_or_default()),
-            Role::Seller => f.shop_id = Some(p.shop_id.clone().unwrap_or_default()),
-            _ => {}
-        }
+        (f.holder_id, f.shop_id) = p.own_parties();
         let scope = |n: &mut NoticeRecord| {
             if let Some(shop) = &f.shop_id {
                 n.items

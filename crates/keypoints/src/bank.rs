@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use shopshield_hamming::{Hash256, Neighbor, VocabParams, VocabTree};
 use shopshield_pdq::views::trim_rect;
 
-use crate::describe::{ExtractOptions, Features, Keypoint, extract, extract_with_negatives};
+use crate::describe::{
+    ExtractOptions, Features, Keypoint, extract, extract_with_frame, extract_with_negatives,
+};
 use crate::geometry::{
     Affine, Correspondence, RansacOptions, consistent_support, ransac, refine_affine,
 };
@@ -456,8 +458,7 @@ fn correlation(a: &[f32], b: &[f32]) -> Option<f32> {
 /// Features of a listing photo for the search.
 pub fn query_features(rgb: &[u8], width: usize, height: usize) -> Result<Query, LocalError> {
     let gray = Gray::from_rgb(rgb, width, height).ok_or(LocalError::BadBuffer)?;
-    let features = extract(&gray, &ExtractOptions::QUERY);
-    let image = gray.resize(features.width, features.height);
+    let (features, image) = extract_with_frame(&gray, &ExtractOptions::QUERY);
     Ok(Query { features, image })
 }
 

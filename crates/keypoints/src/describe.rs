@@ -222,13 +222,25 @@ pub fn extract(img: &Gray, opts: &ExtractOptions) -> Features {
     extract_inner(img, opts, false).0
 }
 
+/// [`extract`], and the image resampled to the features' frame (the
+/// pyramid's first level), which the search's verification reads.
+pub(crate) fn extract_with_frame(img: &Gray, opts: &ExtractOptions) -> (Features, Gray) {
+    let (features, _, frame) = extract_inner(img, opts, false);
+    (features, frame)
+}
+
 /// [`extract`], plus the descriptors the image's photographic negative has at the same
 /// keypoints (its corners are the same: FAST and Harris are symmetric in brightness).
 pub fn extract_with_negatives(img: &Gray, opts: &ExtractOptions) -> (Features, Vec<Hash256>) {
-    extract_inner(img, opts, true)
+    let (features, negatives, _) = extract_inner(img, opts, true);
+    (features, negatives)
 }
 
-fn extract_inner(img: &Gray, opts: &ExtractOptions, negatives: bool) -> (Features, Vec<Hash256>) {
+fn extract_inner(
+    img: &Gray,
+    opts: &ExtractOptions,
+    negatives: bool,
+) -> (Features, Vec<Hash256>, Gray) {
     let longer = img.width.max(img.height);
     if longer == 0 || opts.max_side == 0 {
         return (
@@ -239,6 +251,7 @@ fn extract_inner(img: &Gray, opts: &ExtractOptions, negatives: bool) -> (Feature
                 keypoints: Vec::new(),
             },
             Vec::new(),
+            img.clone(),
         );
     }
     let k = (opts.max_side as f32 / longer as f32).min(opts.max_upscale.max(1.0));
@@ -252,7 +265,8 @@ fn extract_inner(img: &Gray, opts: &ExtractOptions, negatives: bool) -> (Feature
     let mut keypoints = Vec::new();
     let mut negs = Vec::new();
     let mut score = Vec::new();
-    let mut layer = img.resize(base_w, base_h);
+    let frame = img.resize(base_w, base_h);
+    let mut layer = frame.clone();
     for (level, weight) in weights.iter().enumerate() {
         let scale = factor.powi(level as i32);
         let lw = (base_w as f32 / scale).round() as usize;
@@ -296,6 +310,7 @@ fn extract_inner(img: &Gray, opts: &ExtractOptions, negatives: bool) -> (Feature
             keypoints,
         },
         negs,
+        frame,
     )
 }
 

@@ -318,6 +318,18 @@ impl Principal {
         }
     }
 
+    /// The one holder and the one shop a listing of records shared between
+    /// holders and sellers (notices, authorisation requests) is limited to:
+    /// a rights holder sees its own holder's, a seller its own shop's
+    /// (an unbound key matches nothing), other roles are not limited here.
+    pub fn own_parties(&self) -> (Option<String>, Option<String>) {
+        match self.role {
+            Role::RightsHolder => (Some(self.holder_id.clone().unwrap_or_default()), None),
+            Role::Seller => (None, Some(self.shop_id.clone().unwrap_or_default())),
+            Role::Admin | Role::Reviewer | Role::Service | Role::Creator => (None, None),
+        }
+    }
+
     /// May see a shop's listings, decisions and qualifications.
     pub fn sees_shop(&self, shop_id: &str) -> bool {
         match self.role {
