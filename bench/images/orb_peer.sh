@@ -5,7 +5,7 @@
 # pip into a venv outside the repo (~/.cache/shopshield/orb-bench-venv, or $ORB_BENCH_VENV).
 # Photos: the demo coaster photo enlarged to 1155x866 (1.0 Mpx, the criterion bench's photo),
 # plus every photo given on the command line (e.g. the image-eval products from fetch.sh).
-# Prints both tables and the ratio of median CPU times per photo and overall.
+# Prints both tables and the ratio of mean CPU times per photo and overall (median over photos).
 # Usage: bench/images/orb_peer.sh [--runs N] [PHOTO...]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
