@@ -254,25 +254,9 @@ impl VocabTree {
         Some(code)
     }
 
-    /// Drops removed codes and rebuilds the tree over the rest.
+    /// Drops removed codes and rebuilds the tree over the rest (the
+    /// rebuild lays the live codes out again, word by word).
     pub fn compact(&mut self) {
-        let mut hashes = Vec::with_capacity(self.by_id.len());
-        let mut ids = Vec::with_capacity(self.by_id.len());
-        for (slot, live) in self.live.iter().enumerate() {
-            if *live {
-                hashes.push(self.hashes[slot]);
-                ids.push(self.ids[slot]);
-            }
-        }
-        self.by_id = ids
-            .iter()
-            .enumerate()
-            .map(|(s, &id)| (id, s as u32))
-            .collect();
-        self.live = vec![true; hashes.len()];
-        self.hashes = hashes;
-        self.ids = ids;
-        self.dead = 0;
         self.rebuild();
     }
 
@@ -627,6 +611,15 @@ mod tests {
             for k in 0..removes.min(n) {
                 tree.remove(items[k * 7 % n.max(1)].0);
             }
+            // Codes inserted after a build (laid out word by word) go at the end.
+            let extra: Vec<(u64, Hash256)> = clustered(seed ^ 0x55, n / 5)
+                .into_iter()
+                .map(|(id, h)| (id + 1_000_000, h))
+                .collect();
+            for (id, h) in &extra {
+                tree.insert(*id, *h);
+            }
+            items.extend(extra);
             items.retain(|(id, _)| tree.get(*id).is_some());
             let mut s = seed ^ 1;
             let queries: Vec<Hash256> = (0..4).map(|_| rand_hash(&mut s))
