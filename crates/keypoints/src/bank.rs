@@ -5,10 +5,12 @@
 //! Hamming radius in a vocabulary tree (`shopshield_hamming::VocabTree`),
 //! reading a fixed budget of stored descriptors, so the cost per photo does
 //! not grow with the number of logos; matches are grouped by logo, kept
-//! one-to-one, and only the logos with the most matches go on to geometric
-//! verification: a logo is reported only when a similarity transform places
-//! enough of them consistently, covering enough of the logo, at a plausible
-//! size in the photo, and the photo there looks like the artwork.
+//! one-to-one, bounded by how many of them can agree on one placement
+//! (`geometry::consistent_support`), and only the logos with the highest
+//! bounds go on to geometric verification: a logo is reported only when a
+//! similarity transform places enough of them consistently, covering enough
+//! of the logo, at a plausible size in the photo, and the photo there looks
+//! like the artwork.
 
 use std::collections::HashMap;
 
@@ -58,7 +60,9 @@ pub struct LocalConfig {
     pub min_correlation: f32,
     /// ...and their outlines (gradient magnitudes) at least this much.
     pub min_edge_correlation: f32,
-    /// Logos tried per photo, those with the most putative matches first.
+    /// Logos tried per photo: those whose matches can agree on a placement
+    /// in the largest number (`geometry::consistent_support`) first; a logo
+    /// whose bound is under `min_inliers` is never tried.
     pub max_candidates: usize,
     /// Placements tried per logo before giving up on it.
     pub hypotheses: usize,
