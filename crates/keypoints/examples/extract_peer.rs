@@ -13,14 +13,9 @@ use std::process::ExitCode;
 use shopshield_keypoints::query_features;
 use shopshield_pdq::{DecodeOptions, decode};
 
-fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
+#[path = "../benches/support/cpu.rs"]
+mod cpu;
+use cpu::thread_cpu_ns;
 
 fn main() -> ExitCode {
     let mut runs = 30usize;

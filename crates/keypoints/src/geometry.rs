@@ -497,13 +497,13 @@ pub fn consistent_support(
         .filter(|c| c.rscale > 0.0 && c.qscale > 0.0)
         .map(|c| {
             let s = c.qscale / c.rscale;
-            let turn = c.qangle - c.rangle;
-            let (ar, ai) = (s * turn.cos(), s * turn.sin());
+            let (sin, cos) = (c.qangle - c.rangle).sin_cos();
+            let (ar, ai) = (s * cos, s * sin);
             let (dx, dy) = (centre.0 - c.rx, centre.1 - c.ry);
             Own {
                 s,
-                cos: turn.cos(),
-                sin: turn.sin(),
+                cos,
+                sin,
                 px: c.qx + ar * dx - ai * dy,
                 py: c.qy + ai * dx + ar * dy,
                 rho: dx.hypot(dy),

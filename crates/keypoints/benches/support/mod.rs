@@ -8,18 +8,18 @@ use criterion::measurement::{Measurement, ValueFormatter};
 
 pub struct ThreadCpu;
 
+#[path = "cpu.rs"]
+mod cpu;
+
 fn now_ns() -> u64 {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()
-        .and_then(|s| s.split_whitespace().next().and_then(|v| v.parse().ok()))
-        .unwrap_or_else(|| {
-            use std::sync::OnceLock;
-            static START: OnceLock<std::time::Instant> = OnceLock::new();
-            START
-                .get_or_init(std::time::Instant::now)
-                .elapsed()
-                .as_nanos() as u64
-        })
+    cpu::thread_cpu_ns().unwrap_or_else(|| {
+        use std::sync::OnceLock;
+        static START: OnceLock<std::time::Instant> = OnceLock::new();
+        START
+            .get_or_init(std::time::Instant::now)
+            .elapsed()
+            .as_nanos() as u64
+    })
 }
 
 impl Measurement for ThreadCpu {
