@@ -122,7 +122,8 @@ fn listing(id: &str, shop: &str, title: &str) -> Listing {
     .expect("valid listing")
 }
 
-fn screened(id: &str, shop: &str, version: u32, title: &str, action: Action) -> Screened {
+/// A screened listing version with a plain decision, for store tests.
+pub fn screened(id: &str, shop: &str, version: u32, title: &str, action: Action) -> Screened {
     let listing = listing(id, shop, title);
     Screened {
         content_hash: listing.content_hash(),
@@ -878,6 +879,30 @@ pub fn sweep_index_follows_the_latest_version(a: &dyn Store, b: &dyn Store) {
             .unwrap(),
         ["l-1"]
     );
+    // Two versions in one batch: only the last is indexed, and the next
+    // batch's version replaces exactly its terms.
+    a.record_screenings(&[
+        with_terms(
+            screened("l-4", "s", 1, "Alpha beta", Action::Approve),
+            &["alpha", "beta"],
+        ),
+        with_terms(
+            screened("l-4", "s", 2, "Beta gamma", Action::Approve),
+            &["beta", "gamma"],
+        ),
+    ])
+    .unwrap();
+    let find = |t: &str| b.listings_with_terms(&[t.to_string()], None, 10).unwrap();
+    assert!(find("alpha").is_empty());
+    assert_eq!(find("beta"), ["l-4"]);
+    assert_eq!(find("gamma"), ["l-4"]);
+    a.record_screenings(&[with_terms(
+        screened("l-4", "s", 3, "Delta", Action::Approve),
+        &["delta"],
+    )])
+    .unwrap();
+    assert!(find("beta").is_empty() && find("gamma").is_empty());
+    assert_eq!(find("delta"), ["l-4"]);
     // A version without terms leaves the index.
     a.record_screenings(&[screened("l-3", "s", 2, "Zorbex hat", Action::Reject)])
         .unwrap();

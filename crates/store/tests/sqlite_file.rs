@@ -4,7 +4,9 @@
 
 use chrono::Utc;
 use shopshield_model::{NewRight, Right, RightsHolder};
-use shopshield_store::{CatalogStore, KeyStore, RegistryStore, RightRecord, SqliteStore, Store};
+use shopshield_store::{
+    CatalogStore, KeyStore, RegistryStore, RightRecord, SqliteStore, Store, SweepStore,
+};
 
 fn right(id: &str, holder: &str, mark: &str) -> RightRecord {
     let new: NewRight = serde_json::from_value(serde_json::json!({
@@ -111,6 +113,74 @@ fn a_version_3_database_migrates() {
         )
         .unwrap();
     assert_eq!(version, 1);
+}
+
+/// A database at schema version 9 keeps its sweep index through the move of
+/// each listing's terms onto its row: the next version of a listing stored
+/// before the move replaces exactly the terms it was indexed under.
+#[test]
+fn a_version_9_sweep_index_migrates() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("shopshield.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for sql in [
+            include_str!("../migrations/sqlite/0001_foundation.sql"),
+            include_str!("../migrations/sqlite/0002_enforcement.sql"),
+            include_str!("../migrations/sqlite/0003_qualifications.sql"),
+            include_str!("../migrations/sqlite/0004_scale_out.sql"),
+            include_str!("../migrations/sqlite/0005_after_listing.sql"),
+            include_str!("../migrations/sqlite/0006_content.sql"),
+            include_str!("../migrations/sqlite/0007_notices.sql"),
+            include_str!("../migrations/sqlite/0008_authorizations.sql"),
+            include_str!("../migrations/sqlite/0009_proof_of_rights.sql"),
+        ] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 9).unwrap();
+        conn.execute_batch(
+            "INSERT INTO listings VALUES ('l', 's', 1, 'h1', 'approve', '2026-01-01T00:00:00.000000Z');
+             INSERT INTO listings VALUES ('m', 's', 1, 'h2', 'approve', '2026-01-01T00:00:00.000000Z');
+             INSERT INTO listing_terms VALUES ('zorbex', 'l'), ('shoe', 'l'), ('shoe', 'm');
+             INSERT INTO index_terms VALUES ('shoe'), ('zorbex');",
+        )
+        .unwrap();
+    }
+    let s = SqliteStore::open(&path).unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let terms: String = conn
+        .query_row("SELECT terms FROM listings WHERE id = 'l'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    let mut terms: Vec<String> = serde_json::from_str(&terms).unwrap();
+    terms.sort();
+    assert_eq!(terms, ["shoe", "zorbex"]);
+    let gone: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'listing_terms_by_listing'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(gone, 0);
+    conn.execute("DELETE FROM listing_terms WHERE term = 'zorbex'", [])
+        .unwrap();
+    drop(conn);
+    // The row's list may name entries a sweep has cleared since: deleting
+    // them again is harmless.
+    let mut next = shopshield_store::conformance::screened(
+        "l",
+        "s",
+        2,
+        "Hat",
+        shopshield_model::Action::Approve,
+    );
+    next.terms = vec!["hat".into()];
+    s.record_screenings(&[next]).unwrap();
+    let find = |t: &str| s.listings_with_terms(&[t.to_string()], None, 10).unwrap();
+    assert_eq!(find("shoe"), ["m"]);
+    assert_eq!(find("hat"), ["l"]);
 }
 
 /// `keys create` run while `serve` starts on a fresh data directory: both

@@ -31,11 +31,17 @@ fn listing_from(t: RawListing) -> Result<StoredListing> {
     })
 }
 
-/// The documents of a batch, encoded before the write lock is taken (in
-/// parallel for large batches).
-fn encode(batch: &[Screened]) -> Result<Vec<(String, String)>> {
+/// The documents of a batch (listing, decision, indexed terms), encoded
+/// before the write lock is taken (in parallel for large batches).
+fn encode(batch: &[Screened]) -> Result<Vec<(String, String, String)>> {
     use rayon::prelude::*;
-    let one = |s: &Screened| Ok((to_json(&s.listing)?, to_json(&s.decision)?));
+    let one = |s: &Screened| {
+        Ok((
+            to_json(&s.listing)?,
+            to_json(&s.decision)?,
+            to_json(&s.terms)?,
+        ))
+    };
     if batch.len() >= 64 {
         batch.par_iter().map(one).collect()
     } else {
@@ -106,13 +112,17 @@ impl CatalogStore for SqliteStore {
         let mut replaced: HashSet<&str> = HashSet::new();
         {
             let mut insert_listing = tx.prepare_cached(
-                "INSERT INTO listings (id, shop_id, version, content_hash, action, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO listings (id, shop_id, version, content_hash, action, updated_at, terms) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
+            // The row keeps the terms of the version it now points at; the
+            // previous version's are read first, to be deleted by key.
             let mut update_listing = tx.prepare_cached(
-                "UPDATE listings SET version = ?3, content_hash = ?4, action = ?5, updated_at = ?6 \
-                 WHERE id = ?1 AND shop_id = ?2 AND version = ?3 - 1",
+                "UPDATE listings SET version = ?3, content_hash = ?4, action = ?5, updated_at = ?6, \
+                 terms = ?7 WHERE id = ?1 AND shop_id = ?2 AND version = ?3 - 1",
             )?;
+            let mut indexed_terms =
+                tx.prepare_cached("SELECT terms FROM listings WHERE id = ?1")?;
             let mut insert_version = tx.prepare_cached(
                 "INSERT INTO listing_versions (listing_id, version, content_hash, doc, submitted_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -121,14 +131,16 @@ impl CatalogStore for SqliteStore {
                 "INSERT INTO decisions (decision_id, listing_id, version, action, score, doc, decided_at, seq) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            let mut delete_terms =
-                tx.prepare_cached("DELETE FROM listing_terms WHERE listing_id = ?1")?;
+            let mut delete_term =
+                tx.prepare_cached("DELETE FROM listing_terms WHERE term = ?1 AND listing_id = ?2")?;
             let mut insert_term = tx.prepare_cached(
                 "INSERT OR IGNORE INTO listing_terms (term, listing_id) VALUES (?1, ?2)",
             )?;
             let mut insert_vocabulary =
                 tx.prepare_cached("INSERT OR IGNORE INTO index_terms (term) VALUES (?1)")?;
-            for (i, (s, (listing_doc, decision_doc))) in batch.iter().zip(&docs).enumerate() {
+            for (i, (s, (listing_doc, decision_doc, terms_doc))) in
+                batch.iter().zip(&docs).enumerate()
+            {
                 let id = &s.listing.id;
                 let stale_message = || {
                     format!(
@@ -140,8 +152,28 @@ impl CatalogStore for SqliteStore {
                 let stale = || StoreError::Conflict(stale_message());
                 let at = ts(s.decision.decided_at);
                 let action = s.decision.action.as_str();
-                let listing_params =
-                    params![id, s.listing.shop_id, s.version, s.content_hash, action, at];
+                if s.version > 1 && replaced.insert(id.as_str()) {
+                    // The entries of the version stored before this batch
+                    // (none when that version came earlier in this batch:
+                    // only the batch's last version is indexed, below).
+                    let old: Option<Option<String>> =
+                        indexed_terms.query_row([id], |r| r.get(0)).optional()?;
+                    if let Some(old) = old.flatten() {
+                        let old: Vec<String> = from_json("listings.terms", &old)?;
+                        for t in &old {
+                            delete_term.execute(params![t, id])?;
+                        }
+                    }
+                }
+                let listing_params = params![
+                    id,
+                    s.listing.shop_id,
+                    s.version,
+                    s.content_hash,
+                    action,
+                    at,
+                    terms_doc
+                ];
                 if s.version == 1 {
                     insert_listing
                         .execute(listing_params)
@@ -169,9 +201,6 @@ impl CatalogStore for SqliteStore {
                             format!("decision {:?} exists", s.decision.decision_id)
                         })
                     })?;
-                if s.version > 1 && replaced.insert(id.as_str()) {
-                    delete_terms.execute([id])?;
-                }
                 seqs.push(seq);
             }
             // The sweep index is written once per batch, sorted: the term

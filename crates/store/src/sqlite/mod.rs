@@ -42,8 +42,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_notices.sql"),
     include_str!("../../migrations/sqlite/0008_authorizations.sql"),
     include_str!("../../migrations/sqlite/0009_proof_of_rights.sql"),
+    include_str!("../../migrations/sqlite/0010_terms_on_listing.sql"),
 ];
 
+/// How often the checkpoint thread copies the log into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
+/// The log's size in pages (4 KiB) at which the writer checkpoints itself
+/// (SQLite's default is 1,000).
+const WRITER_CHECKPOINT_PAGES: i64 = 10_000;
 /// Reader connections beside the writer, for a file database.
 const READERS: usize = 4;
 /// Prepared statements kept per connection.
@@ -68,6 +74,7 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    _checkpointer: Option<Checkpointer>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -84,6 +91,9 @@ impl SqliteStore {
         create_private(path)?;
         let writer = configure(Connection::open(path)?)?;
         migrate(&writer)?;
+        // The writer checkpoints only when the thread below falls far behind.
+        writer.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
+        let checkpointer = Checkpointer::start(path)?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open(path)?;
@@ -97,6 +107,7 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
+            _checkpointer: Some(checkpointer),
         })
     }
 
@@ -108,6 +119,7 @@ impl SqliteStore {
             writer: Mutex::new(conn),
             readers: Vec::new(),
             next_reader: AtomicUsize::new(0),
+            _checkpointer: None,
         })
     }
 
@@ -156,6 +168,52 @@ impl ChangeFeed for SqliteStore {
                 return Ok(v);
             }
             std::thread::sleep(POLL.min(deadline - now));
+        }
+    }
+}
+
+/// Copies the write-ahead log back into the database file on a thread of
+/// its own, every [`CHECKPOINT_EVERY`], so the thread that commits does not
+/// pay for it (SQLite's automatic checkpoint runs inside the commit that
+/// crosses its threshold). A passive checkpoint never waits for readers or
+/// the writer; what it cannot copy yet it copies next time.
+struct Checkpointer {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Checkpointer {
+    fn start(path: &Path) -> Result<Checkpointer> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || {
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(CHECKPOINT_EVERY)
+                {
+                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+                    {
+                        tracing::warn!(error = %e, "checkpoint failed");
+                    }
+                }
+            })
+            .map_err(|e| {
+                StoreError::Database(format!("cannot start the checkpoint thread: {e}"))
+            })?;
+        Ok(Checkpointer {
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.stop.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
         }
     }
 }
