@@ -825,6 +825,7 @@ impl LocalBank {
         // matches, so once `max_candidates` logos have a bound above the
         // next logo's number of matches, no later logo can enter the list.
         pending.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let few = pending.len() <= cfg.max_candidates.max(1);
         let mut candidates: Vec<Candidate> = Vec::new();
         let mut top: std::collections::BinaryHeap<std::cmp::Reverse<usize>> =
             std::collections::BinaryHeap::new();
@@ -836,10 +837,16 @@ impl LocalBank {
                 continue;
             };
             let (kept, cs) = correspondences(entry, features, &hits[slot]);
-            let [x0, y0, x1, y1] = entry.reference.content;
-            let diag = (x1 - x0).hypot(y1 - y0);
-            let centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
-            let support = consistent_support(&cs, centre, diag, &cfg.ransac);
+            // When every logo with matches is verified anyway, the bound
+            // would change nothing: a logo under it fails verification too.
+            let support = if few {
+                cs.len()
+            } else {
+                let [x0, y0, x1, y1] = entry.reference.content;
+                let diag = (x1 - x0).hypot(y1 - y0);
+                let centre = ((x0 + x1) / 2.0, (y0 + y1) / 2.0);
+                consistent_support(&cs, centre, diag, &cfg.ransac)
+            };
             if support >= cfg.min_inliers {
                 top.push(std::cmp::Reverse(support));
                 if top.len() > cfg.max_candidates.max(1) {
