@@ -7,7 +7,9 @@
 //! writing transaction starts `IMMEDIATE`, taking SQLite's write lock
 //! first, so checks made inside it (a listing's latest version, the log
 //! head, a lease) hold against writers in other processes too. Statements
-//! are prepared once per connection and cached.
+//! are prepared once per connection and cached. A file store copies its
+//! log back into the database on a thread of its own (`Checkpointer`), so
+//! commits do not pay for it.
 
 mod access;
 mod authorization;
