@@ -67,6 +67,30 @@ fn the_database_file_is_private() {
     assert_eq!(seen, 2, "WAL mode keeps -wal and -shm files while open");
 }
 
+/// The schema migrations of earlier releases, in order.
+const MIGRATIONS: [&str; 9] = [
+    include_str!("../migrations/sqlite/0001_foundation.sql"),
+    include_str!("../migrations/sqlite/0002_enforcement.sql"),
+    include_str!("../migrations/sqlite/0003_qualifications.sql"),
+    include_str!("../migrations/sqlite/0004_scale_out.sql"),
+    include_str!("../migrations/sqlite/0005_after_listing.sql"),
+    include_str!("../migrations/sqlite/0006_content.sql"),
+    include_str!("../migrations/sqlite/0007_notices.sql"),
+    include_str!("../migrations/sqlite/0008_authorizations.sql"),
+    include_str!("../migrations/sqlite/0009_proof_of_rights.sql"),
+];
+
+/// A database file as a release at schema `version` left it.
+fn database_at(path: &std::path::Path, version: usize) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    for sql in &MIGRATIONS[..version] {
+        conn.execute_batch(sql).unwrap();
+    }
+    conn.pragma_update(None, "user_version", version as i64)
+        .unwrap();
+    conn
+}
+
 /// A database at schema version 3 (the first releases) with a decision and
 /// keys migrates: decisions keep their order as explicit sequence numbers,
 /// keys get the principal they acted as.
@@ -75,15 +99,7 @@ fn a_version_3_database_migrates() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shopshield.db");
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        for sql in [
-            include_str!("../migrations/sqlite/0001_foundation.sql"),
-            include_str!("../migrations/sqlite/0002_enforcement.sql"),
-            include_str!("../migrations/sqlite/0003_qualifications.sql"),
-        ] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 3).unwrap();
+        let conn = database_at(&path, 3);
         conn.execute_batch(
             "UPDATE meta SET value = '1' WHERE key = 'registry_version';
              INSERT INTO holders VALUES ('h', 'H', '2026-01-01T00:00:00.000000Z');
@@ -123,21 +139,7 @@ fn a_version_9_sweep_index_migrates() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("shopshield.db");
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        for sql in [
-            include_str!("../migrations/sqlite/0001_foundation.sql"),
-            include_str!("../migrations/sqlite/0002_enforcement.sql"),
-            include_str!("../migrations/sqlite/0003_qualifications.sql"),
-            include_str!("../migrations/sqlite/0004_scale_out.sql"),
-            include_str!("../migrations/sqlite/0005_after_listing.sql"),
-            include_str!("../migrations/sqlite/0006_content.sql"),
-            include_str!("../migrations/sqlite/0007_notices.sql"),
-            include_str!("../migrations/sqlite/0008_authorizations.sql"),
-            include_str!("../migrations/sqlite/0009_proof_of_rights.sql"),
-        ] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.pragma_update(None, "user_version", 9).unwrap();
+        let conn = database_at(&path, 9);
         conn.execute_batch(
             "INSERT INTO listings VALUES ('l', 's', 1, 'h1', 'approve', '2026-01-01T00:00:00.000000Z');
              INSERT INTO listings VALUES ('m', 's', 1, 'h2', 'approve', '2026-01-01T00:00:00.000000Z');
