@@ -231,3 +231,54 @@ fn a_stale_snapshot_is_ignored() {
         record
     );
 }
+
+/// Two processes on one file hand the same backlog to enforcement at once,
+/// several times over: the one that loses an append race puts its state
+/// back and reads the winner's entries. Every decision is enforced once,
+/// and both end with exactly the state a fresh start loads from the log.
+#[test]
+fn racing_writers_end_with_the_logs_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("shopshield.db");
+    let admin = Principal::operator("t");
+    let a = open(&db).unwrap();
+    let b = open(&db).unwrap();
+    let writer = SqliteStore::open(&db).unwrap();
+    let shops = 6;
+    for round in 0..8 {
+        let batch: Vec<Screened> = (0..30)
+            .map(|i| {
+                let mut s = screened(&format!("r{round}-{i}"), Action::Reject, 0.95);
+                s.listing.shop_id = format!("shop-{}", i % shops);
+                s.listing.creator_id = None;
+                s
+            })
+            .collect();
+        writer.record_screenings(&batch).unwrap();
+        let (x, y) = std::thread::scope(|s| {
+            let x = s.spawn(|| a.review().catch_up());
+            let y = s.spawn(|| b.review().catch_up());
+            (x.join().unwrap(), y.join().unwrap())
+        });
+        let handed = x.unwrap() + y.unwrap();
+        assert!(handed <= 30, "round {round}: {handed} handed over");
+    }
+    let fresh = open(&db).unwrap();
+    let log = fresh.review().log_entries(&admin, 0, 10_000).unwrap();
+    let recorded = log
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.event.kind,
+                shopshield_app::enforce::EventKind::ViolationRecorded(_)
+            )
+        })
+        .count();
+    assert_eq!(recorded, 8 * 30, "each decision recorded once");
+    for i in 0..shops {
+        let shop = Party::Shop(format!("shop-{i}"));
+        let want = fresh.review().record(&admin, &shop).unwrap();
+        assert_eq!(a.review().record(&admin, &shop).unwrap(), want, "{shop}");
+        assert_eq!(b.review().record(&admin, &shop).unwrap(), want, "{shop}");
+    }
+}

@@ -51,5 +51,5 @@ pub use queue::{CaseClosure, CaseError, CaseState, CaseView, QueueKey, QueueSumm
 pub use snapshot::{SnapshotError, decode_state, encode_state};
 pub use state::{
     AppealDecision, AppealState, ApplyError, ListingState, NoAppeal, Observation, PartyObservation,
-    PartyState, PartyView, State, ViolationState, ViolationView,
+    PartyState, PartyView, Savepoint, State, ViolationState, ViolationView,
 };

@@ -101,6 +101,22 @@ pub(crate) struct Delta<'a> {
     pub reversed: Option<&'a str>,
 }
 
+/// The entries of a [`State`] as they were before the events applied since
+/// [`State::savepoint`] (`None`: the entry did not exist), to undo them:
+/// cheaper than copying the whole state when only a batch's worth of
+/// entries changes.
+#[derive(Debug, Default)]
+pub struct Savepoint {
+    events: u64,
+    last_at: Option<DateTime<Utc>>,
+    violations: BTreeMap<String, Option<ViolationState>>,
+    shops: BTreeMap<String, Option<PartyState>>,
+    creators: BTreeMap<String, Option<PartyState>>,
+    cases: BTreeMap<String, Option<CaseState>>,
+    appeals: BTreeMap<String, Option<AppealState>>,
+    listings: BTreeMap<String, Option<ListingState>>,
+}
+
 /// The live enforcement state.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct State {
@@ -209,6 +225,115 @@ impl State {
         match p {
             Party::Shop(id) => self.shops.entry(id.clone()).or_default(),
             Party::Creator(id) => self.creators.entry(id.clone()).or_default(),
+        }
+    }
+
+    /// A point to come back to with [`State::roll_back`]: events applied
+    /// from here on with [`State::apply_saving`] can be undone.
+    pub fn savepoint(&self) -> Savepoint {
+        Savepoint {
+            events: self.events,
+            last_at: self.last_at,
+            ..Savepoint::default()
+        }
+    }
+
+    /// [`State::apply`], first keeping in `sp` every entry the event may
+    /// change (the first time each is touched since the savepoint).
+    pub fn apply_saving(&mut self, event: &Event, sp: &mut Savepoint) -> Result<(), ApplyError> {
+        self.save_touched(event, sp);
+        self.apply(event)
+    }
+
+    /// Puts back every entry kept in `sp`: the state is again what it was
+    /// when `sp` was taken, as if the events applied since never were.
+    pub fn roll_back(&mut self, sp: Savepoint) {
+        fn restore<V>(map: &mut BTreeMap<String, V>, saved: BTreeMap<String, Option<V>>) {
+            for (k, v) in saved {
+                match v {
+                    Some(v) => {
+                        map.insert(k, v);
+                    }
+                    None => {
+                        map.remove(&k);
+                    }
+                }
+            }
+        }
+        restore(&mut self.violations, sp.violations);
+        restore(&mut self.shops, sp.shops);
+        restore(&mut self.creators, sp.creators);
+        restore(&mut self.cases, sp.cases);
+        restore(&mut self.appeals, sp.appeals);
+        restore(&mut self.listings, sp.listings);
+        self.events = sp.events;
+        self.last_at = sp.last_at;
+    }
+
+    /// Keeps the entries `event` may change, as they are now. A superset
+    /// is harmless; a missing entry would not be restored (the property
+    /// test `roll_back_restores_the_state` checks every kind of event).
+    fn save_touched(&self, event: &Event, sp: &mut Savepoint) {
+        fn keep<V: Clone>(
+            map: &BTreeMap<String, V>,
+            saved: &mut BTreeMap<String, Option<V>>,
+            key: &str,
+        ) {
+            if !saved.contains_key(key) {
+                saved.insert(key.to_string(), map.get(key).cloned());
+            }
+        }
+        let keep_party = |sp: &mut Savepoint, p: &Party| match p {
+            Party::Shop(id) => keep(&self.shops, &mut sp.shops, id),
+            Party::Creator(id) => keep(&self.creators, &mut sp.creators, id),
+        };
+        // The parties whose points an existing violation's change moves.
+        let keep_parties_of = |sp: &mut Savepoint, violation_id: &str| {
+            if let Some(v) = self.violations.get(violation_id) {
+                for p in &v.record.parties() {
+                    keep_party(sp, p);
+                }
+            }
+        };
+        match &event.kind {
+            EventKind::CaseOpened { case_id, .. }
+            | EventKind::CaseClaimed { case_id, .. }
+            | EventKind::CaseReleased { case_id, .. }
+            | EventKind::CaseDecided { case_id, .. }
+            | EventKind::CaseClosed { case_id, .. } => keep(&self.cases, &mut sp.cases, case_id),
+            EventKind::ViolationRecorded(record) => {
+                keep(&self.violations, &mut sp.violations, &record.violation_id);
+                for p in &record.parties() {
+                    keep_party(sp, p);
+                }
+            }
+            EventKind::AppealFiled {
+                appeal_id,
+                violation_id,
+                ..
+            } => {
+                keep(&self.appeals, &mut sp.appeals, appeal_id);
+                keep(&self.violations, &mut sp.violations, violation_id);
+            }
+            EventKind::AppealDecided {
+                appeal_id,
+                violation_id,
+                ..
+            } => {
+                keep(&self.appeals, &mut sp.appeals, appeal_id);
+                keep(&self.violations, &mut sp.violations, violation_id);
+                keep_parties_of(sp, violation_id);
+            }
+            EventKind::PointsExpired { violation_id, .. } => {
+                keep(&self.violations, &mut sp.violations, violation_id);
+                keep_parties_of(sp, violation_id);
+            }
+            EventKind::PenaltyApplied { penalty } => keep_party(sp, &penalty.party),
+            EventKind::PenaltyLifted { party, .. } => keep_party(sp, party),
+            EventKind::WarningIssued { .. } => {}
+            EventKind::ListingStatusChanged { decision_id, .. } => {
+                keep(&self.listings, &mut sp.listings, decision_id)
+            }
         }
     }
 

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use common::*;
 use proptest::prelude::*;
 use shopshield_enforce::{
-    Command, CommandError, EventKind, Journal, Party, Severity, StoredEntry, TamperReason, Verdict,
-    verify_records,
+    Command, CommandError, EventKind, Journal, Party, Severity, State, StoredEntry, TamperReason,
+    Verdict, verify_records,
 };
 use shopshield_model::{Action, ViolationType};
 
@@ -281,6 +281,31 @@ proptest! {
         }
         w.apply(ops.len(), &Op::Tick);
         check_settled(&w)?;
+    }
+
+    /// Rolling back to a savepoint undoes exactly the events applied since
+    /// with `apply_saving`, whatever their kinds, wherever the savepoint
+    /// falls (between the events of one command too).
+    #[test]
+    fn roll_back_restores_the_state(
+        ops in prop::collection::vec(op(), 1..80),
+        split in 0.0f64..1.0,
+    ) {
+        let mut w = World::new(None);
+        for (i, op) in ops.iter().enumerate() {
+            w.apply(i, op);
+        }
+        let entries = w.j.entries();
+        let k = ((entries.len() as f64) * split) as usize;
+        let start = State::replay(entries[..k].iter().map(|e| &e.event)).expect("replays");
+        let mut s = start.clone();
+        let mut sp = s.savepoint();
+        for e in &entries[k..] {
+            s.apply_saving(&e.event, &mut sp).expect("the journal's events apply");
+        }
+        prop_assert_eq!(&s, w.j.state());
+        s.roll_back(sp);
+        prop_assert_eq!(&s, &start);
     }
 
     /// Replaying the stored log (through its JSON text, as a database would

@@ -208,6 +208,13 @@ impl Review {
                 live.refresh(self.log.as_ref())?;
             }
             let now = live.state.effective_now(clock);
+            // The batch's events are applied as they are made (later
+            // decisions see earlier ones), keeping what they change: a lost
+            // append race (another writer, e.g. a second worker on the same
+            // PostgreSQL, appended first) puts those entries back and reads
+            // only the other writer's entries, instead of reloading the
+            // whole state.
+            let mut saved = live.state.savepoint();
             let mut events = Vec::new();
             let mut changed = 0;
             for (subject, decision) in items {
@@ -237,10 +244,9 @@ impl Review {
                     }
                 };
                 // Later decisions of the batch are computed against the
-                // state with this one applied (copying the whole state
-                // would cost more than the rare reload below).
+                // state with this one applied.
                 for e in &evs {
-                    if let Err(error) = live.state.apply(e) {
+                    if let Err(error) = live.state.apply_saving(e, &mut saved) {
                         *live = Live::load(self.log.as_ref())?;
                         return Err(AppError::Integrity(error.to_string()));
                     }
@@ -264,13 +270,18 @@ impl Review {
                     live.since_snapshot += entries.len() as u64;
                     return Ok(changed);
                 }
+                Err(StoreError::Conflict(_)) => {
+                    // The state ran ahead of the log: back to where this
+                    // batch began, then forward over the other writer's
+                    // entries.
+                    live.state.roll_back(saved);
+                    live.refresh(self.log.as_ref())?;
+                }
                 Err(e) => {
-                    // The state ran ahead of the log: go back to the log
-                    // (the latest snapshot and the entries after it).
+                    // Go back to the log (the latest snapshot and the
+                    // entries after it).
                     *live = Live::load(self.log.as_ref())?;
-                    if !matches!(e, StoreError::Conflict(_)) {
-                        return Err(e.into());
-                    }
+                    return Err(e.into());
                 }
             }
         }
