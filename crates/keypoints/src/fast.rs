@@ -53,12 +53,10 @@ fn fast_score(ring: &[i32; 16], center: i32, threshold: i32) -> i32 {
     let mut bright = 0;
     let mut dark = 0;
     for &v in ring {
+        // At most one of the two is positive (the threshold is not negative).
         let d = v - center;
-        if d > threshold {
-            bright += d - threshold;
-        } else if d < -threshold {
-            dark += -d - threshold;
-        }
+        bright += (d - threshold).max(0);
+        dark += (-d - threshold).max(0);
     }
     bright.max(dark)
 }
@@ -97,6 +95,7 @@ pub fn detect_with(
     let px = &img.px;
     let mut candidates: Vec<usize> = Vec::new();
     let mut flags = vec![0u8; w];
+    let mut xs: Vec<usize> = Vec::new();
     let (x_lo, x_hi) = (border, w - border);
     for y in border..h - border {
         // Pre-test, vectorisable: an arc of 9 of the 16 ring pixels covers at least two
@@ -142,30 +141,37 @@ pub fn detect_with(
                     | (u8::from(d1 >= 2) & u8::from(d2 >= 2));
             }
         }
-        // Most pixels fail the pre-test: look at the flags eight at a time.
-        let mut xs = Vec::new();
-        for (chunk_i, chunk) in flags[x_lo..x_hi].chunks(8).enumerate() {
-            if chunk.iter().all(|&f| f == 0) {
+        // Most pixels fail the pre-test: read the flags (0 or 1) eight at a time as one
+        // word, and visit only the set bytes.
+        xs.clear();
+        let fl = &flags[x_lo..x_hi];
+        let mut chunks = fl.chunks_exact(8);
+        for (chunk_i, chunk) in (&mut chunks).enumerate() {
+            let Ok(bytes) = <[u8; 8]>::try_from(chunk) else {
                 continue;
-            }
-            for (k, &f) in chunk.iter().enumerate() {
-                if f != 0 {
-                    xs.push(x_lo + chunk_i * 8 + k);
-                }
+            };
+            let mut word = u64::from_le_bytes(bytes);
+            while word != 0 {
+                xs.push(x_lo + chunk_i * 8 + (word.trailing_zeros() / 8) as usize);
+                word &= word - 1;
             }
         }
-        for x in xs {
+        let tail = x_lo + (fl.len() / 8) * 8;
+        for (k, &f) in chunks.remainder().iter().enumerate() {
+            if f != 0 {
+                xs.push(tail + k);
+            }
+        }
+        for &x in &xs {
             let i = y * w + x;
             let c = i32::from(px[i]);
             let mut ring = [0i32; 16];
             let (mut bm, mut dm) = (0u16, 0u16);
+            // Branch-free: which ring pixels pass is data, not control flow.
             for (k, r) in ring.iter_mut().enumerate() {
                 *r = i32::from(px[(i as isize + offsets[k]) as usize]);
-                if *r > c + t {
-                    bm |= 1 << k;
-                } else if *r < c - t {
-                    dm |= 1 << k;
-                }
+                bm |= u16::from(*r > c + t) << k;
+                dm |= u16::from(*r < c - t) << k;
             }
             if has_arc9(bm) || has_arc9(dm) {
                 score[i] = fast_score(&ring, c, t).clamp(1, i32::from(u16::MAX)) as u16;
@@ -291,6 +297,78 @@ mod tests {
         assert!(has_arc9(0b1111_1000_0000_1111)); // 5 + 4 across the wrap
         assert!(!has_arc9(0b0000_0000_1111_1111));
         assert!(!has_arc9(0b1010_1010_1010_1010));
+    }
+
+    /// Every pixel tested the plain way (no pre-test, no word-wise flag scan), scored,
+    /// and suppressed by the same rule: the corners `detect` must return when its budget
+    /// does not bind.
+    fn plain_corners(img: &Gray, threshold: u8, border: usize) -> Vec<(usize, usize)> {
+        let (w, h) = (img.width, img.height);
+        let t = i32::from(threshold);
+        let mut score = vec![0i32; w * h];
+        for y in border..h - border {
+            for x in border..w - border {
+                let c = i32::from(img.at(x, y));
+                let mut ring = [0i32; 16];
+                let (mut bm, mut dm) = (0u16, 0u16);
+                for (k, &(dx, dy)) in CIRCLE.iter().enumerate() {
+                    let v = i32::from(img.at((x as i32 + dx) as usize, (y as i32 + dy) as usize));
+                    ring[k] = v;
+                    if v > c + t {
+                        bm |= 1 << k;
+                    }
+                    if v < c - t {
+                        dm |= 1 << k;
+                    }
+                }
+                if has_arc9(bm) || has_arc9(dm) {
+                    score[y * w + x] = fast_score(&ring, c, t).max(1);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for y in border..h - border {
+            for x in border..w - border {
+                let s = score[y * w + x];
+                let earlier = [(-1, -1), (0, -1), (1, -1), (-1, 0)];
+                let later = [(1, 0), (-1, 1), (0, 1), (1, 1)];
+                let at = |dx: i32, dy: i32| {
+                    score[(y as i32 + dy) as usize * w + (x as i32 + dx) as usize]
+                };
+                if s > 0
+                    && earlier.iter().all(|&(dx, dy)| at(dx, dy) < s)
+                    && later.iter().all(|&(dx, dy)| at(dx, dy) <= s)
+                {
+                    out.push((x, y));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn detection_equals_the_plain_test_of_every_pixel() {
+        // A noisy texture with blocks, so corners, near-misses and flat runs all occur,
+        // and a width that is not a multiple of eight.
+        let (w, h) = (203, 97);
+        let mut g = Gray::filled(w, h, 0);
+        for y in 0..h {
+            for x in 0..w {
+                let block = ((x / 9) * 7919 + (y / 7) * 104_729).wrapping_mul(2_654_435_761) >> 9;
+                let noise = ((x * 31 + y * 17) * 2_246_822_519) >> 13;
+                g.px[y * w + x] = ((block % 200) + (noise % 40)) as u8;
+            }
+        }
+        for threshold in [10u8, 20, 40] {
+            let mut got: Vec<(usize, usize)> = detect(&g, threshold, 4, w * h)
+                .iter()
+                .map(|c| (c.x, c.y))
+                .collect();
+            got.sort_unstable_by_key(|&(x, y)| (y, x));
+            let want = plain_corners(&g, threshold, 4);
+            assert!(want.len() > 50, "{}", want.len());
+            assert_eq!(got, want, "threshold {threshold}");
+        }
     }
 
     #[test]

@@ -66,23 +66,47 @@ impl Gray {
         }
     }
 
+    /// Bilinear enlargement, separably in fixed point (weights of 1/2048): every source row
+    /// is interpolated horizontally once, then each output row blends two of them (a pass
+    /// over whole rows, which vectorises).
     fn bilinear(&self, width: usize, height: usize) -> Gray {
-        let sx = self.width as f32 / width as f32;
-        let sy = self.height as f32 / height as f32;
-        let mut px = Vec::with_capacity(width * height);
-        for y in 0..height {
-            let fy = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (self.height - 1) as f32);
-            let y0 = fy as usize;
-            let y1 = (y0 + 1).min(self.height - 1);
-            let wy = fy - y0 as f32;
-            for x in 0..width {
-                let fx = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (self.width - 1) as f32);
-                let x0 = fx as usize;
-                let x1 = (x0 + 1).min(self.width - 1);
-                let wx = fx - x0 as f32;
-                let a = f32::from(self.at(x0, y0)) * (1.0 - wx) + f32::from(self.at(x1, y0)) * wx;
-                let b = f32::from(self.at(x0, y1)) * (1.0 - wx) + f32::from(self.at(x1, y1)) * wx;
-                px.push((a * (1.0 - wy) + b * wy + 0.5) as u8);
+        const BITS: u32 = 11;
+        const ONE: u32 = 1 << BITS;
+        // For each output index: the two source indices it lies between and the second's
+        // weight (pixel centres aligned, edges clamped).
+        fn taps(src: usize, dst: usize) -> Vec<(usize, usize, u32)> {
+            let s = src as f32 / dst as f32;
+            let last = (src - 1) as f32;
+            (0..dst)
+                .map(|d| {
+                    let f = ((d as f32 + 0.5) * s - 0.5).clamp(0.0, last);
+                    let i0 = f as usize;
+                    let i1 = (i0 + 1).min(src - 1);
+                    let w = ((f - i0 as f32) * ONE as f32).round() as u32;
+                    (i0, i1, w.min(ONE))
+                })
+                .collect()
+        }
+        let cols = taps(self.width, width);
+        let rows = taps(self.height, height);
+        // Horizontal pass over every source row: values x 2048.
+        let mut tmp = vec![0u32; width * self.height];
+        for y in 0..self.height {
+            let src = &self.px[y * self.width..(y + 1) * self.width];
+            let dst = &mut tmp[y * width..(y + 1) * width];
+            for (d, &(x0, x1, w)) in dst.iter_mut().zip(&cols) {
+                *d = u32::from(src[x0]) * (ONE - w) + u32::from(src[x1]) * w;
+            }
+        }
+        // Vertical pass: values x 2048², rounded back to 8 bits.
+        let mut px = vec![0u8; width * height];
+        for (y, &(y0, y1, w)) in rows.iter().enumerate() {
+            let a = &tmp[y0 * width..(y0 + 1) * width];
+            let b = &tmp[y1 * width..(y1 + 1) * width];
+            let out = &mut px[y * width..(y + 1) * width];
+            for ((o, &va), &vb) in out.iter_mut().zip(a).zip(b) {
+                *o = ((va * (ONE - w) + vb * w + (1 << (2 * BITS - 1))) >> (2 * BITS)).min(255)
+                    as u8;
             }
         }
         Gray { width, height, px }
@@ -106,7 +130,8 @@ impl Gray {
                     let acc = u32::from(s[0]) * u32::from(w[0])
                         + u32::from(s[1]) * u32::from(w[1])
                         + u32::from(s[2]) * u32::from(w[2]);
-                    *d = acc.min(u32::from(u16::MAX)) as u16;
+                    // Weights sum to 256: at most 255 * 256, which fits.
+                    *d = acc as u16;
                 }
             }
         } else {
@@ -169,7 +194,7 @@ impl Gray {
                 // (no carried sum, so it vectorises); the two columns at each edge below.
                 for (x, o) in out[2..w - 2].iter_mut().enumerate() {
                     let sum = col[x] + col[x + 1] + col[x + 2] + col[x + 3] + col[x + 4];
-                    *o = ((sum + 12) / 25) as u8;
+                    *o = div25(sum + 12) as u8;
                 }
                 for x in [0, 1, w - 2, w - 1] {
                     let x0 = x.saturating_sub(2);
@@ -222,6 +247,15 @@ impl Gray {
             px,
         }
     }
+}
+
+/// `x / 25` for `x <= 25 * 255 + 12` as a multiply and a shift, which vectorises where a
+/// 32-bit division does not: 41,944 / 2^20 exceeds 1/25 by 24 / (25 * 2^20), so for
+/// `x = 25q + r` the product is `q + (24q + 41,944r) / 2^20`, whose fraction stays under 1
+/// (q <= 255, r <= 24).
+#[inline]
+fn div25(x: u32) -> u32 {
+    (x * 41_944) >> 20
 }
 
 /// For each output cell of an area shrink, the first source index it covers and its
@@ -301,6 +335,45 @@ impl Taps {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_point_enlargement_is_within_one_of_exact_bilinear() {
+        let (w, h) = (37, 23);
+        let mut g = Gray::filled(w, h, 0);
+        for (i, p) in g.px.iter_mut().enumerate() {
+            *p = ((i * 2_654_435_761) >> 9) as u8;
+        }
+        for (tw, th) in [(41, 29), (74, 46), (100, 23), (37, 60), (30, 40)] {
+            let up = g.resize(tw, th);
+            let (sx, sy) = (w as f64 / tw as f64, h as f64 / th as f64);
+            for y in 0..th {
+                let fy = ((y as f64 + 0.5) * sy - 0.5).clamp(0.0, (h - 1) as f64);
+                let (y0, wy) = (fy as usize, fy - fy.floor());
+                let y1 = (y0 + 1).min(h - 1);
+                for x in 0..tw {
+                    let fx = ((x as f64 + 0.5) * sx - 0.5).clamp(0.0, (w - 1) as f64);
+                    let (x0, wx) = (fx as usize, fx - fx.floor());
+                    let x1 = (x0 + 1).min(w - 1);
+                    let v = |xx: usize, yy: usize| f64::from(g.at(xx, yy));
+                    let a = v(x0, y0) * (1.0 - wx) + v(x1, y0) * wx;
+                    let b = v(x0, y1) * (1.0 - wx) + v(x1, y1) * wx;
+                    let exact = a * (1.0 - wy) + b * wy;
+                    let got = f64::from(up.at(x, y));
+                    assert!(
+                        (got - exact).abs() <= 1.0,
+                        "{tw}x{th} at {x},{y}: {got} vs {exact}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn div25_is_exact_over_the_blur_s_range() {
+        for x in 0..=25 * 255 + 12 {
+            assert_eq!(div25(x), x / 25, "{x}");
+        }
+    }
 
     #[test]
     fn luma_and_size_checks() {
