@@ -117,52 +117,45 @@ impl Gray {
     fn shrink_area(&self, width: usize, height: usize) -> Gray {
         let cols = Taps::new(self.width, width);
         let rows = Taps::new(self.height, height);
-        // Horizontal pass into u16 rows (value x 256). Shrinking by less than 2x (the
-        // pyramid's 1.25 steps) covers at most 3 source pixels per output: a fixed-width
-        // path without per-pixel slices.
-        let mut tmp = vec![0u16; width * self.height];
-        if let Some(fixed) = cols.fixed3(self.width) {
-            for y in 0..self.height {
-                let src = &self.px[y * self.width..(y + 1) * self.width];
-                let dst = &mut tmp[y * width..(y + 1) * width];
-                for (d, &(start, w)) in dst.iter_mut().zip(&fixed) {
+        // Vertical pass first, over whole source rows (vectorises), into u16 rows of
+        // values x 256 (weights sum to 256, so at most 255 x 256: exact, no rounding);
+        // then the horizontal pass reads only the output's rows. Both passes are exact
+        // integer sums, so the order does not change the result.
+        let sw = self.width;
+        let mut tmp = vec![0u16; sw * height];
+        for (y, dst) in tmp.chunks_exact_mut(sw).enumerate() {
+            let (start, weights) = rows.of(y);
+            for (k, &w) in weights.iter().enumerate() {
+                let src = &self.px[(start + k) * sw..(start + k + 1) * sw];
+                let w = w as u16;
+                for (d, &v) in dst.iter_mut().zip(src) {
+                    *d += u16::from(v) * w;
+                }
+            }
+        }
+        // Horizontal pass, weights of 1/256 again: values x 65,536, rounded. Shrinking by
+        // less than 2x (the pyramid's 1.25 steps) covers at most 3 source pixels per
+        // output: a fixed-width path without per-pixel slices.
+        let mut px = vec![0u8; width * height];
+        let fixed = cols.fixed3(sw);
+        for (src, out) in tmp.chunks_exact(sw).zip(px.chunks_exact_mut(width)) {
+            if let Some(fixed) = &fixed {
+                for (o, &(start, w)) in out.iter_mut().zip(fixed) {
                     let s = &src[start as usize..start as usize + 3];
                     let acc = u32::from(s[0]) * u32::from(w[0])
                         + u32::from(s[1]) * u32::from(w[1])
                         + u32::from(s[2]) * u32::from(w[2]);
-                    // Weights sum to 256: at most 255 * 256, which fits.
-                    *d = acc as u16;
+                    *o = ((acc + (1 << 15)) >> 16).min(255) as u8;
                 }
-            }
-        } else {
-            for y in 0..self.height {
-                let src = &self.px[y * self.width..(y + 1) * self.width];
-                let dst = &mut tmp[y * width..(y + 1) * width];
-                for (x, d) in dst.iter_mut().enumerate() {
+            } else {
+                for (x, o) in out.iter_mut().enumerate() {
                     let (start, w) = cols.of(x);
                     let mut acc = 0u32;
                     for (k, &wk) in w.iter().enumerate() {
                         acc += u32::from(src[start + k]) * wk;
                     }
-                    *d = acc.min(u32::from(u16::MAX)) as u16;
+                    *o = ((acc + (1 << 15)) >> 16).min(255) as u8;
                 }
-            }
-        }
-        // Vertical pass over whole rows (vectorises): weights of 1/256 again.
-        let mut px = vec![0u8; width * height];
-        let mut acc = vec![0u32; width];
-        for y in 0..height {
-            acc.fill(0);
-            let (start, weights) = rows.of(y);
-            for (k, &w) in weights.iter().enumerate() {
-                let row = &tmp[(start + k) * width..(start + k + 1) * width];
-                for (a, &v) in acc.iter_mut().zip(row) {
-                    *a += u32::from(v) * w;
-                }
-            }
-            let out = &mut px[y * width..(y + 1) * width];
-            for (o, &a) in out.iter_mut().zip(&acc) {
-                *o = ((a + (1 << 15)) >> 16).min(255) as u8;
             }
         }
         Gray { width, height, px }
@@ -372,6 +365,34 @@ mod tests {
     fn div25_is_exact_over_the_blur_s_range() {
         for x in 0..=25 * 255 + 12 {
             assert_eq!(div25(x), x / 25, "{x}");
+        }
+    }
+
+    #[test]
+    fn shrinking_is_the_rounded_exact_weighted_sum() {
+        let (w, h) = (53, 41);
+        let mut g = Gray::filled(w, h, 0);
+        for (i, p) in g.px.iter_mut().enumerate() {
+            *p = ((i * 2_654_435_761) >> 11) as u8;
+        }
+        // 1.25 steps (three taps at most), a little under 2x, and 3.3x (the general path).
+        for (tw, th) in [(42, 33), (27, 21), (16, 12), (53, 20)] {
+            let out = g.resize(tw, th);
+            let (cols, rows) = (Taps::new(w, tw), Taps::new(h, th));
+            for y in 0..th {
+                let (ys, wy) = rows.of(y);
+                for x in 0..tw {
+                    let (xs, wx) = cols.of(x);
+                    let mut total = 0u32;
+                    for (j, &a) in wy.iter().enumerate() {
+                        for (k, &b) in wx.iter().enumerate() {
+                            total += a * b * u32::from(g.at(xs + k, ys + j));
+                        }
+                    }
+                    let want = ((total + (1 << 15)) >> 16).min(255) as u8;
+                    assert_eq!(out.at(x, y), want, "{tw}x{th} at {x},{y}");
+                }
+            }
         }
     }
 
