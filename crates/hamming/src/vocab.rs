@@ -300,8 +300,27 @@ impl VocabTree {
         self.dead = 0;
     }
 
-    /// Turns node `at` into the subtree over `slots`.
+    /// Turns node `at` into the subtree over `slots`. Assigning every code to its nearest
+    /// centre at every level is most of a build's time, so it runs with the CPU's POPCNT
+    /// instruction where there is one (the baseline x86-64 target counts bits in software).
     fn build_node(&mut self, at: u32, slots: Vec<u32>) {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU supports POPCNT (checked just above).
+            unsafe { self.build_node_popcnt(at, slots) };
+            return;
+        }
+        self.build_node_generic(at, slots)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    fn build_node_popcnt(&mut self, at: u32, slots: Vec<u32>) {
+        self.build_node_generic(at, slots)
+    }
+
+    #[inline(always)]
+    fn build_node_generic(&mut self, at: u32, slots: Vec<u32>) {
         let mut stack = vec![(at, slots)];
         while let Some((node, slots)) = stack.pop() {
             if slots.len() <= self.params.leaf_size {
@@ -414,6 +433,36 @@ impl VocabTree {
         checks: usize,
         out: &mut Vec<Neighbor>,
     ) -> SearchStats {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("popcnt") {
+            // SAFETY: the CPU supports POPCNT (checked just above).
+            return unsafe { self.search_popcnt(query, radius, checks, out) };
+        }
+        self.search_generic(query, radius, checks, out)
+    }
+
+    /// [`VocabTree::search_into`] compiled with POPCNT: the centre and code distances are
+    /// most of a search.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "popcnt")]
+    fn search_popcnt(
+        &self,
+        query: &Hash256,
+        radius: u32,
+        checks: usize,
+        out: &mut Vec<Neighbor>,
+    ) -> SearchStats {
+        self.search_generic(query, radius, checks, out)
+    }
+
+    #[inline(always)]
+    fn search_generic(
+        &self,
+        query: &Hash256,
+        radius: u32,
+        checks: usize,
+        out: &mut Vec<Neighbor>,
+    ) -> SearchStats {
         out.clear();
         let mut stats = SearchStats::default();
         if self.is_empty() {
@@ -500,7 +549,7 @@ pub struct SearchStats {
     pub compared: usize,
 }
 
-#[inline]
+#[inline(always)]
 fn nearest(centers: &[[u64; 4]], q: &[u64; 4]) -> usize {
     let mut best = (u32::MAX, 0usize);
     for (i, c) in centers.iter().enumerate() {
