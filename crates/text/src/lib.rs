@@ -15,6 +15,7 @@ pub mod config;
 pub mod eval;
 pub mod fuzzy;
 mod fxhash;
+pub mod inflect;
 pub mod matcher;
 pub mod normalize;
 pub mod phrases;

@@ -39,6 +39,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::config::TextConfig;
 use crate::fuzzy::{DeletionIndex, MAX_LEN, osa_distance};
 use crate::fxhash::{FxMap, FxSet};
+use crate::inflect;
 use crate::normalize::{Flags, Normalized, normalize};
 use crate::phrases::{
     PhraseHit, PhraseKind, Phrases, boundary_ok, descriptive, dictionary, is_hangul, is_word_char,
@@ -124,9 +125,10 @@ struct Hit {
 
 /// Not a word of the lexicons: an edit-distance hit counts on its own.
 const LEX_NONE: u8 = 0;
-/// A word or given name of a supported language, or a word written with its
-/// own diacritics: counts next to a brand claim, a counterfeit cue or a
-/// price under the floor.
+/// A word or given name of a supported language, a regular inflection of an
+/// ordinary one (`crate::inflect`), or a word written with its own
+/// diacritics: counts next to a brand claim, a counterfeit cue or a price
+/// under the floor.
 const LEX_WORD: u8 = 1;
 /// How much more frequent (Zipf × 10) than a rare word (Zipf 1.0–2.0) a mark
 /// may be for that word still to count as an ordinary word near it.
@@ -1481,6 +1483,9 @@ impl MarkMatcher {
                 let accented = lexical == LEX_NONE
                     && len == 1
                     && z.flags(range.clone()).contains(Flags::DIACRITIC);
+                // Not an ordinary word by itself: maybe a regular inflection
+                // of one ("Duplicarei"), checked per mark below.
+                let unordinary = lexical == LEX_NONE && len == 1;
                 for h in &mut out[first_hit..] {
                     h.lexical = lexical;
                     let pat = &self.pats[h.pat as usize];
@@ -1489,6 +1494,14 @@ impl MarkMatcher {
                     }
                     if let Some(zt) = rare
                         && pat.zipf <= zt.saturating_add(RARE_WORD_GAP)
+                    {
+                        h.lexical = LEX_WORD;
+                    }
+                    if unordinary
+                        && h.lexical == LEX_NONE
+                        && inflect::ordinary_inflection(buf.as_str(), |s| {
+                            inflect::near_mark(s, &pat.chars)
+                        })
                     {
                         h.lexical = LEX_WORD;
                     }

@@ -66,6 +66,60 @@ pub fn lexicon_fingerprint(word: &str) -> u32 {
     h
 }
 
+/// Bits of a fingerprint that pick its bucket in [`lexicon_buckets`].
+const BUCKET_BITS: u32 = 14;
+
+/// Per lexicon file (in the order of [`LEXICON_FILES`]), where each bucket
+/// of fingerprints (their top [`BUCKET_BITS`] bits) starts: a lookup then
+/// searches a few dozen entries of the embedded file instead of all of it
+/// (64 KiB a file, built on first use).
+fn lexicon_buckets() -> &'static [Vec<u32>] {
+    static B: OnceLock<Vec<Vec<u32>>> = OnceLock::new();
+    B.get_or_init(|| {
+        LEXICON_FILES
+            .iter()
+            .map(|(_, bytes)| {
+                let n = bytes.len() / 5;
+                let mut start = vec![0u32; (1 << BUCKET_BITS) + 1];
+                for c in bytes[..4 * n].chunks_exact(4) {
+                    let fp = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+                    start[(fp >> (32 - BUCKET_BITS)) as usize + 1] += 1;
+                }
+                for i in 1..start.len() {
+                    start[i] += start[i - 1];
+                }
+                start
+            })
+            .collect()
+    })
+}
+
+/// The Zipf frequency × 10 of `word` (normalised, no spaces) in the lexicon
+/// of one language (`code`, as in [`LEXICON_FILES`]), looked up in the
+/// embedded file itself (no allocation after the first call).
+pub fn lexicon_zipf_in(code: &str, word: &str) -> Option<u8> {
+    let f = LEXICON_FILES.iter().position(|(c, _)| *c == code)?;
+    let bytes = LEXICON_FILES[f].1;
+    let n = bytes.len() / 5;
+    let fp = lexicon_fingerprint(word);
+    let bucket = (fp >> (32 - BUCKET_BITS)) as usize;
+    let start = &lexicon_buckets()[f];
+    let (mut lo, mut hi) = (start[bucket] as usize, start[bucket + 1] as usize);
+    let at = |i: usize| {
+        let b = &bytes[4 * i..4 * i + 4];
+        u32::from_le_bytes([b[0], b[1], b[2], b[3]])
+    };
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match at(mid).cmp(&fp) {
+            std::cmp::Ordering::Less => lo = mid + 1,
+            std::cmp::Ordering::Greater => hi = mid,
+            std::cmp::Ordering::Equal => return bytes.get(4 * n + mid).copied(),
+        }
+    }
+    None
+}
+
 /// The common-word and given-name lexicons of every supported language
 /// written with spaces between words (`data/lexicon/`), merged.
 #[derive(Debug)]
