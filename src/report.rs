@@ -27,6 +27,13 @@ fn write_out(out: Option<&Path>, bytes: &[u8]) -> Result<()> {
             std::io::stdout().write_all(bytes)?;
             Ok(())
         }
+        Some(path) if crate::store::is_special_file(path) => {
+            // A device or pipe: renaming a file over it would replace it.
+            crate::store::open_special(path)
+                .and_then(|mut f| f.write_all(bytes))
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(())
+        }
         Some(path) => {
             let dir = path
                 .parent()

@@ -72,15 +72,10 @@ pub fn run(via: Via<'_>, input: &str, out: Option<&Path>) -> Result<ExitCode> {
     };
     // A file is written under a temporary name and renamed when complete, so
     // an interrupted scan never leaves a half-written file; the decisions
-    // themselves are in the store, and scanning again returns them.
-    let tmp = out.map(|p| p.with_extension("partial"));
-    let sink: Box<dyn Write + Send> = match &tmp {
-        Some(t) => Box::new(BufWriter::new(
-            crate::store::private_file(t)
-                .with_context(|| format!("cannot create {}", t.display()))?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout())),
-    };
+    // themselves are in the store, and scanning again returns them. A device
+    // or pipe (`--out /dev/null`) is written directly.
+    let (tmp, sink) = open_out(out)?;
+    let sink: Box<dyn Write + Send> = sink;
     let bar = ProgressBar::new_spinner();
     bar.set_style(ProgressStyle::with_template(
         "{spinner} {pos} listings screened ({per_sec}) {msg}",
@@ -255,14 +250,7 @@ pub fn run_videos(
         ImageAccess::Under(root) => ImageBase::Under { dir: base, root },
         ImageAccess::Anywhere => ImageBase::Anywhere(base),
     };
-    let tmp = out.map(|p| p.with_extension("partial"));
-    let mut sink: Box<dyn Write> = match &tmp {
-        Some(t) => Box::new(BufWriter::new(
-            crate::store::private_file(t)
-                .with_context(|| format!("cannot create {}", t.display()))?,
-        )),
-        None => Box::new(BufWriter::new(std::io::stdout())),
-    };
+    let (tmp, mut sink) = open_out(out)?;
     let principal = Principal::operator("cli scan");
     let (mut bad, mut actions) = (0usize, [0usize; 3]);
     for line in JsonlReader::<_, shopshield_model::Video>::new(reader) {
@@ -393,4 +381,27 @@ fn commit_stage(
         sink.flush()?;
     }
     Ok(tally)
+}
+
+/// Where decisions go: standard output; a device or pipe, written directly; or a file,
+/// written as `NAME.partial` (returned, for the rename into place once complete).
+type OutSink = (Option<std::path::PathBuf>, Box<dyn Write + Send>);
+
+fn open_out(out: Option<&Path>) -> Result<OutSink> {
+    Ok(match out {
+        None => (None, Box::new(BufWriter::new(std::io::stdout()))),
+        Some(p) if crate::store::is_special_file(p) => (
+            None,
+            Box::new(BufWriter::new(
+                crate::store::open_special(p)
+                    .with_context(|| format!("cannot open {}", p.display()))?,
+            )),
+        ),
+        Some(p) => {
+            let t = p.with_extension("partial");
+            let f = crate::store::private_file(&t)
+                .with_context(|| format!("cannot create {}", t.display()))?;
+            (Some(t), Box::new(BufWriter::new(f)))
+        }
+    })
 }

@@ -65,6 +65,20 @@ pub fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     o.open(path)
 }
 
+/// True when `path` exists and is neither a regular file nor a directory: a device such as
+/// `/dev/null` or `/dev/stdout`, a named pipe or a socket. An `--out` there is written
+/// directly: writing a temporary file beside it and renaming it into place (what keeps a
+/// regular file from being left half-written) would replace the device with a file.
+pub fn is_special_file(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir())
+}
+
+/// Opens an existing special file (see [`is_special_file`]) for writing, without creating
+/// or truncating anything.
+pub fn open_special(path: &Path) -> std::io::Result<std::fs::File> {
+    std::fs::OpenOptions::new().write(true).open(path)
+}
+
 /// Opens the store, creating the data directory for an SQLite file.
 pub fn open(data: &Path, url: Option<&str>) -> Result<Arc<dyn Store>> {
     match location(data, url)? {

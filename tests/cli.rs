@@ -1131,3 +1131,64 @@ fn descriptor_exhaustion_never_silences_healthz() {
         LIMIT * 3
     );
 }
+
+/// `--out` naming a named pipe (or a device such as `/dev/null`) is written into, not
+/// replaced: a regular file is written under a temporary name and renamed into place, and
+/// doing that over a device would swap the device for a file. A pipe stands in for
+/// `/dev/null` here, so a regression cannot damage the machine running the tests.
+#[cfg(unix)]
+#[test]
+fn out_to_a_named_pipe_is_written_into_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let listings = concat!(
+        r#"{"id":"p-1","shop_id":"shop-1","region":"US","category":"home/kitchen","title":"Plain ceramic mug"}"#,
+        "\n",
+        r#"{"id":"p-2","shop_id":"shop-1","region":"US","category":"home/kitchen","title":"Oak cutting board"}"#,
+        "\n",
+    );
+    let today = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    for (name, args) in [
+        ("decisions.pipe", vec!["scan", "-"]),
+        (
+            "report.pipe",
+            vec!["report", "--from", &today, "--to", &today],
+        ),
+    ] {
+        let pipe = tmp.path().join(name);
+        let made = Command::new("mkfifo").arg(&pipe).status().unwrap();
+        assert!(made.success());
+        let reader = {
+            let pipe = pipe.clone();
+            std::thread::spawn(move || std::fs::read_to_string(pipe).unwrap())
+        };
+        let mut full = args.clone();
+        full.extend(["--out", pipe.to_str().unwrap()]);
+        let out = run(&data, &full, Some(listings));
+        assert!(out.status.success(), "{name}: {}", text(&out.stderr));
+        // Checked before waiting for the reader: had the pipe been replaced, the reader
+        // would wait for a writer forever.
+        assert!(
+            std::fs::metadata(&pipe).unwrap().file_type().is_fifo(),
+            "{name} was replaced"
+        );
+        let got = reader.join().unwrap();
+        let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("partial") || n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+        if name == "decisions.pipe" {
+            let ids: Vec<String> = got
+                .lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap()["id"].to_string())
+                .collect();
+            assert_eq!(ids, [r#""p-1""#, r#""p-2""#], "{got}");
+        } else {
+            let r: Value = serde_json::from_str(&got).unwrap();
+            assert!(r["totals"].is_object(), "{r}");
+        }
+    }
+}
