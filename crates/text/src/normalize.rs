@@ -450,6 +450,13 @@ fn to_units(input: &str) -> Vec<Unit> {
             i = end;
             continue;
         }
+        if is_combining_mark(first) || matches!(first, '\u{FF9E}' | '\u{FF9F}') {
+            // A stray mark on anything else (after punctuation that is dropped, "コ`゙"):
+            // a mark on nothing, dropped. Kept, it would join the letter before it on a
+            // second pass ("ゴ"), so normalising would not be idempotent.
+            i = end;
+            continue;
+        }
         let cluster = &input[i..end];
         if matches!(first, '™' | '℠' | '®' | '©') {
             push_unit(&mut units, ' ', i, end, pending, Script::None);
@@ -468,6 +475,10 @@ fn to_units(input: &str) -> Vec<Unit> {
             .last()
             .is_some_and(|u| u.kind == Kind::Letter && is_lgc_or_ascii(u.ch));
         for c2 in nfkc.chars() {
+            if is_combining_mark(c2) && !units.last().is_some_and(|u| u.kind == Kind::Letter) {
+                // A mark on a space or symbol (" \u{301}"): a mark on nothing, dropped.
+                continue;
+            }
             for lc in c2.to_lowercase() {
                 fold_one(
                     lc,

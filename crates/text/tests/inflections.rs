@@ -2,24 +2,19 @@
 //! ("Duplicarei", "Sparbuchs") are ordinary words; the mark plus an ending
 //! ("Nikons") and a one-edit variant of it plus an ending ("Deonn") are not.
 
+mod common;
+
 use shopshield_model::{Action, Listing, Money, Region, Right};
 use shopshield_text::{MarkMatcher, TextConfig};
 
 fn right(id: &str, mark: &str, classes: &[u8], floor: f64) -> Right {
-    serde_json::from_value(serde_json::json!({
-        "id": id,
-        "holder_id": format!("h-{id}"),
-        "kind": "trademark",
-        "mark": mark,
-        "nice_classes": classes,
-        "regions": ["*"],
-        "authorized_sellers": [format!("shop-{id}")],
-        "price_floor": {"amount": floor, "currency": "USD"},
-        "enabled": true,
-        "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": "2026-01-01T00:00:00Z",
-    }))
-    .expect("valid right")
+    let seller = format!("shop-{id}");
+    common::trademark(
+        id,
+        mark,
+        classes,
+        serde_json::json!({"authorized_sellers": [seller], "price_floor": common::usd(floor)}),
+    )
 }
 
 fn matcher() -> MarkMatcher {

@@ -1,24 +1,21 @@
 //! End-to-end behaviour of the matcher on hand-written listings.
 
+mod common;
+
 use shopshield_model::{Action, Listing, Money, Region, Right, ViolationType};
 use shopshield_text::{MarkMatcher, TextConfig};
 
 fn right(id: &str, mark: &str, aliases: &[&str], classes: &[u8], floor: Option<f64>) -> Right {
-    serde_json::from_value(serde_json::json!({
-        "id": id,
-        "holder_id": format!("h-{id}"),
-        "kind": "trademark",
-        "mark": mark,
-        "aliases": aliases,
-        "nice_classes": classes,
-        "regions": ["*"],
-        "authorized_sellers": ["shop-official"],
-        "price_floor": floor.map(|f| serde_json::json!({"amount": f, "currency": "USD"})),
-        "enabled": true,
-        "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": "2026-01-01T00:00:00Z",
-    }))
-    .expect("valid right")
+    common::trademark(
+        id,
+        mark,
+        classes,
+        serde_json::json!({
+            "aliases": aliases,
+            "authorized_sellers": ["shop-official"],
+            "price_floor": floor.map(common::usd),
+        }),
+    )
 }
 
 fn rights() -> Vec<Right> {

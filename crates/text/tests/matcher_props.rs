@@ -3,24 +3,18 @@
 //! independent of the order in which rights are given.
 
 use proptest::prelude::*;
+mod common;
+
 use shopshield_model::{Listing, Money, Region, Right};
 use shopshield_text::{MarkMatcher, TextConfig};
 
 fn right(id: &str, mark: &str, aliases: &[&str], classes: &[u8]) -> Right {
-    serde_json::from_value(serde_json::json!({
-        "id": id,
-        "holder_id": "h",
-        "kind": "trademark",
-        "mark": mark,
-        "aliases": aliases,
-        "nice_classes": classes,
-        "regions": ["*"],
-        "price_floor": {"amount": 100.0, "currency": "USD"},
-        "enabled": true,
-        "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": "2026-01-01T00:00:00Z",
-    }))
-    .expect("valid right")
+    common::trademark(
+        id,
+        mark,
+        classes,
+        serde_json::json!({"holder_id": "h", "aliases": aliases, "price_floor": common::usd(100.0)}),
+    )
 }
 
 fn rights() -> Vec<Right> {

@@ -1,25 +1,19 @@
 //! Issue #14 (round 2): common words and given names near a mark, resale,
 //! Latin marks glued to CJK text, overlapping marks and descriptive marks.
 
+mod common;
+
 use shopshield_model::{Action, Listing, Money, Region, Right, Violation};
 use shopshield_text::phrases::{lexicon, lexicon_fingerprint};
 use shopshield_text::{MarkMatcher, TextConfig, normalize};
 
 fn right(id: &str, mark: &str, classes: &[u8], floor: f64, seller: &str) -> Right {
-    serde_json::from_value(serde_json::json!({
-        "id": id,
-        "holder_id": format!("h-{id}"),
-        "kind": "trademark",
-        "mark": mark,
-        "nice_classes": classes,
-        "regions": ["*"],
-        "authorized_sellers": [seller],
-        "price_floor": {"amount": floor, "currency": "USD"},
-        "enabled": true,
-        "created_at": "2026-01-01T00:00:00Z",
-        "updated_at": "2026-01-01T00:00:00Z",
-    }))
-    .expect("valid right")
+    common::trademark(
+        id,
+        mark,
+        classes,
+        serde_json::json!({"authorized_sellers": [seller], "price_floor": common::usd(floor)}),
+    )
 }
 
 fn matcher() -> MarkMatcher {
