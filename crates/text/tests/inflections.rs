@@ -8,13 +8,7 @@ use shopshield_model::{Action, Listing, Money, Region, Right};
 use shopshield_text::{MarkMatcher, TextConfig};
 
 fn right(id: &str, mark: &str, classes: &[u8], floor: f64) -> Right {
-    let seller = format!("shop-{id}");
-    common::trademark(
-        id,
-        mark,
-        classes,
-        serde_json::json!({"authorized_sellers": [seller], "price_floor": common::usd(floor)}),
-    )
+    common::sold_by(id, mark, classes, floor, &format!("shop-{id}"))
 }
 
 fn matcher() -> MarkMatcher {

@@ -3,18 +3,11 @@
 
 mod common;
 
-use shopshield_model::{Action, Listing, Money, Region, Right, Violation};
+use shopshield_model::{Action, Listing, Money, Region, Violation};
 use shopshield_text::phrases::{lexicon, lexicon_fingerprint};
 use shopshield_text::{MarkMatcher, TextConfig, normalize};
 
-fn right(id: &str, mark: &str, classes: &[u8], floor: f64, seller: &str) -> Right {
-    common::trademark(
-        id,
-        mark,
-        classes,
-        serde_json::json!({"authorized_sellers": [seller], "price_floor": common::usd(floor)}),
-    )
-}
+use common::sold_by as right;
 
 fn matcher() -> MarkMatcher {
     let rights = vec![

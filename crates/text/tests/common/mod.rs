@@ -1,4 +1,6 @@
 //! What the text tests share: a trademark right built from its few fields that matter.
+//! (Each test file uses what it needs.)
+#![allow(dead_code)]
 
 use shopshield_model::Right;
 
@@ -25,4 +27,15 @@ pub fn trademark(id: &str, mark: &str, classes: &[u8], extra: serde_json::Value)
 /// A price floor in US dollars, as a right's `price_floor`.
 pub fn usd(amount: f64) -> serde_json::Value {
     serde_json::json!({"amount": amount, "currency": "USD"})
+}
+
+/// A trademark right sold by `seller` (its one authorised shop), with a price floor in US
+/// dollars.
+pub fn sold_by(id: &str, mark: &str, classes: &[u8], floor: f64, seller: &str) -> Right {
+    trademark(
+        id,
+        mark,
+        classes,
+        serde_json::json!({"authorized_sellers": [seller], "price_floor": usd(floor)}),
+    )
 }
