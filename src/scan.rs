@@ -397,10 +397,18 @@ fn open_out(out: Option<&Path>) -> Result<OutSink> {
                     .with_context(|| format!("cannot open {}", p.display()))?,
             )),
         ),
+        Some(p) if p.is_dir() => {
+            return Err(crate::BadInput(format!("--out: {} is a directory", p.display())).into());
+        }
         Some(p) => {
-            let t = p.with_extension("partial");
-            let f = crate::store::private_file(&t)
-                .with_context(|| format!("cannot create {}", t.display()))?;
+            // `NAME.partial` beside it (appended: `with_extension` would turn `run.v2` and
+            // `run.v3` into the same `run.partial`).
+            let mut name = p.as_os_str().to_owned();
+            name.push(".partial");
+            let t = std::path::PathBuf::from(name);
+            let f = crate::store::private_file(&t).map_err(|e| {
+                crate::BadInput(format!("--out: cannot create {}: {e}", t.display()))
+            })?;
             (Some(t), Box::new(BufWriter::new(f)))
         }
     })

@@ -1192,3 +1192,31 @@ fn out_to_a_named_pipe_is_written_into_not_replaced() {
         }
     }
 }
+
+/// `--out` naming a directory, or a file in a directory that does not exist, is bad input:
+/// exit code 2, the message names `--out`, and nothing is written anywhere.
+#[test]
+fn out_to_a_directory_or_a_missing_directory_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let dir = tmp.path().join("decisions.d");
+    std::fs::create_dir(&dir).unwrap();
+    let missing = tmp.path().join("no-such-dir").join("out.jsonl");
+    let listing = r#"{"id":"q-1","shop_id":"shop-1","region":"US","category":"home/kitchen","title":"Plain ceramic mug"}"#;
+    for out_path in [&dir, &missing] {
+        let out = run(
+            &data,
+            &["scan", "-", "--out", out_path.to_str().unwrap()],
+            Some(listing),
+        );
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("--out"), "{}", text(&out.stderr));
+    }
+    let mut left: Vec<String> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["data", "decisions.d"]);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
