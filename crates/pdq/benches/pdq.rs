@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use shopshield_pdq::{Hasher, Pixels};
+use shopshield_pdq::{Dihedral, Hasher, Pixels, views};
 
 fn xorshift(state: &mut u64) -> u64 {
     *state ^= *state << 13;
@@ -41,6 +41,27 @@ fn hashing(c: &mut Criterion) {
             b.iter(|| hasher.hash_dihedral(Pixels::Rgb8(black_box(&rgb)), w, h))
         });
     }
+    g.finish();
+    // Listing photos are hashed with their eight dihedral variants computed from the turned
+    // pixels (`ViewOptions::QUERY_PIXEL_DIHEDRAL`). Today's way turns the luma plane once
+    // computed; the way before turned the RGB image and hashed each copy from its RGB. Both
+    // give the same bits (views::tests).
+    let mut g = c.benchmark_group("pixel_dihedral");
+    g.sample_size(20).measurement_time(Duration::from_secs(4));
+    let (w, h) = (1024usize, 768usize);
+    let rgb = synthetic_rgb(w, h);
+    let mut hasher = Hasher::new();
+    g.bench_function(format!("luma_plane_{w}x{h}"), |b| {
+        b.iter(|| views::hash_pixel_dihedral(&mut hasher, black_box(&rgb), w, h))
+    });
+    g.bench_function(format!("rgb_per_variant_{w}x{h}"), |b| {
+        b.iter(|| {
+            Dihedral::ALL.map(|d| {
+                let (px, tw, th) = views::transform_pixels(black_box(&rgb), w, h, d);
+                hasher.hash(Pixels::Rgb8(&px), tw, th).map(|p| p.hash)
+            })
+        })
+    });
     g.finish();
 }
 

@@ -250,6 +250,33 @@ impl Hasher {
         })
     }
 
+    /// The float luma the hasher reads from `pixels` (`width * height` values, row-major):
+    /// hashing [`Pixels::LumaF32`] of it gives exactly the hash of `pixels`.
+    pub fn luma(
+        &self,
+        pixels: Pixels<'_>,
+        width: usize,
+        height: usize,
+    ) -> Result<Vec<f32>, HashError> {
+        let n = width
+            .checked_mul(height)
+            .ok_or(HashError::TooLarge { width, height })?;
+        let expected = n
+            .checked_mul(pixels.channels())
+            .ok_or(HashError::TooLarge { width, height })?;
+        if pixels.len() != expected {
+            return Err(HashError::BufferSize {
+                expected,
+                got: pixels.len(),
+            });
+        }
+        let mut out = vec![0f32; n];
+        for (y, row) in out.chunks_exact_mut(width.max(1)).enumerate() {
+            fill_luma_row(pixels, width, y, self.formula, row);
+        }
+        Ok(out)
+    }
+
     /// PDQ hashes of all eight dihedral variants (one DCT), with quality.
     pub fn hash_dihedral(
         &mut self,
