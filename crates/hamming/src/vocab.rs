@@ -34,7 +34,10 @@
 //! Inserts descend to their word and append to its inverted file; a word that grows past
 //! `2 × leaf_size` is split into a new level. Removals are tombstones, skipped by searches and
 //! dropped when more than half of the slots are dead (the tree is then rebuilt). So a new logo
-//! is searchable from the next query on.
+//! is searchable from the next query on. An inserted code is stored at the end, away from
+//! its word's other codes; [`VocabTree::lay_out`] (and, on its own, a run of inserts larger
+//! than the codes already in place) stores the codes word by word again without changing the
+//! tree, so searches find exactly what they found before, from fewer cache lines.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -71,15 +74,35 @@ impl Default for VocabParams {
     }
 }
 
-#[derive(Debug, Clone)]
-enum Node {
-    Inner {
-        centers: Vec<[u64; 4]>,
-        children: Vec<u32>,
-    },
-    Leaf {
-        slots: Vec<u32>,
-    },
+/// Marks a [`Node`] as inner (in `extra`).
+const INNER: u32 = u32::MAX;
+/// A word with no slots beyond its run (in `extra`).
+const NO_EXTRA: u32 = u32::MAX - 1;
+
+/// One node of the tree, in one flat array (no pointer to chase on the way down).
+///
+/// * Inner: its children are the `len` consecutive nodes from `first`, and their centres the
+///   same run of [`VocabTree::centers`], so the centres a search compares at a node are 32
+///   contiguous bytes each.
+/// * Word (leaf): its codes are `hashes[first..first + len]` (the run a rebuild lays out),
+///   plus the slots in `extras[extra]` (codes inserted since, or a word made by a split).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Node {
+    first: u32,
+    len: u32,
+    extra: u32,
+}
+
+impl Node {
+    const EMPTY_WORD: Node = Node {
+        first: 0,
+        len: 0,
+        extra: NO_EXTRA,
+    };
+
+    fn is_inner(&self) -> bool {
+        self.extra == INNER
+    }
 }
 
 /// Approximate Hamming-radius search over 256-bit codes with a vocabulary tree (see the
@@ -88,11 +111,17 @@ enum Node {
 pub struct VocabTree {
     params: VocabParams,
     nodes: Vec<Node>,
+    /// `centers[i]` is the centre that leads to node `i` (the root's is unused).
+    centers: Vec<[u64; 4]>,
+    /// Slot lists of words beyond their run (see [`Node`]).
+    extras: Vec<Vec<u32>>,
     hashes: Vec<[u64; 4]>,
     ids: Vec<u64>,
     live: Vec<bool>,
     by_id: HashMap<u64, u32>,
     dead: usize,
+    /// Codes inserted since the codes were last laid out word by word.
+    scattered: usize,
     rng: u64,
 }
 
@@ -108,6 +137,15 @@ fn next_random(state: &mut u64) -> u64 {
 /// Largest sample the centres of one node are chosen from.
 const SEED_SAMPLE: usize = 2048;
 
+/// Inserts below this many since the last lay-out never trigger one on their own.
+const LAY_OUT_AFTER: usize = 65_536;
+
+thread_local! {
+    /// The search's priority queue, kept between searches on a thread (a photo makes
+    /// thousands of searches; each would otherwise allocate and grow its own).
+    static QUEUE: std::cell::RefCell<Vec<Reverse<u64>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 impl VocabTree {
     /// An empty tree.
     pub fn new(params: VocabParams) -> VocabTree {
@@ -118,12 +156,15 @@ impl VocabTree {
         };
         VocabTree {
             params,
-            nodes: vec![Node::Leaf { slots: Vec::new() }],
+            nodes: vec![Node::EMPTY_WORD],
+            centers: vec![[0; 4]],
+            extras: Vec::new(),
             hashes: Vec::new(),
             ids: Vec::new(),
             live: Vec::new(),
             by_id: HashMap::new(),
             dead: 0,
+            scattered: 0,
             rng: params.seed,
         }
     }
@@ -166,23 +207,22 @@ impl VocabTree {
 
     /// Number of words (leaves).
     pub fn words(&self) -> usize {
-        self.nodes
-            .iter()
-            .filter(|n| matches!(n, Node::Leaf { .. }))
-            .count()
+        self.nodes.iter().filter(|n| !n.is_inner()).count()
     }
 
     /// Levels from the root to the deepest word (1 for a single word).
     pub fn depth(&self) -> usize {
-        fn walk(nodes: &[Node], at: u32) -> usize {
-            match &nodes[at as usize] {
-                Node::Leaf { .. } => 1,
-                Node::Inner { children, .. } => {
-                    1 + children.iter().map(|&c| walk(nodes, c)).max().unwrap_or(0)
-                }
+        let mut deepest = 0;
+        let mut stack = vec![(0u32, 1usize)];
+        while let Some((at, level)) = stack.pop() {
+            let n = self.nodes[at as usize];
+            if n.is_inner() {
+                stack.extend((n.first..n.first + n.len).map(|c| (c, level + 1)));
+            } else {
+                deepest = deepest.max(level);
             }
         }
-        walk(&self.nodes, 0)
+        deepest
     }
 
     /// The code stored under `id`.
@@ -197,16 +237,54 @@ impl VocabTree {
         let mut total = self.hashes.capacity() * 32 + self.ids.capacity() * 8;
         total += self.live.capacity();
         total += self.by_id.capacity() * (std::mem::size_of::<(u64, u32)>() + 1);
-        for n in &self.nodes {
-            total += std::mem::size_of::<Node>();
-            total += match n {
-                Node::Inner { centers, children } => {
-                    centers.capacity() * 32 + children.capacity() * 4
-                }
-                Node::Leaf { slots } => slots.capacity() * 4,
-            };
-        }
+        total += self.nodes.capacity() * std::mem::size_of::<Node>();
+        total += self.centers.capacity() * 32;
+        total += self.extras.capacity() * std::mem::size_of::<Vec<u32>>();
+        total += self.extras.iter().map(|e| e.capacity() * 4).sum::<usize>();
         total
+    }
+
+    /// The word `code` descends to.
+    fn word_of(&self, code: &[u64; 4]) -> u32 {
+        let mut at = 0u32;
+        loop {
+            let n = self.nodes[at as usize];
+            if !n.is_inner() {
+                return at;
+            }
+            let (first, len) = (n.first as usize, n.len as usize);
+            at = (first + nearest(&self.centers[first..first + len], code)) as u32;
+        }
+    }
+
+    /// The slots of word `at`: its run, then its extra slots.
+    fn word_slots(&self, at: u32) -> Vec<u32> {
+        let n = self.nodes[at as usize];
+        let mut slots: Vec<u32> = (n.first..n.first + n.len).collect();
+        if let Some(extra) = self.extras.get(n.extra as usize) {
+            slots.extend_from_slice(extra);
+        }
+        slots
+    }
+
+    /// Makes node `at` a word over exactly `slots` (kept as its extra list).
+    fn set_word(&mut self, at: u32, slots: Vec<u32>) {
+        let n = &mut self.nodes[at as usize];
+        let extra = match self.extras.get_mut(n.extra as usize) {
+            Some(e) => {
+                *e = slots;
+                n.extra
+            }
+            None => {
+                self.extras.push(slots);
+                (self.extras.len() - 1) as u32
+            }
+        };
+        *n = Node {
+            first: 0,
+            len: 0,
+            extra,
+        };
     }
 
     /// Inserts (or replaces) the code for `id`. Searchable from the next search on.
@@ -217,29 +295,50 @@ impl VocabTree {
         self.ids.push(id);
         self.live.push(true);
         self.by_id.insert(id, slot);
-        let mut at = 0u32;
-        while let Node::Inner { centers, children } = &self.nodes[at as usize] {
-            at = children[nearest(centers, &code.0)];
-        }
-        let split = match &mut self.nodes[at as usize] {
-            Node::Leaf { slots } => {
-                slots.push(slot);
-                slots.len() > 2 * self.params.leaf_size
+        let at = self.word_of(&code.0);
+        let n = self.nodes[at as usize];
+        let size = match self.extras.get_mut(n.extra as usize) {
+            Some(e) => {
+                e.push(slot);
+                n.len as usize + e.len()
             }
-            Node::Inner { .. } => false,
+            None => {
+                self.extras.push(vec![slot]);
+                self.nodes[at as usize].extra = (self.extras.len() - 1) as u32;
+                n.len as usize + 1
+            }
         };
-        if split {
-            let slots = match &mut self.nodes[at as usize] {
-                Node::Leaf { slots } => std::mem::take(slots),
-                Node::Inner { .. } => Vec::new(),
-            };
-            let slots: Vec<u32> = slots
+        if size > 2 * self.params.leaf_size {
+            let slots: Vec<u32> = self
+                .word_slots(at)
                 .into_iter()
                 .filter(|&s| self.live[s as usize])
                 .collect();
             self.build_node(at, slots);
         }
+        self.scattered += 1;
+        // Inserted codes sit wherever they were appended, one cache miss each when a search
+        // reads them. Once they outnumber the codes laid out (and are many), lay everything
+        // out again: each code is copied a bounded number of times over a run of inserts.
+        if self.scattered > LAY_OUT_AFTER && self.scattered > self.hashes.len() / 2 {
+            self.lay_out_by_word();
+        }
         prev
+    }
+
+    /// Codes inserted since the codes were last laid out word by word.
+    pub fn scattered(&self) -> usize {
+        self.scattered
+    }
+
+    /// Lays the codes out word by word again, after inserts (see the module docs), and drops
+    /// removed codes. The tree stays the same, and so does every search's result, except that
+    /// removed codes no longer use up a search's budget; searches read each word from one
+    /// run of memory. A registry that loads many logos one by one calls it once at the end.
+    pub fn lay_out(&mut self) {
+        if self.scattered > 0 || self.dead > 0 {
+            self.lay_out_by_word();
+        }
     }
 
     /// Removes `id`; returns its code if it was present. Takes effect at the next search.
@@ -262,7 +361,9 @@ impl VocabTree {
 
     fn rebuild(&mut self) {
         self.rng = self.params.seed;
-        self.nodes = vec![Node::Leaf { slots: Vec::new() }];
+        self.nodes = vec![Node::EMPTY_WORD];
+        self.centers = vec![[0; 4]];
+        self.extras.clear();
         let slots: Vec<u32> = (0..self.hashes.len() as u32)
             .filter(|&s| self.live[s as usize])
             .collect();
@@ -279,16 +380,25 @@ impl VocabTree {
         let live = self.by_id.len();
         let mut hashes = Vec::with_capacity(live);
         let mut ids = Vec::with_capacity(live);
-        for node in &mut self.nodes {
-            if let Node::Leaf { slots } = node {
-                for s in slots.iter_mut() {
-                    let old = *s as usize;
-                    *s = hashes.len() as u32;
+        for at in 0..self.nodes.len() as u32 {
+            if self.nodes[at as usize].is_inner() {
+                continue;
+            }
+            let first = hashes.len() as u32;
+            for old in self.word_slots(at) {
+                let old = old as usize;
+                if self.live[old] {
                     hashes.push(self.hashes[old]);
                     ids.push(self.ids[old]);
                 }
             }
+            self.nodes[at as usize] = Node {
+                first,
+                len: hashes.len() as u32 - first,
+                extra: NO_EXTRA,
+            };
         }
+        self.extras.clear();
         self.by_id = ids
             .iter()
             .enumerate()
@@ -298,6 +408,7 @@ impl VocabTree {
         self.hashes = hashes;
         self.ids = ids;
         self.dead = 0;
+        self.scattered = 0;
     }
 
     /// Turns node `at` into the subtree over `slots`. Assigning every code to its nearest
@@ -324,7 +435,7 @@ impl VocabTree {
         let mut stack = vec![(at, slots)];
         while let Some((node, slots)) = stack.pop() {
             if slots.len() <= self.params.leaf_size {
-                self.nodes[node as usize] = Node::Leaf { slots };
+                self.set_word(node, slots);
                 continue;
             }
             let centers = self.choose_centers(&slots);
@@ -334,22 +445,33 @@ impl VocabTree {
             }
             // Codes that all coincide cannot be split: keep them as one (large) word.
             if groups.iter().filter(|g| !g.is_empty()).count() < 2 {
-                self.nodes[node as usize] = Node::Leaf { slots };
+                self.set_word(node, slots);
                 continue;
             }
-            let (centers, groups): (Vec<[u64; 4]>, Vec<Vec<u32>>) = centers
-                .into_iter()
-                .zip(groups)
-                .filter(|(_, g)| !g.is_empty())
-                .unzip();
-            let mut children = Vec::with_capacity(groups.len());
-            for g in groups {
-                let child = self.nodes.len() as u32;
-                self.nodes.push(Node::Leaf { slots: Vec::new() });
-                children.push(child);
-                stack.push((child, g));
+            // A word that becomes inner gives up its extra list.
+            if let Some(e) = self
+                .extras
+                .get_mut(self.nodes[node as usize].extra as usize)
+            {
+                *e = Vec::new();
             }
-            self.nodes[node as usize] = Node::Inner { centers, children };
+            let first = self.nodes.len() as u32;
+            let mut len = 0;
+            for (c, g) in centers.into_iter().zip(groups) {
+                if g.is_empty() {
+                    continue;
+                }
+                let child = self.nodes.len() as u32;
+                self.nodes.push(Node::EMPTY_WORD);
+                self.centers.push(c);
+                stack.push((child, g));
+                len += 1;
+            }
+            self.nodes[node as usize] = Node {
+                first,
+                len,
+                extra: INNER,
+            };
         }
     }
 
@@ -469,54 +591,72 @@ impl VocabTree {
             return stats;
         }
         let q = &query.0;
-        let mut heap: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
-        heap.push(Reverse((0, 0)));
-        while let Some(Reverse((_, start))) = heap.pop() {
+        let mut queue = QUEUE.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        queue.clear();
+        // Entries are (centre distance << 32 | node): the same order as the pair, in one
+        // comparison.
+        let mut heap = BinaryHeap::from(queue);
+        heap.push(Reverse(0u64));
+        while let Some(Reverse(top)) = heap.pop() {
             if stats.compared >= checks {
                 break;
             }
-            let mut at = start;
+            let mut at = top as u32 as usize;
             loop {
-                match &self.nodes[at as usize] {
-                    Node::Inner { centers, children } => {
-                        let mut best = (u32::MAX, 0usize);
-                        let mut ds = [0u32; 64];
-                        for (i, c) in centers.iter().enumerate() {
-                            let d = dist(c, q);
-                            if i < 64 {
-                                ds[i] = d;
-                            }
-                            if d < best.0 {
-                                best = (d, i);
-                            }
+                let n = self.nodes[at];
+                if n.is_inner() {
+                    let (first, len) = (n.first as usize, n.len as usize);
+                    let centers = &self.centers[first..first + len];
+                    let mut best = (u32::MAX, 0usize);
+                    let mut ds = [0u32; 64];
+                    for (i, c) in centers.iter().enumerate() {
+                        let d = dist(c, q);
+                        if i < 64 {
+                            ds[i] = d;
                         }
-                        stats.centers += centers.len();
-                        for (i, &child) in children.iter().enumerate() {
-                            if i != best.1 {
-                                let d = if i < 64 { ds[i] } else { dist(&centers[i], q) };
-                                heap.push(Reverse((d, child)));
-                            }
+                        if d < best.0 {
+                            best = (d, i);
                         }
-                        at = children[best.1];
                     }
-                    Node::Leaf { slots } => {
-                        stats.words += 1;
-                        for &s in slots {
-                            let d = dist(&self.hashes[s as usize], q);
-                            if d <= radius && self.live[s as usize] {
-                                out.push(Neighbor {
-                                    distance: d,
-                                    id: self.ids[s as usize],
-                                });
-                            }
+                    stats.centers += len;
+                    for (i, c) in centers.iter().enumerate() {
+                        if i != best.1 {
+                            let d = if i < 64 { ds[i] } else { dist(c, q) };
+                            heap.push(Reverse((u64::from(d) << 32) | (first + i) as u64));
                         }
-                        stats.compared += slots.len();
-                        break;
                     }
+                    at = first + best.1;
+                } else {
+                    stats.words += 1;
+                    let run = n.first as usize..(n.first + n.len) as usize;
+                    for (s, h) in run.clone().zip(&self.hashes[run]) {
+                        self.visit(s, dist(h, q), radius, out);
+                    }
+                    stats.compared += n.len as usize;
+                    if let Some(extra) = self.extras.get(n.extra as usize) {
+                        for &s in extra {
+                            let s = s as usize;
+                            self.visit(s, dist(&self.hashes[s], q), radius, out);
+                        }
+                        stats.compared += extra.len();
+                    }
+                    break;
                 }
             }
         }
+        let queue = heap.into_vec();
+        QUEUE.with(|c| *c.borrow_mut() = queue);
         stats
+    }
+
+    #[inline(always)]
+    fn visit(&self, slot: usize, d: u32, radius: u32, out: &mut Vec<Neighbor>) {
+        if d <= radius && self.live[slot] {
+            out.push(Neighbor {
+                distance: d,
+                id: self.ids[slot],
+            });
+        }
     }
 
     /// Like [`VocabTree::search_into`], sorted by distance then id.
@@ -642,6 +782,54 @@ mod tests {
         }
     }
 
+    #[test]
+    fn laying_out_changes_no_search_result() {
+        let items = clustered(21, 6_000);
+        let mut tree = VocabTree::new(VocabParams {
+            leaf_size: 24,
+            ..VocabParams::default()
+        });
+        for (id, h) in &items {
+            tree.insert(*id, *h);
+        }
+        assert!(tree.scattered > 0);
+        let mut s = 5;
+        let queries: Vec<Hash256> = (0..60)
+            .map(|i| flip(items[i * 97 % items.len()].1, &mut s, 8))
+            .collect();
+        let before: Vec<Vec<Neighbor>> = queries
+            .iter()
+            .map(|q| {
+                let mut out = Vec::new();
+                tree.search_into(q, 40, 100, &mut out);
+                out
+            })
+            .collect();
+        let shape = (tree.nodes.len(), tree.words(), tree.depth());
+        tree.lay_out();
+        assert_eq!(tree.scattered, 0);
+        assert_eq!(shape, (tree.nodes.len(), tree.words(), tree.depth()));
+        for (q, b) in queries.iter().zip(&before) {
+            let mut out = Vec::new();
+            tree.search_into(q, 40, 100, &mut out);
+            // Same codes in the same order: the budget reads the same words.
+            assert_eq!(&out, b);
+        }
+        // Every word is one run now.
+        assert!(
+            tree.nodes
+                .iter()
+                .all(|n| n.is_inner() || n.extra == NO_EXTRA)
+        );
+        // Removed codes are dropped by the next lay-out.
+        for (id, _) in items.iter().step_by(5) {
+            tree.remove(*id);
+        }
+        tree.lay_out();
+        assert_eq!(tree.hashes.len(), tree.len());
+        assert_eq!(tree.len(), items.len() - items.len().div_ceil(5));
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]
         #[test]
@@ -667,6 +855,9 @@ mod tests {
                 .collect();
             for (id, h) in &extra {
                 tree.insert(*id, *h);
+            }
+            if seed % 3 == 0 {
+                tree.lay_out();
             }
             items.extend(extra);
             items.retain(|(id, _)| tree.get(*id).is_some());

@@ -735,6 +735,17 @@ impl LocalBank {
         Ok(n)
     }
 
+    /// After a batch of inserts: when more than an eighth of the descriptors were inserted
+    /// since the index was last laid out, stores its codes word by word again (see
+    /// `VocabTree::lay_out`). What every search finds stays the same, and it reads far fewer
+    /// cache lines. Start-up registers every logo one by one, then calls this; a logo or two
+    /// added to a running server do not pay for copying the whole index.
+    pub fn lay_out(&mut self) {
+        if self.index.scattered() * 8 > self.index.len() {
+            self.index.lay_out();
+        }
+    }
+
     /// Removes a logo; returns whether it was registered.
     pub fn remove(&mut self, entry_id: &str) -> bool {
         let Some(slot) = self.by_id.remove(entry_id) else {

@@ -326,6 +326,8 @@ impl Registry {
                 tracing::warn!(right = %right.id, error = %e, "image not indexed");
             }
         }
+        // The logos just inserted: their descriptors, stored word by word.
+        banks.local.lay_out();
     }
 
     /// Hashes a new right's image and extracts a logo's features, from one
