@@ -203,6 +203,27 @@ pub fn listing_image_signal(
     pixels_signal(field, &img.rgb, img.width, img.height, tiles, keypoints)
 }
 
+thread_local! {
+    /// One hasher per screening thread: its scratch buffers (several times the photo's size)
+    /// are reused from photo to photo instead of being allocated, zeroed and faulted in for
+    /// each one.
+    static HASHER: std::cell::RefCell<Hasher> = std::cell::RefCell::new(Hasher::new());
+}
+
+/// Photos above this many pixels are hashed with a hasher of their own, so a thread does not
+/// keep scratch buffers sized for the largest image it ever saw.
+const KEEP_SCRATCH_PIXELS: usize = 4 << 20;
+
+fn with_hasher<T>(width: usize, height: usize, f: impl FnOnce(&mut Hasher) -> T) -> T {
+    if width.saturating_mul(height) > KEEP_SCRATCH_PIXELS {
+        return f(&mut Hasher::new());
+    }
+    HASHER.with(|h| match h.try_borrow_mut() {
+        Ok(mut hasher) => f(&mut hasher),
+        Err(_) => f(&mut Hasher::new()),
+    })
+}
+
 /// [`listing_image_signal`] for pixels already decoded (a video frame):
 /// 8-bit RGB, row-major.
 pub fn pixels_signal(
@@ -213,14 +234,15 @@ pub fn pixels_signal(
     tiles: bool,
     keypoints: bool,
 ) -> Result<ImageSignal, IntakeError> {
-    let mut hasher = Hasher::new();
     let opts = if tiles {
         ViewOptions::QUERY_WITH_TILES
     } else {
         ViewOptions::QUERY_PIXEL_DIHEDRAL
     };
-    let views =
-        query_views(&mut hasher, rgb, width, height, &opts).map_err(|e| image_error(field, e))?;
+    let views = with_hasher(width, height, |hasher| {
+        query_views(hasher, rgb, width, height, &opts)
+    })
+    .map_err(|e| image_error(field, e))?;
     let local = if keypoints {
         Some(
             shopshield_keypoints::query_features(rgb, width, height)

@@ -178,6 +178,9 @@ pub struct Hasher {
     sums: Vec<f32>,
     c2: Vec<f32>,
     c3: Vec<f32>,
+    /// Luma planes for [`crate::views::hash_pixel_dihedral`]: the image, its transpose, and
+    /// one turned copy.
+    pub(crate) planes: [Vec<f32>; 3],
 }
 
 impl Default for Hasher {
@@ -220,6 +223,7 @@ impl Hasher {
             sums: Vec::new(),
             c2: Vec::new(),
             c3: Vec::new(),
+            planes: Default::default(),
         }
     }
 
@@ -258,6 +262,19 @@ impl Hasher {
         width: usize,
         height: usize,
     ) -> Result<Vec<f32>, HashError> {
+        let mut out = Vec::new();
+        self.luma_into(pixels, width, height, &mut out)?;
+        Ok(out)
+    }
+
+    /// [`Hasher::luma`] into `out` (resized to `width * height`).
+    pub fn luma_into(
+        &self,
+        pixels: Pixels<'_>,
+        width: usize,
+        height: usize,
+        out: &mut Vec<f32>,
+    ) -> Result<(), HashError> {
         let n = width
             .checked_mul(height)
             .ok_or(HashError::TooLarge { width, height })?;
@@ -270,11 +287,11 @@ impl Hasher {
                 got: pixels.len(),
             });
         }
-        let mut out = vec![0f32; n];
+        out.resize(n, 0.0);
         for (y, row) in out.chunks_exact_mut(width.max(1)).enumerate() {
             fill_luma_row(pixels, width, y, self.formula, row);
         }
-        Ok(out)
+        Ok(())
     }
 
     /// PDQ hashes of all eight dihedral variants (one DCT), with quality.

@@ -350,26 +350,40 @@ pub fn hash_pixel_dihedral(
     h: usize,
 ) -> Result<DihedralHashes, HashError> {
     check_len(rgb, w, h)?;
-    let luma = hasher.luma(Pixels::Rgb8(rgb), w, h)?;
-    let mut out = hasher.hash_dihedral(Pixels::LumaF32(&luma), w, h)?;
+    // The planes live in the hasher between calls (no allocation per photo).
+    let [mut luma, mut transposed, mut turned] = std::mem::take(&mut hasher.planes);
+    let result = pixel_dihedral_planes(hasher, rgb, w, h, &mut luma, &mut transposed, &mut turned);
+    hasher.planes = [luma, transposed, turned];
+    result
+}
+
+fn pixel_dihedral_planes(
+    hasher: &mut Hasher,
+    rgb: &[u8],
+    w: usize,
+    h: usize,
+    luma: &mut Vec<f32>,
+    transposed: &mut Vec<f32>,
+    turned: &mut Vec<f32>,
+) -> Result<DihedralHashes, HashError> {
+    hasher.luma_into(Pixels::Rgb8(rgb), w, h, luma)?;
+    let mut out = hasher.hash_dihedral(Pixels::LumaF32(luma), w, h)?;
     if out.degenerate {
         return Ok(out);
     }
-    let mut transposed = Vec::new();
-    transpose_into(&luma, w, h, &mut transposed);
-    let mut turned = Vec::with_capacity(luma.len());
+    transpose_into(luma, w, h, transposed);
     for d in Dihedral::ALL.iter().skip(1) {
         let (transposes, f) = as_flip(*d);
         let (base, bw, bh) = if transposes {
-            (&transposed, h, w)
+            (&*transposed, h, w)
         } else {
-            (&luma, w, h)
+            (&*luma, w, h)
         };
         let plane = if f == Dihedral::Original {
             base
         } else {
-            flip_into(base, bw, bh, f, &mut turned);
-            &turned
+            flip_into(base, bw, bh, f, turned);
+            &*turned
         };
         out.hashes[d.index()] = hasher.hash(Pixels::LumaF32(plane), bw, bh)?.hash;
     }
