@@ -178,9 +178,9 @@ pub struct Hasher {
     sums: Vec<f32>,
     c2: Vec<f32>,
     c3: Vec<f32>,
-    /// Luma planes for [`crate::views::hash_pixel_dihedral`]: the image, its transpose, and
-    /// one turned copy.
-    pub(crate) planes: [Vec<f32>; 3],
+    /// Planes for [`crate::views::hash_pixel_dihedral`]: the image's luma, its transpose, one
+    /// turned copy, and one row pass.
+    pub(crate) planes: [Vec<f32>; 4],
 }
 
 impl Default for Hasher {
@@ -294,6 +294,59 @@ impl Hasher {
         Ok(())
     }
 
+    /// Whether [`Hasher::hash`] of a `width x height` image goes through the box filter (it
+    /// does unless the image is already 64x64 or too small to hash).
+    pub(crate) fn filters(width: usize, height: usize) -> bool {
+        width >= MIN_HASHABLE_DIM && height >= MIN_HASHABLE_DIM && !(width == 64 && height == 64)
+    }
+
+    /// The first (row) pass of the box filter over a luma plane, into `out`. A row pass treats
+    /// every row alike, so the row pass of the plane with its rows in reverse order is this
+    /// one with its rows in reverse order, to the bit. Only for sizes that [`Hasher::filters`].
+    pub(crate) fn row_pass_of(
+        &mut self,
+        luma: &[f32],
+        width: usize,
+        height: usize,
+        out: &mut Vec<f32>,
+    ) {
+        self.size_scratch(width, height);
+        self.row_pass(Pixels::LumaF32(luma), width, height);
+        out.clear();
+        out.extend_from_slice(&self.b[..width * height]);
+    }
+
+    /// The hash of the plane whose row pass is `rows` (from [`Hasher::row_pass_of`]), taken in
+    /// reverse row order when `reversed`: exactly [`Hasher::hash`] of that plane.
+    pub(crate) fn hash_from_row_pass(
+        &mut self,
+        rows: &[f32],
+        width: usize,
+        height: usize,
+        reversed: bool,
+    ) -> PdqHash {
+        self.size_scratch(width, height);
+        if reversed {
+            for (dst, src) in self.b[..width * height]
+                .chunks_exact_mut(width)
+                .zip(rows.chunks_exact(width).rev())
+            {
+                dst.copy_from_slice(src);
+            }
+        } else {
+            self.b[..width * height].copy_from_slice(rows);
+        }
+        let mut a64 = [[0f32; 64]; 64];
+        self.downsample_after_row_pass(width, height, &mut a64);
+        let quality = quality_metric(&a64);
+        let (hash, ties) = bits_from_block(&self.dct64_to_16(&a64));
+        PdqHash {
+            hash,
+            quality,
+            degenerate: quality == 0 || ties >= DEGENERATE_MEDIAN_TIES,
+        }
+    }
+
     /// PDQ hashes of all eight dihedral variants (one DCT), with quality.
     pub fn hash_dihedral(
         &mut self,
@@ -370,10 +423,12 @@ impl Hasher {
 
     /// Luma, two Jarosz passes (box along rows then columns, twice), and 64x64 decimation.
     fn downsample(&mut self, pixels: Pixels<'_>, w: usize, h: usize, out: &mut [[f32; 64]; 64]) {
-        let wr = jarosz_window(w, 64);
-        let wc = jarosz_window(h, 64);
-        let rows_idx = decimation_indices(h);
-        let cols_idx = decimation_indices(w);
+        self.size_scratch(w, h);
+        self.row_pass(pixels, w, h);
+        self.downsample_after_row_pass(w, h, out);
+    }
+
+    fn size_scratch(&mut self, w: usize, h: usize) {
         let n = w * h;
         self.a.resize(n, 0.0);
         self.b.resize(n, 0.0);
@@ -382,9 +437,12 @@ impl Hasher {
         self.sums.resize(w.max(64), 0.0);
         self.c2.resize(h * 64, 0.0);
         self.c3.resize(h * 64, 0.0);
+    }
 
+    /// Pass 1 along rows: luma straight into transposed strips, box, scatter into `b`.
+    fn row_pass(&mut self, pixels: Pixels<'_>, w: usize, h: usize) {
+        let wr = jarosz_window(w, 64);
         let formula = self.formula;
-        // Pass 1, along rows: luma straight into transposed strips, box, scatter into `b`.
         let mut row = std::mem::take(&mut self.sums);
         row.resize(w.max(64), 0.0);
         let mut r0 = 0;
@@ -411,6 +469,17 @@ impl Hasher {
             }
             r0 += STRIP;
         }
+        self.sums = row;
+    }
+
+    /// The rest of the downsample, from the row pass in `b`.
+    fn downsample_after_row_pass(&mut self, w: usize, h: usize, out: &mut [[f32; 64]; 64]) {
+        let wr = jarosz_window(w, 64);
+        let wc = jarosz_window(h, 64);
+        let rows_idx = decimation_indices(h);
+        let cols_idx = decimation_indices(w);
+        let mut row = std::mem::take(&mut self.sums);
+        row.resize(w.max(64), 0.0);
         // Pass 1, along columns: b -> a.
         box_vertical(&self.b, &mut self.a, h, w, wc, &mut row[..w]);
         // Pass 2, along rows, keeping only the 64 decimation columns: a -> c2 (h x 64).

@@ -351,9 +351,9 @@ pub fn hash_pixel_dihedral(
 ) -> Result<DihedralHashes, HashError> {
     check_len(rgb, w, h)?;
     // The planes live in the hasher between calls (no allocation per photo).
-    let [mut luma, mut transposed, mut turned] = std::mem::take(&mut hasher.planes);
-    let result = pixel_dihedral_planes(hasher, rgb, w, h, &mut luma, &mut transposed, &mut turned);
-    hasher.planes = [luma, transposed, turned];
+    let mut planes = std::mem::take(&mut hasher.planes);
+    let result = pixel_dihedral_planes(hasher, rgb, w, h, &mut planes);
+    hasher.planes = planes;
     result
 }
 
@@ -362,32 +362,62 @@ fn pixel_dihedral_planes(
     rgb: &[u8],
     w: usize,
     h: usize,
-    luma: &mut Vec<f32>,
-    transposed: &mut Vec<f32>,
-    turned: &mut Vec<f32>,
+    planes: &mut [Vec<f32>; 4],
 ) -> Result<DihedralHashes, HashError> {
+    let [luma, transposed, turned, rows] = planes;
     hasher.luma_into(Pixels::Rgb8(rgb), w, h, luma)?;
-    let mut out = hasher.hash_dihedral(Pixels::LumaF32(luma), w, h)?;
-    if out.degenerate {
+    if !Hasher::filters(w, h) {
+        let mut out = hasher.hash_dihedral(Pixels::LumaF32(luma), w, h)?;
+        if out.degenerate {
+            return Ok(out);
+        }
+        transpose_into(luma, w, h, transposed);
+        for d in Dihedral::ALL.iter().skip(1) {
+            let (transposes, f) = as_flip(*d);
+            let (base, bw, bh) = if transposes {
+                (&*transposed, h, w)
+            } else {
+                (&*luma, w, h)
+            };
+            let plane = if f == Dihedral::Original {
+                base
+            } else {
+                flip_into(base, bw, bh, f, turned);
+                &*turned
+            };
+            out.hashes[d.index()] = hasher.hash(Pixels::LumaF32(plane), bw, bh)?.hash;
+        }
         return Ok(out);
     }
-    transpose_into(luma, w, h, transposed);
-    for d in Dihedral::ALL.iter().skip(1) {
-        let (transposes, f) = as_flip(*d);
-        let (base, bw, bh) = if transposes {
-            (&*transposed, h, w)
-        } else {
-            (&*luma, w, h)
-        };
-        let plane = if f == Dihedral::Original {
-            base
-        } else {
-            flip_into(base, bw, bh, f, turned);
-            &*turned
-        };
-        out.hashes[d.index()] = hasher.hash(Pixels::LumaF32(plane), bw, bh)?.hash;
+    // The box filter's first pass runs along rows, each row alike: a variant whose rows are
+    // another's in reverse order (a vertical flip) has that one's row pass in reverse order.
+    // So four row passes serve the eight variants: the image (and its vertical flip), its
+    // mirror (and the half turn), its transpose (and the quarter turn), and the transpose's
+    // mirror (and the anti-diagonal flip).
+    hasher.row_pass_of(luma, w, h, rows);
+    let original = hasher.hash_from_row_pass(rows, w, h, false);
+    if original.degenerate {
+        return hasher.hash_dihedral(Pixels::LumaF32(luma), w, h);
     }
-    Ok(out)
+    let mut hashes = [original.hash; 8];
+    hashes[Dihedral::FlipX.index()] = hasher.hash_from_row_pass(rows, w, h, true).hash;
+    flip_into(luma, w, h, Dihedral::FlipY, turned);
+    hasher.row_pass_of(turned, w, h, rows);
+    hashes[Dihedral::FlipY.index()] = hasher.hash_from_row_pass(rows, w, h, false).hash;
+    hashes[Dihedral::Rotate180.index()] = hasher.hash_from_row_pass(rows, w, h, true).hash;
+    transpose_into(luma, w, h, transposed);
+    hasher.row_pass_of(transposed, h, w, rows);
+    hashes[Dihedral::FlipPlus1.index()] = hasher.hash_from_row_pass(rows, h, w, false).hash;
+    hashes[Dihedral::Rotate90.index()] = hasher.hash_from_row_pass(rows, h, w, true).hash;
+    flip_into(transposed, h, w, Dihedral::FlipY, turned);
+    hasher.row_pass_of(turned, h, w, rows);
+    hashes[Dihedral::Rotate270.index()] = hasher.hash_from_row_pass(rows, h, w, false).hash;
+    hashes[Dihedral::FlipMinus1.index()] = hasher.hash_from_row_pass(rows, h, w, true).hash;
+    Ok(DihedralHashes {
+        hashes,
+        quality: original.quality,
+        degenerate: false,
+    })
 }
 
 /// Hashes the views of an image: `"full"`, then (per `opts`) `"trim"`, `"cropN"` (N% off
@@ -657,7 +687,16 @@ mod tests {
     #[test]
     fn dihedral_hashes_from_the_luma_plane_equal_hashing_each_transformed_image() {
         let mut hasher = Hasher::new();
-        for (w, h) in [(4, 9), (5, 5), (64, 64), (97, 130), (300, 211), (130, 64)] {
+        for (w, h) in [
+            (4, 9),
+            (5, 5),
+            (5, 64),
+            (64, 64),
+            (97, 130),
+            (300, 211),
+            (130, 64),
+            (64, 65),
+        ] {
             let rgb = noise(w, h, (w * 7 + h * 3) as u64);
             let fast = hash_pixel_dihedral(&mut hasher, &rgb, w, h).unwrap();
             let first = hasher.hash_dihedral(Pixels::Rgb8(&rgb), w, h).unwrap();
