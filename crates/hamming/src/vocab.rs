@@ -754,16 +754,22 @@ mod tests {
         assert!(found * 100 >= total * 85, "{found} of {total}");
     }
 
+    /// A tree grown by inserts alone (words split as they fill).
+    fn inserted_one_by_one(items: &[(u64, Hash256)], leaf_size: usize) -> VocabTree {
+        let mut tree = VocabTree::new(VocabParams {
+            leaf_size,
+            ..VocabParams::default()
+        });
+        for (id, h) in items {
+            tree.insert(*id, *h);
+        }
+        tree
+    }
+
     #[test]
     fn inserts_split_words_and_removals_hide_codes() {
         let items = clustered(9, 3_000);
-        let mut tree = VocabTree::new(VocabParams {
-            leaf_size: 16,
-            ..VocabParams::default()
-        });
-        for (id, h) in &items {
-            tree.insert(*id, *h);
-        }
+        let mut tree = inserted_one_by_one(&items, 16);
         assert_eq!(tree.len(), items.len());
         assert!(tree.words() > 10);
         for (id, h) in items.iter().take(50) {
@@ -785,13 +791,7 @@ mod tests {
     #[test]
     fn laying_out_changes_no_search_result() {
         let items = clustered(21, 6_000);
-        let mut tree = VocabTree::new(VocabParams {
-            leaf_size: 24,
-            ..VocabParams::default()
-        });
-        for (id, h) in &items {
-            tree.insert(*id, *h);
-        }
+        let mut tree = inserted_one_by_one(&items, 24);
         assert!(tree.scattered > 0);
         let mut s = 5;
         let queries: Vec<Hash256> = (0..60)

@@ -275,18 +275,7 @@ impl Hasher {
         height: usize,
         out: &mut Vec<f32>,
     ) -> Result<(), HashError> {
-        let n = width
-            .checked_mul(height)
-            .ok_or(HashError::TooLarge { width, height })?;
-        let expected = n
-            .checked_mul(pixels.channels())
-            .ok_or(HashError::TooLarge { width, height })?;
-        if pixels.len() != expected {
-            return Err(HashError::BufferSize {
-                expected,
-                got: pixels.len(),
-            });
-        }
+        let n = checked_pixels(pixels, width, height)?;
         out.resize(n, 0.0);
         for (y, row) in out.chunks_exact_mut(width.max(1)).enumerate() {
             fill_luma_row(pixels, width, y, self.formula, row);
@@ -386,18 +375,7 @@ impl Hasher {
         width: usize,
         height: usize,
     ) -> Result<Option<(Block, u8)>, HashError> {
-        let n = width
-            .checked_mul(height)
-            .ok_or(HashError::TooLarge { width, height })?;
-        let expected = n
-            .checked_mul(pixels.channels())
-            .ok_or(HashError::TooLarge { width, height })?;
-        if pixels.len() != expected {
-            return Err(HashError::BufferSize {
-                expected,
-                got: pixels.len(),
-            });
-        }
+        checked_pixels(pixels, width, height)?;
         if let Pixels::LumaF32(l) = pixels
             && l.iter().any(|v| !v.is_finite())
         {
@@ -538,6 +516,23 @@ impl Hasher {
         }
         b
     }
+}
+
+/// The number of pixels, once `pixels` is checked to hold exactly `width x height` of them.
+fn checked_pixels(pixels: Pixels<'_>, width: usize, height: usize) -> Result<usize, HashError> {
+    let n = width
+        .checked_mul(height)
+        .ok_or(HashError::TooLarge { width, height })?;
+    let expected = n
+        .checked_mul(pixels.channels())
+        .ok_or(HashError::TooLarge { width, height })?;
+    if pixels.len() != expected {
+        return Err(HashError::BufferSize {
+            expected,
+            got: pixels.len(),
+        });
+    }
+    Ok(n)
 }
 
 /// Fills one row of float luma from any pixel input.
