@@ -254,20 +254,8 @@ impl Hasher {
         })
     }
 
-    /// The float luma the hasher reads from `pixels` (`width * height` values, row-major):
-    /// hashing [`Pixels::LumaF32`] of it gives exactly the hash of `pixels`.
-    pub fn luma(
-        &self,
-        pixels: Pixels<'_>,
-        width: usize,
-        height: usize,
-    ) -> Result<Vec<f32>, HashError> {
-        let mut out = Vec::new();
-        self.luma_into(pixels, width, height, &mut out)?;
-        Ok(out)
-    }
-
-    /// [`Hasher::luma`] into `out` (resized to `width * height`).
+    /// The float luma the hasher reads from `pixels`, into `out` (`width * height` values,
+    /// row-major): hashing [`Pixels::LumaF32`] of it gives exactly the hash of `pixels`.
     pub fn luma_into(
         &self,
         pixels: Pixels<'_>,
