@@ -203,3 +203,41 @@ fn several_processes_open_a_fresh_file_at_once() {
         }
     }
 }
+
+/// The checkpoint thread copies the log only after this process wrote: a
+/// process that only reads (or is idle) leaves the file alone, and once the
+/// log is copied the thread goes back to idling.
+#[test]
+fn the_checkpoint_thread_works_only_after_a_write() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(&dir.path().join("shopshield.db")).unwrap();
+    for _ in 0..5 {
+        s.registry_version().unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(s.checkpoints_run(), 0, "a reading process checkpointed");
+    s.insert_holder(&RightsHolder {
+        id: "nike".into(),
+        name: "Nike, Inc.".into(),
+        created_at: Utc::now(),
+    })
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.checkpoints_run() == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(s.checkpoints_run() >= 1, "the write was never checkpointed");
+    // Idle again: within a few seconds, half a second passes with no run.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut settled = false;
+    while !settled && Instant::now() < deadline {
+        let before = s.checkpoints_run();
+        std::thread::sleep(Duration::from_millis(500));
+        settled = s.checkpoints_run() == before;
+    }
+    assert!(
+        settled,
+        "the checkpoint thread kept running with nothing written"
+    );
+}

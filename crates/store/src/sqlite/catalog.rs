@@ -109,20 +109,53 @@ impl CatalogStore for SqliteStore {
         let last = bump_counter(&tx, DECISION_SEQ, batch.len() as u64)?;
         let first = last + 1 - batch.len() as u64;
         let mut seqs = Vec::with_capacity(batch.len());
-        let mut replaced: HashSet<&str> = HashSet::new();
+        {
+            // The index entries of the versions stored before this batch,
+            // for the listings it replaces: read in one statement (the row
+            // keeps the terms it is indexed under) and deleted by key, in
+            // key order. Only the batch's last version of a listing is
+            // indexed, below.
+            let replaced: Vec<&str> = batch
+                .iter()
+                .filter(|s| s.version > 1)
+                .map(|s| s.listing.id.as_str())
+                .collect::<HashSet<&str>>()
+                .into_iter()
+                .collect();
+            if !replaced.is_empty() {
+                let mut indexed_terms = tx.prepare_cached(
+                    "SELECT l.id, l.terms FROM json_each(?1) j JOIN listings l ON l.id = j.value",
+                )?;
+                let rows = indexed_terms.query_map([to_json(&replaced)?], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+                })?;
+                let mut old: Vec<(String, String)> = Vec::new();
+                for row in rows {
+                    let (id, terms) = row?;
+                    if let Some(terms) = terms {
+                        let terms: Vec<String> = from_json("listings.terms", &terms)?;
+                        old.extend(terms.into_iter().map(|t| (t, id.clone())));
+                    }
+                }
+                old.sort_unstable();
+                let mut delete_term = tx.prepare_cached(
+                    "DELETE FROM listing_terms WHERE term = ?1 AND listing_id = ?2",
+                )?;
+                for (t, id) in &old {
+                    delete_term.execute(params![t, id])?;
+                }
+            }
+        }
         {
             let mut insert_listing = tx.prepare_cached(
                 "INSERT INTO listings (id, shop_id, version, content_hash, action, updated_at, terms) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            // The row keeps the terms of the version it now points at; the
-            // previous version's are read first, to be deleted by key.
+            // The row keeps the terms of the version it now points at.
             let mut update_listing = tx.prepare_cached(
                 "UPDATE listings SET version = ?3, content_hash = ?4, action = ?5, updated_at = ?6, \
                  terms = ?7 WHERE id = ?1 AND shop_id = ?2 AND version = ?3 - 1",
             )?;
-            let mut indexed_terms =
-                tx.prepare_cached("SELECT terms FROM listings WHERE id = ?1")?;
             let mut insert_version = tx.prepare_cached(
                 "INSERT INTO listing_versions (listing_id, version, content_hash, doc, submitted_at) \
                  VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -131,8 +164,6 @@ impl CatalogStore for SqliteStore {
                 "INSERT INTO decisions (decision_id, listing_id, version, action, score, doc, decided_at, seq) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?;
-            let mut delete_term =
-                tx.prepare_cached("DELETE FROM listing_terms WHERE term = ?1 AND listing_id = ?2")?;
             let mut insert_term = tx.prepare_cached(
                 "INSERT OR IGNORE INTO listing_terms (term, listing_id) VALUES (?1, ?2)",
             )?;
@@ -152,19 +183,6 @@ impl CatalogStore for SqliteStore {
                 let stale = || StoreError::Conflict(stale_message());
                 let at = ts(s.decision.decided_at);
                 let action = s.decision.action.as_str();
-                if s.version > 1 && replaced.insert(id.as_str()) {
-                    // The entries of the version stored before this batch
-                    // (none when that version came earlier in this batch:
-                    // only the batch's last version is indexed, below).
-                    let old: Option<Option<String>> =
-                        indexed_terms.query_row([id], |r| r.get(0)).optional()?;
-                    if let Some(old) = old.flatten() {
-                        let old: Vec<String> = from_json("listings.terms", &old)?;
-                        for t in &old {
-                            delete_term.execute(params![t, id])?;
-                        }
-                    }
-                }
                 let listing_params = params![
                     id,
                     s.listing.shop_id,

@@ -9,7 +9,8 @@
 //! head, a lease) hold against writers in other processes too. Statements
 //! are prepared once per connection and cached. A file store copies its
 //! log back into the database on a thread of its own (`Checkpointer`), so
-//! commits do not pay for it.
+//! commits do not pay for it; that thread works only after this process
+//! wrote, so an idle server or a reading command does not poll the file.
 
 mod access;
 mod authorization;
@@ -22,8 +23,8 @@ mod registry;
 mod sweep;
 
 use std::path::Path;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -47,7 +48,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_terms_on_listing.sql"),
 ];
 
-/// How often the checkpoint thread copies the log into the database.
+/// How often the checkpoint thread looks whether there is log to copy into
+/// the database (it copies only after this process wrote).
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 /// The log's size in pages (4 KiB) at which the writer checkpoints itself
 /// (SQLite's default is 1,000).
@@ -76,7 +78,36 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
-    _checkpointer: Option<Checkpointer>,
+    /// Set when the writer connection is handed back: the log may hold
+    /// pages the checkpoint thread has not copied yet.
+    wrote: Arc<AtomicBool>,
+    checkpointer: Option<Checkpointer>,
+}
+
+/// The writer connection, lent out by [`SqliteStore::write`]; giving it
+/// back tells the checkpoint thread there may be log to copy.
+pub(crate) struct Writer<'a> {
+    conn: MutexGuard<'a, Connection>,
+    wrote: &'a AtomicBool,
+}
+
+impl std::ops::Deref for Writer<'_> {
+    type Target = Connection;
+    fn deref(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for Writer<'_> {
+    fn deref_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+}
+
+impl Drop for Writer<'_> {
+    fn drop(&mut self) {
+        self.wrote.store(true, Ordering::Release);
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -95,7 +126,8 @@ impl SqliteStore {
         migrate(&writer)?;
         // The writer checkpoints only when the thread below falls far behind.
         writer.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
-        let checkpointer = Checkpointer::start(path)?;
+        let wrote = Arc::new(AtomicBool::new(false));
+        let checkpointer = Checkpointer::start(path, wrote.clone())?;
         let mut readers = Vec::with_capacity(READERS);
         for _ in 0..READERS {
             let conn = Connection::open(path)?;
@@ -109,7 +141,8 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers,
             next_reader: AtomicUsize::new(0),
-            _checkpointer: Some(checkpointer),
+            wrote,
+            checkpointer: Some(checkpointer),
         })
     }
 
@@ -121,22 +154,36 @@ impl SqliteStore {
             writer: Mutex::new(conn),
             readers: Vec::new(),
             next_reader: AtomicUsize::new(0),
-            _checkpointer: None,
+            wrote: Arc::new(AtomicBool::new(false)),
+            checkpointer: None,
         })
     }
 
     /// The writer connection.
-    pub(crate) fn write(&self) -> MutexGuard<'_, Connection> {
+    pub(crate) fn write(&self) -> Writer<'_> {
         // A panic while holding the lock cannot leave a half-done
         // transaction behind (rusqlite rolls back on drop), so a poisoned
         // lock is safe to keep using.
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+        Writer {
+            conn: self.writer.lock().unwrap_or_else(|p| p.into_inner()),
+            wrote: &self.wrote,
+        }
+    }
+
+    /// Checkpoints the checkpoint thread has run since the store opened
+    /// (0 for an in-memory store): for tests of its idling.
+    #[doc(hidden)]
+    pub fn checkpoints_run(&self) -> u64 {
+        self.checkpointer
+            .as_ref()
+            .map_or(0, |c| c.runs.load(Ordering::Relaxed))
     }
 
     /// A connection to read with: a free reader if there is one.
     pub(crate) fn read(&self) -> MutexGuard<'_, Connection> {
         if self.readers.is_empty() {
-            return self.write();
+            // In memory: the writer is the only connection, and there is no log to copy.
+            return self.writer.lock().unwrap_or_else(|p| p.into_inner());
         }
         let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
         for i in 0..self.readers.len() {
@@ -175,29 +222,54 @@ impl ChangeFeed for SqliteStore {
 }
 
 /// Copies the write-ahead log back into the database file on a thread of
-/// its own, every [`CHECKPOINT_EVERY`], so the thread that commits does not
-/// pay for it (SQLite's automatic checkpoint runs inside the commit that
-/// crosses its threshold). A passive checkpoint never waits for readers or
-/// the writer; what it cannot copy yet it copies next time.
+/// its own, so the thread that commits does not pay for it (SQLite's
+/// automatic checkpoint runs inside the commit that crosses its threshold).
+/// Every [`CHECKPOINT_EVERY`] it looks at `wrote`, set each time the writer
+/// connection is handed back, and checkpoints only when it was set: a
+/// process that does not write (an idle server, a reading command) never
+/// touches the file. A passive checkpoint never waits for readers or the
+/// writer; when it could not copy the whole log, it tries again at the next
+/// tick.
 struct Checkpointer {
     stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
+    runs: Arc<AtomicU64>,
 }
 
 impl Checkpointer {
-    fn start(path: &Path) -> Result<Checkpointer> {
+    fn start(path: &Path, wrote: Arc<AtomicBool>) -> Result<Checkpointer> {
         let conn = Connection::open(path)?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let runs = Arc::new(AtomicU64::new(0));
+        let counted = runs.clone();
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
                     stopped.recv_timeout(CHECKPOINT_EVERY)
                 {
-                    if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
-                    {
-                        tracing::warn!(error = %e, "checkpoint failed");
+                    if !wrote.swap(false, Ordering::Acquire) {
+                        continue;
+                    }
+                    counted.fetch_add(1, Ordering::Relaxed);
+                    // (busy, frames in the log, frames copied)
+                    let copied = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |r| {
+                        Ok((
+                            r.get::<_, i64>(0)?,
+                            r.get::<_, i64>(1)?,
+                            r.get::<_, i64>(2)?,
+                        ))
+                    });
+                    match copied {
+                        Ok((busy, log, done)) if busy != 0 || done < log => {
+                            wrote.store(true, Ordering::Release);
+                        }
+                        Ok(_) => {}
+                        Err(e) => {
+                            tracing::warn!(error = %e, "checkpoint failed");
+                            wrote.store(true, Ordering::Release);
+                        }
                     }
                 }
             })
@@ -207,6 +279,7 @@ impl Checkpointer {
         Ok(Checkpointer {
             stop: Some(stop),
             thread: Some(thread),
+            runs,
         })
     }
 }
