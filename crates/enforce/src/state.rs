@@ -307,15 +307,14 @@ impl State {
                     keep_party(sp, p);
                 }
             }
+            // A filed appeal moves no points; keeping its parties too is the harmless
+            // superset, so both appeal events share one arm.
             EventKind::AppealFiled {
                 appeal_id,
                 violation_id,
                 ..
-            } => {
-                keep(&self.appeals, &mut sp.appeals, appeal_id);
-                keep(&self.violations, &mut sp.violations, violation_id);
             }
-            EventKind::AppealDecided {
+            | EventKind::AppealDecided {
                 appeal_id,
                 violation_id,
                 ..
