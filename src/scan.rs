@@ -348,22 +348,57 @@ fn read_stage(
     Ok(bad)
 }
 
-/// Commits batches in order and writes their decisions out.
+/// Commits batches in order, and hands each batch's answers to a writer
+/// thread that writes the decisions out (in the same order), so the
+/// committing thread, a bulk scan's busiest, does not also serialise them.
 fn commit_stage(
     app: &App,
     p: &Principal,
     base: ImageBase<'_>,
     rx: mpsc::Receiver<(Vec<usize>, ScreenedBatch)>,
+    sink: Box<dyn Write + Send>,
+    bar: &ProgressBar,
+    label: &str,
+) -> Result<Tally> {
+    let (wtx, wrx) = mpsc::sync_channel(2);
+    std::thread::scope(|s| -> Result<Tally> {
+        let writer = s.spawn(move || write_stage(wrx, sink, bar, label));
+        let mut committed = Ok(());
+        for (numbers, batch) in rx {
+            match app.screening().commit_batch(p, batch, base) {
+                Ok(results) => {
+                    // A closed channel means the writer failed; its error is the one reported.
+                    if wtx.send((numbers, results)).is_err() {
+                        break;
+                    }
+                }
+                Err(e) => {
+                    committed = Err(crate::classify(e));
+                    break;
+                }
+            }
+        }
+        drop(wtx);
+        let tally = writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the writing stage panicked"))?;
+        committed?;
+        tally
+    })
+}
+
+/// A committed batch's answers, in input order.
+type Answers = Vec<Result<shopshield_app::Submitted, shopshield_app::AppError>>;
+
+/// Writes committed batches' decisions, and reports their refused lines, in input order.
+fn write_stage(
+    rx: mpsc::Receiver<(Vec<usize>, Answers)>,
     mut sink: Box<dyn Write + Send>,
     bar: &ProgressBar,
     label: &str,
 ) -> Result<Tally> {
     let mut tally = Tally::default();
-    for (numbers, batch) in rx {
-        let results = app
-            .screening()
-            .commit_batch(p, batch, base)
-            .map_err(crate::classify)?;
+    for (numbers, results) in rx {
         for (n, r) in numbers.into_iter().zip(results) {
             match r {
                 Ok(s) => {
