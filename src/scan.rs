@@ -122,16 +122,29 @@ fn local(
     label: &str,
 ) -> Result<(usize, Tally)> {
     let principal = Principal::operator("cli scan");
+    // Three stages, each on its own thread: read and screen, commit, write out.
     let (tx, rx) = mpsc::sync_channel::<(Vec<usize>, ScreenedBatch)>(1);
+    let (wtx, wrx) = mpsc::sync_channel::<(Vec<usize>, Answers)>(2);
     let (read_bad, tally) = std::thread::scope(|s| -> Result<(usize, Tally)> {
+        let writer = {
+            let bar = bar.clone();
+            s.spawn(move || write_stage(wrx, sink, &bar, label))
+        };
         let committer = {
-            let (bar, principal) = (bar.clone(), principal.clone());
-            s.spawn(move || commit_stage(app, &principal, base, rx, sink, &bar, label))
+            let principal = principal.clone();
+            s.spawn(move || commit_stage(app, &principal, base, rx, wtx))
         };
         let read = read_stage(app, &principal, base, reader, tx, bar, label);
-        let tally = committer
+        let committed = committer
             .join()
-            .map_err(|_| anyhow::anyhow!("the committing stage panicked"))??;
+            .map_err(|_| anyhow::anyhow!("the committing stage panicked"))?;
+        let tally = writer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the writing stage panicked"))?;
+        // A stage that fails stops the stages feeding it (their sends fail), so the
+        // later stage's error is the cause and is reported first.
+        let tally = tally?;
+        committed?;
         Ok((read?, tally))
     })?;
     Ok((read_bad, tally))
@@ -348,43 +361,26 @@ fn read_stage(
     Ok(bad)
 }
 
-/// Commits batches in order, and hands each batch's answers to a writer
-/// thread that writes the decisions out (in the same order), so the
-/// committing thread, a bulk scan's busiest, does not also serialise them.
+/// Commits batches in order and hands each batch's answers, in input order,
+/// to the writing stage, so the committing thread (a bulk scan's busiest)
+/// does not also serialise them.
 fn commit_stage(
     app: &App,
     p: &Principal,
     base: ImageBase<'_>,
     rx: mpsc::Receiver<(Vec<usize>, ScreenedBatch)>,
-    sink: Box<dyn Write + Send>,
-    bar: &ProgressBar,
-    label: &str,
-) -> Result<Tally> {
-    let (wtx, wrx) = mpsc::sync_channel(2);
-    std::thread::scope(|s| -> Result<Tally> {
-        let writer = s.spawn(move || write_stage(wrx, sink, bar, label));
-        let mut committed = Ok(());
-        for (numbers, batch) in rx {
-            match app.screening().commit_batch(p, batch, base) {
-                Ok(results) => {
-                    // A closed channel means the writer failed; its error is the one reported.
-                    if wtx.send((numbers, results)).is_err() {
-                        break;
-                    }
-                }
-                Err(e) => {
-                    committed = Err(crate::classify(e));
-                    break;
-                }
-            }
+    tx: mpsc::SyncSender<(Vec<usize>, Answers)>,
+) -> Result<()> {
+    for (numbers, batch) in rx {
+        let results = app
+            .screening()
+            .commit_batch(p, batch, base)
+            .map_err(crate::classify)?;
+        if tx.send((numbers, results)).is_err() {
+            break;
         }
-        drop(wtx);
-        let tally = writer
-            .join()
-            .map_err(|_| anyhow::anyhow!("the writing stage panicked"))?;
-        committed?;
-        tally
-    })
+    }
+    Ok(())
 }
 
 /// A committed batch's answers, in input order.

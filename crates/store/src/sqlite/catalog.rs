@@ -1,6 +1,6 @@
 //! [`CatalogStore`] on SQLite: listings, their versions, decisions.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use rusqlite::{OptionalExtension, params};
 use shopshield_model::Decision;
@@ -115,13 +115,13 @@ impl CatalogStore for SqliteStore {
             // keeps the terms it is indexed under) and deleted by key, in
             // key order. Only the batch's last version of a listing is
             // indexed, below.
-            let replaced: Vec<&str> = batch
+            let mut replaced: Vec<&str> = batch
                 .iter()
                 .filter(|s| s.version > 1)
                 .map(|s| s.listing.id.as_str())
-                .collect::<HashSet<&str>>()
-                .into_iter()
                 .collect();
+            replaced.sort_unstable();
+            replaced.dedup();
             if !replaced.is_empty() {
                 let mut indexed_terms = tx.prepare_cached(
                     "SELECT l.id, l.terms FROM json_each(?1) j JOIN listings l ON l.id = j.value",
